@@ -1,0 +1,35 @@
+"""System checks for the AUTH0_* settings, with stable IDs (``manage.py check``).
+
+They read settings only: no check ever contacts the identity provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning, register
+
+from apiexample import conf
+
+
+@register()
+def check_auth0_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """apiexample.E001-E007: one error per misconfiguration found by ``Auth0Config.problems``."""
+    return [
+        Error(problem.msg, hint=problem.hint, id=problem.id) for problem in conf.current().problems
+    ]
+
+
+@register(deploy=True)
+def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """apiexample.W001: DJANGO_SECRET_KEY is not set (``manage.py check --deploy``)."""
+    if getattr(settings, "SECRET_KEY_FROM_ENV", True):
+        return []
+    return [
+        Warning(
+            "DJANGO_SECRET_KEY is not set; a random per-process key is used.",
+            hint="Nothing is signed with it today; set it before adding sessions.",
+            id="apiexample.W001",
+        )
+    ]

@@ -1,0 +1,79 @@
+"""What the claims of a verified access token must say (RFC 7519 section 4.1, RFC 9068 section 2.2).
+
+``iss`` equals the issuer exactly, ``aud`` is or contains the audience, ``exp``, ``iat`` and
+``sub`` are present, and ``exp``/``nbf``/``iat`` hold within one leeway. ``scope`` is a string
+of space-separated scopes (RFC 6749 section 3.3); Auth0's RBAC ``permissions`` is a list of
+strings. Both are granted scopes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from joserfc.errors import ClaimError, ExpiredTokenError, MissingClaimError
+from joserfc.jwt import JWTClaimsRegistry
+
+from apiexample.errors import InvalidToken
+
+REQUIRED = ("exp", "iat", "sub")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_payload(payload: bytes) -> dict[str, Any]:
+    """The JWT Claims Set (RFC 7519 section 7.2 step 10): a JSON object, no NaN or Infinity."""
+    try:
+        claims = json.loads(payload, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidToken("claims_not_json") from exc
+    if not isinstance(claims, dict):
+        raise InvalidToken("claims_not_an_object")
+    return claims
+
+
+class ClaimsPolicy:
+    """Claim rules for one issuer, audience and leeway; built once, reused for every token."""
+
+    def __init__(
+        self, issuer: str, audience: str, leeway: float, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.leeway = leeway
+        self.clock = clock
+        self._registry = JWTClaimsRegistry(
+            now=lambda: int(self.clock()),
+            leeway=int(leeway),
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            **{name: {"essential": True} for name in REQUIRED},
+        )
+
+    def validate(self, claims: dict[str, Any]) -> None:
+        try:
+            self._registry.validate(claims)
+        except ExpiredTokenError as exc:
+            raise InvalidToken("token_expired", "The access token has expired.") from exc
+        except MissingClaimError as exc:
+            raise InvalidToken("claim_missing") from exc
+        except ClaimError as exc:
+            raise InvalidToken(f"claim_invalid_{getattr(exc, 'claim', 'unknown')}") from exc
+        granted_scopes(claims)
+
+    def is_expired(self, claims: dict[str, Any]) -> bool:
+        """``exp`` passed, leeway applied exactly as at validation (RFC 7519 section 4.1.4)."""
+        return bool(claims["exp"] <= self.clock() - self.leeway)
+
+
+def granted_scopes(claims: dict[str, Any]) -> frozenset[str]:
+    """Scopes from ``scope`` split on spaces only, plus every entry of ``permissions``."""
+    scope = claims.get("scope", "")
+    permissions = claims.get("permissions", [])
+    if not isinstance(scope, str):
+        raise InvalidToken("scope_not_a_string")
+    if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+        raise InvalidToken("permissions_not_a_list_of_strings")
+    return frozenset(s for s in scope.split(" ") if s) | frozenset(permissions)

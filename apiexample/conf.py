@@ -1,0 +1,206 @@
+"""Typed access to the AUTH0_* settings, read from ``django.conf.settings`` at call time.
+
+Nothing here is frozen at import, so ``override_settings`` and pytest-django's ``settings``
+fixture take effect on the next request. ``Auth0Config.problems`` lists misconfigurations; the system
+checks report them and the validator fails closed on them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+#: JWS algorithms (RFC 7518 section 3.1) the validator knows how to verify with an RSA key.
+ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})
+
+DEFAULT_ALGORITHMS = ("RS256",)
+DEFAULT_LEEWAY = 30
+DEFAULT_JWKS_CACHE_TTL = 600
+DEFAULT_JWKS_COOLDOWN = 30
+#: How long keys already fetched keep serving while refreshes fail (Auth0 sends stale-if-error=86400).
+DEFAULT_JWKS_STALE_IF_ERROR = 86400
+DEFAULT_TOKEN_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One misconfiguration, with the stable ID the system checks report it under."""
+
+    id: str
+    msg: str
+    hint: str = ""
+
+
+def _setting(name: str, default: Any = None) -> Any:
+    return getattr(settings, name, default)
+
+
+def _text(name: str) -> str:
+    value = _setting(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _number(name: str, default: float) -> float:
+    try:
+        return float(_setting(name, default))
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _algorithms() -> tuple[str, ...]:
+    raw = _setting("AUTH0_ALGORITHMS", DEFAULT_ALGORITHMS)
+    items = raw.split(",") if isinstance(raw, str) else list(raw or ())
+    return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ``::1``: the only hosts allowed plain ``http``."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_acceptable_url(url: str) -> bool:
+    """``https`` anywhere, ``http`` only on a loopback host (RFC 8725 section 3.10)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host))
+
+
+@dataclass(frozen=True)
+class Auth0Config:
+    """The AUTH0_* settings as one immutable value, with the defaults of SPEC.md applied."""
+
+    domain: str
+    audience: str
+    issuer: str
+    jwks_url: str
+    algorithms: tuple[str, ...]
+    leeway: float
+    jwks_cache_ttl: float
+    jwks_cooldown: float
+    jwks_stale_if_error: float
+    token_cache_size: int
+
+    @classmethod
+    def from_settings(cls) -> Auth0Config:
+        domain = _text("AUTH0_DOMAIN")
+        issuer = _text("AUTH0_ISSUER") or (f"https://{domain}/" if domain else "")
+        jwks_url = _text("AUTH0_JWKS_URL")
+        if not jwks_url and issuer:
+            jwks_url = f"{issuer if issuer.endswith('/') else issuer + '/'}.well-known/jwks.json"
+        cache_size = _number("AUTH0_TOKEN_CACHE_SIZE", DEFAULT_TOKEN_CACHE_SIZE)
+        return cls(
+            domain=domain,
+            audience=_text("AUTH0_AUDIENCE"),
+            issuer=issuer,
+            jwks_url=jwks_url,
+            algorithms=_algorithms(),
+            leeway=_number("AUTH0_LEEWAY", DEFAULT_LEEWAY),
+            jwks_cache_ttl=_number("AUTH0_JWKS_CACHE_TTL", DEFAULT_JWKS_CACHE_TTL),
+            jwks_cooldown=_number("AUTH0_JWKS_COOLDOWN", DEFAULT_JWKS_COOLDOWN),
+            jwks_stale_if_error=_number("AUTH0_JWKS_STALE_IF_ERROR", DEFAULT_JWKS_STALE_IF_ERROR),
+            token_cache_size=int(cache_size) if cache_size > 0 else 0,
+        )
+
+    @cached_property
+    def problems(self) -> tuple[Problem, ...]:
+        """Every misconfiguration, each under a stable ID; empty when the validator may run."""
+        found: list[Problem] = []
+        http_hint = "Plain http is allowed only for localhost, 127.0.0.0/8 and ::1."
+        if not self.audience:
+            found.append(
+                Problem(
+                    "apiexample.E001",
+                    "AUTH0_AUDIENCE is not set.",
+                    "Set it to the API Identifier from the Auth0 dashboard.",
+                )
+            )
+        if not self.issuer:
+            found.append(
+                Problem(
+                    "apiexample.E002",
+                    "Neither AUTH0_DOMAIN nor AUTH0_ISSUER is set.",
+                    "Set AUTH0_DOMAIN to your tenant, e.g. example.us.auth0.com.",
+                )
+            )
+        elif not is_acceptable_url(self.issuer):
+            found.append(
+                Problem(
+                    "apiexample.E003", f"The issuer {self.issuer!r} is not an https URL.", http_hint
+                )
+            )
+        if self.jwks_url and not is_acceptable_url(self.jwks_url):
+            found.append(
+                Problem(
+                    "apiexample.E004",
+                    f"AUTH0_JWKS_URL {self.jwks_url!r} is not an https URL.",
+                    http_hint,
+                )
+            )
+        refused = [alg for alg in self.algorithms if alg not in ASYMMETRIC_ALGORITHMS]
+        if refused or not self.algorithms:
+            found.append(
+                Problem(
+                    "apiexample.E005",
+                    f"AUTH0_ALGORITHMS must list RSA signature algorithms only; refused: "
+                    f"{refused or 'an empty list'}.",
+                    "Auth0 signs access tokens with RS256; 'none' and HS* are never accepted.",
+                )
+            )
+        if not self.leeway >= 0:
+            found.append(
+                Problem(
+                    "apiexample.E006",
+                    "AUTH0_LEEWAY must be a number of seconds >= 0.",
+                    "The default is 30.",
+                )
+            )
+        if not (
+            self.jwks_cache_ttl > 0 and self.jwks_cooldown >= 0 and self.jwks_stale_if_error >= 0
+        ):
+            found.append(
+                Problem(
+                    "apiexample.E007",
+                    "AUTH0_JWKS_CACHE_TTL must be > 0; AUTH0_JWKS_COOLDOWN and "
+                    "AUTH0_JWKS_STALE_IF_ERROR >= 0.",
+                    "The defaults are 600, 30 and 86400 seconds.",
+                )
+            )
+        return tuple(found)
+
+
+_current: Auth0Config | None = None
+
+
+def current() -> Auth0Config:
+    """The configuration in force; rebuilt after any settings change (``override_settings``)."""
+    global _current
+    config = _current
+    if config is None:
+        config = _current = Auth0Config.from_settings()
+    return config
+
+
+@receiver(setting_changed)
+def _forget_config(**kwargs: Any) -> None:
+    global _current
+    _current = None

@@ -1,0 +1,124 @@
+"""The protected views' error answers (RFC 6750 section 3), rendered in exactly one place.
+
+Each error is a small declarative class: ``error`` code, ``status_code``, ``description``,
+and what its ``WWW-Authenticate`` challenge carries. ``reason`` is a short machine-readable
+code for the logs; it never contains token material.
+"""
+
+from __future__ import annotations
+
+import math
+
+from authlib.oauth2.base import OAuth2Error
+from django.http import JsonResponse
+
+REALM = "api"
+_LOGGED_KID_LENGTH = 64
+
+
+class BearerError(OAuth2Error):  # type: ignore[misc]
+    """Base of every error the protected views answer with."""
+
+    error = "invalid_request"
+    status_code = 400
+    description = "The request is malformed."
+    #: Whether the ``WWW-Authenticate`` challenge names the error (RFC 6750 section 3.1).
+    challenge_has_error = True
+
+    def __init__(self, reason: str, description: str | None = None) -> None:
+        super().__init__(description=description or self.description)
+        self.reason = reason
+        #: The token's ``kid`` as logged: quoted and shortened, ``-`` until the header is read.
+        self.kid = "-"
+
+    def for_kid(self, kid: str) -> BearerError:
+        self.kid = repr(kid[:_LOGGED_KID_LENGTH])
+        return self
+
+    def challenge_params(self) -> list[tuple[str, str]]:
+        if not self.challenge_has_error:
+            return [("realm", REALM)]
+        return [("error", self.error), ("error_description", self.description), ("realm", REALM)]
+
+    def response_headers(self) -> dict[str, str]:
+        params = ", ".join(f'{name}="{value}"' for name, value in self.challenge_params())
+        return {"WWW-Authenticate": f"Bearer {params}"}
+
+
+class MissingAuthorization(BearerError):
+    """No bearer credentials at all: the challenge carries no error code (RFC 6750 section 3.1)."""
+
+    error = "missing_authorization"
+    status_code = 401
+    description = "The request carries no bearer access token."
+    challenge_has_error = False
+
+
+class UnsupportedTokenType(MissingAuthorization):
+    """Credentials under another scheme (``Basic``...): to a bearer API that is no credentials."""
+
+    error = "unsupported_token_type"
+    description = "Only the Bearer authorization scheme is accepted."
+
+
+class InvalidRequest(BearerError):
+    """More than one way of passing the token (RFC 6750 sections 2 and 3.1)."""
+
+    error = "invalid_request"
+    status_code = 400
+    description = "The access token must be sent in the Authorization header only."
+
+
+class InvalidToken(BearerError):
+    """Malformed, forged, expired or not meant for us (RFC 6750 section 3.1)."""
+
+    error = "invalid_token"
+    status_code = 401
+    description = "The access token is invalid."
+
+
+class InsufficientScope(BearerError):
+    """A valid token that lacks the scope the route needs (RFC 6750 section 3.1)."""
+
+    error = "insufficient_scope"
+    status_code = 403
+    description = "The access token does not grant the scope this resource needs."
+
+    def __init__(self, scope: str) -> None:
+        super().__init__("insufficient_scope")
+        self.scope = scope
+
+    def challenge_params(self) -> list[tuple[str, str]]:
+        return [
+            ("error", self.error),
+            ("scope", self.scope),
+            ("error_description", self.description),
+            ("realm", REALM),
+        ]
+
+
+class TemporarilyUnavailable(BearerError):
+    """Signing keys cannot be obtained, or the validator is misconfigured: fail closed."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+    description = "The signing keys needed to check the access token are unavailable."
+
+    def __init__(self, reason: str, retry_after: float, description: str | None = None) -> None:
+        super().__init__(reason, description)
+        self.retry_after = max(1, math.ceil(retry_after)) if math.isfinite(retry_after) else 30
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+def error_response(error: BearerError) -> JsonResponse:
+    """The one place an error becomes an HTTP response: JSON body, ``no-store`` caching."""
+    response = JsonResponse(
+        {"error": error.error, "error_description": error.description}, status=error.status_code
+    )
+    for name, value in error.response_headers().items():
+        response[name] = value
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response

@@ -1,0 +1,98 @@
+"""Fetching a JSON Web Key Set (RFC 7517 section 5) over HTTPS, defensively.
+
+``requests`` does the I/O (so ``responses`` can stand in for the network in tests), with
+connect and read timeouts, an overall deadline, a size cap, and redirects followed only
+within the same origin.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+CONNECT_TIMEOUT = 3.05
+READ_TIMEOUT = 5.0
+#: Whole fetch, redirects included; keeps a 503 well within 10 s when the IdP hangs.
+DEADLINE = 8.0
+#: Auth0's JWKS is about 4 KiB; anything far larger is not a key set.
+MAX_BYTES = 256 * 1024
+MAX_REDIRECTS = 3
+_CHUNK = 16 * 1024
+
+
+class JWKSFetchError(Exception):
+    """The key set could not be obtained; ``reason`` is a short code for the logs."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _same_origin(first: str, second: str) -> bool:
+    a, b = urlsplit(first), urlsplit(second)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+def _read_capped(response: requests.Response, deadline: float) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BYTES:
+        raise JWKSFetchError("jwks_too_large")
+    body = bytearray()
+    for chunk in response.iter_content(_CHUNK):
+        body += chunk
+        if len(body) > MAX_BYTES:
+            raise JWKSFetchError("jwks_too_large")
+        if time.monotonic() > deadline:
+            raise JWKSFetchError("jwks_timeout")
+    return bytes(body)
+
+
+def _get(url: str, deadline: float) -> requests.Response:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise JWKSFetchError("jwks_timeout")
+    try:
+        return requests.get(
+            url,
+            timeout=(min(CONNECT_TIMEOUT, remaining), min(READ_TIMEOUT, remaining)),
+            allow_redirects=False,
+            stream=True,
+            headers={"Accept": "application/json"},
+        )
+    except requests.Timeout as exc:
+        raise JWKSFetchError("jwks_timeout") from exc
+    except requests.RequestException as exc:
+        raise JWKSFetchError("jwks_unreachable") from exc
+
+
+def fetch_jwks(url: str) -> dict[str, Any]:
+    """GET the key set at ``url`` and return it as a JSON object, or raise JWKSFetchError."""
+    deadline = time.monotonic() + DEADLINE
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        response = _get(current, deadline)
+        with response:
+            if response.is_redirect:
+                target = urljoin(current, response.headers.get("Location", ""))
+                if not _same_origin(url, target):
+                    raise JWKSFetchError("jwks_redirect_off_origin")
+                current = target
+                continue
+            if response.status_code != 200:
+                raise JWKSFetchError(f"jwks_http_{response.status_code}")
+            try:
+                body = _read_capped(response, deadline)
+            except requests.RequestException as exc:
+                raise JWKSFetchError("jwks_unreachable") from exc
+        try:
+            document = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise JWKSFetchError("jwks_not_json") from exc
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            raise JWKSFetchError("jwks_not_a_key_set")
+        return document
+    raise JWKSFetchError("jwks_too_many_redirects")

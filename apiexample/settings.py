@@ -1,0 +1,88 @@
+"""Django settings for apiexample, from environment variables or a ``.env`` file.
+
+The AUTH0_* values are copied into Django settings of the same names and read per request by
+``apiexample.conf``; nothing here contacts the identity provider.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Real environment variables win over the .env file.
+load_dotenv(BASE_DIR / ".env", override=False)
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in _env(name, default).split(",") if item.strip()]
+
+
+def _env_flag(name: str) -> bool:
+    return _env(name).lower() in {"1", "true", "yes", "on"}
+
+
+# An API without sessions or signed cookies signs nothing with the secret key; when it is not
+# configured a per-process random key is used and check apiexample.W001 says so.
+SECRET_KEY_FROM_ENV = bool(_env("DJANGO_SECRET_KEY"))
+SECRET_KEY = _env("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)
+DEBUG = _env_flag("DJANGO_DEBUG")
+ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+
+AUTH0_DOMAIN = _env("AUTH0_DOMAIN")
+AUTH0_AUDIENCE = _env("AUTH0_AUDIENCE")
+AUTH0_ISSUER = _env("AUTH0_ISSUER")
+AUTH0_JWKS_URL = _env("AUTH0_JWKS_URL")
+AUTH0_ALGORITHMS = _env("AUTH0_ALGORITHMS", "RS256")
+AUTH0_LEEWAY = _env("AUTH0_LEEWAY", "30")
+AUTH0_JWKS_CACHE_TTL = _env("AUTH0_JWKS_CACHE_TTL", "600")
+AUTH0_JWKS_COOLDOWN = _env("AUTH0_JWKS_COOLDOWN", "30")
+AUTH0_JWKS_STALE_IF_ERROR = _env("AUTH0_JWKS_STALE_IF_ERROR", "86400")
+AUTH0_TOKEN_CACHE_SIZE = _env("AUTH0_TOKEN_CACHE_SIZE", "4096")
+
+CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS")
+
+INSTALLED_APPS = [
+    "corsheaders",
+    "apiexample.apps.ApiExampleConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+]
+
+ROOT_URLCONF = "apiexample.urls"
+WSGI_APPLICATION = "apiexample.wsgi.application"
+
+# No models: the database is never opened, but `manage.py migrate` must still work.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": BASE_DIR / "var" / "db.sqlite3",
+    }
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"apiexample": {"handlers": ["console"], "level": "INFO", "propagate": True}},
+}

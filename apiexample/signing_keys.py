@@ -1,0 +1,197 @@
+"""The issuer's signing keys: which JWKS members to trust, and a cache around fetching them.
+
+Members (RFC 7517 section 4) are kept only when they are RSA public keys of at least 2048
+bits meant for signatures with a ``kid``; symmetric, private, malformed or duplicated members
+are skipped without breaking the rest. The cache follows SPEC.md: fetched lazily, trusted
+for a TTL, at most one fetch attempt per cooldown (an unknown ``kid`` cannot turn into load
+on the IdP), one fetch shared by concurrent misses, and stale-if-error for a bounded time.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from joserfc.jwk import RSAKey
+
+from apiexample import conf
+from apiexample.jwks_fetch import JWKSFetchError, fetch_jwks
+
+logger = logging.getLogger(__name__)
+
+MIN_RSA_BITS = 2048
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+class SigningKeysUnavailable(Exception):
+    """No key set could be obtained; ``retry_after`` says when the next attempt may happen."""
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def _modulus_bits(member: dict[str, Any]) -> int:
+    n = member.get("n")
+    if not isinstance(n, str):
+        return 0
+    raw = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4))
+    return int.from_bytes(raw, "big").bit_length()
+
+
+def _skip_reason(member: Any, algorithms: Iterable[str]) -> str | None:
+    if not isinstance(member, dict):
+        return "not_an_object"
+    if member.get("kty") != "RSA":
+        return "not_rsa"
+    if _PRIVATE_MEMBERS & member.keys():
+        return "private_members"
+    if member.get("use", "sig") != "sig":
+        return "not_for_signing"
+    if not isinstance(member.get("kid"), str) or not member["kid"]:
+        return "no_kid"
+    if "alg" in member and member["alg"] not in algorithms:
+        return "alg_not_allowed"
+    try:
+        if _modulus_bits(member) < MIN_RSA_BITS:
+            return "too_small"
+    except ValueError:
+        return "malformed"
+    return None
+
+
+def usable_keys(document: dict[str, Any], algorithms: Iterable[str]) -> dict[str, RSAKey]:
+    """The members of a JWKS document that may verify our tokens, by ``kid``."""
+    allowed = frozenset(algorithms)
+    members = document.get("keys", [])
+    kid_counts = Counter(m.get("kid") for m in members if isinstance(m, dict))
+    keys: dict[str, RSAKey] = {}
+    skipped: Counter[str] = Counter()
+    for member in members:
+        reason = _skip_reason(member, allowed)
+        if reason is None and kid_counts[member["kid"]] > 1:
+            reason = "duplicate_kid"
+        if reason is None:
+            try:
+                keys[member["kid"]] = RSAKey.import_key(member)
+            except Exception:  # joserfc and cryptography raise many types for bad members
+                reason = "malformed"
+        if reason is not None:
+            skipped[reason] += 1
+    if skipped:
+        logger.warning("jwks members skipped: %s", dict(sorted(skipped.items())))
+    return keys
+
+
+@dataclass(frozen=True)
+class KeySetSnapshot:
+    """One fetched key set; replaced whole, so readers never need the lock."""
+
+    keys: dict[str, RSAKey] = field(default_factory=dict)
+    fetched_at: float | None = None
+
+
+class SigningKeyCache:
+    """Keys of one JWKS URL, refreshed on TTL expiry or an unknown ``kid``."""
+
+    def __init__(
+        self,
+        url: str,
+        clock: Callable[[], float] = time.monotonic,
+        fetch: Callable[[str], dict[str, Any]] = fetch_jwks,
+    ) -> None:
+        self.url = url
+        self.clock = clock
+        self._fetch = fetch
+        self._snapshot = KeySetSnapshot()
+        self._last_attempt: float | None = None
+        self._last_failure = ""
+        self._lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> KeySetSnapshot:
+        return self._snapshot
+
+    def get(self, kid: str) -> RSAKey | None:
+        """The key named ``kid``, or None when the issuer does not publish it.
+
+        Raises SigningKeysUnavailable when no usable key set is at hand.
+        """
+        snapshot = self._snapshot
+        if self._is_fresh(snapshot) and kid in snapshot.keys:
+            return snapshot.keys[kid]
+        snapshot = self._refresh_if_allowed(snapshot)
+        if snapshot.fetched_at is None or not self._is_servable(snapshot):
+            raise SigningKeysUnavailable(
+                self._last_failure or "jwks_unavailable", self._retry_after()
+            )
+        return snapshot.keys.get(kid)
+
+    def _is_fresh(self, snapshot: KeySetSnapshot) -> bool:
+        return (
+            snapshot.fetched_at is not None
+            and self.clock() - snapshot.fetched_at < conf.current().jwks_cache_ttl
+        )
+
+    def _is_servable(self, snapshot: KeySetSnapshot) -> bool:
+        assert snapshot.fetched_at is not None
+        limit = conf.current().jwks_cache_ttl + conf.current().jwks_stale_if_error
+        return self.clock() - snapshot.fetched_at < limit
+
+    def _may_attempt(self) -> bool:
+        return (
+            self._last_attempt is None
+            or self.clock() - self._last_attempt >= conf.current().jwks_cooldown
+        )
+
+    def _retry_after(self) -> float:
+        if self._last_attempt is None:
+            return conf.current().jwks_cooldown
+        return conf.current().jwks_cooldown - (self.clock() - self._last_attempt)
+
+    def _refresh_if_allowed(self, seen: KeySetSnapshot) -> KeySetSnapshot:
+        if not self._may_attempt():
+            return self._snapshot
+        with self._lock:
+            # Another thread may have fetched while this one waited: share its result.
+            if self._snapshot is not seen or not self._may_attempt():
+                return self._snapshot
+            self._last_attempt = self.clock()
+            try:
+                keys = usable_keys(self._fetch(self.url), conf.current().algorithms)
+                if not keys:
+                    raise JWKSFetchError("jwks_no_usable_keys")
+            except JWKSFetchError as exc:
+                self._last_failure = exc.reason
+                logger.warning("jwks refresh failed: reason=%s url=%s", exc.reason, self.url)
+                return self._snapshot
+            self._snapshot = KeySetSnapshot(keys, self.clock())
+            self._last_failure = ""
+            logger.info("jwks fetched: %d usable keys from %s", len(keys), self.url)
+            return self._snapshot
+
+
+_caches: dict[str, SigningKeyCache] = {}
+_caches_lock = threading.Lock()
+
+
+def cache_for(url: str) -> SigningKeyCache:
+    """The process-wide cache for ``url`` (created on first use: nothing happens at import)."""
+    cache = _caches.get(url)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.setdefault(url, SigningKeyCache(url))
+    return cache
+
+
+def reset_caches() -> None:
+    """Forget every fetched key set (tests; a settings change)."""
+    with _caches_lock:
+        _caches.clear()
