@@ -1,8 +1,8 @@
 """Typed access to the AUTH0_* settings, read from ``django.conf.settings`` at call time.
 
 Nothing here is frozen at import, so ``override_settings`` and pytest-django's ``settings``
-fixture take effect on the next request. ``Auth0Config.problems`` lists misconfigurations; the system
-checks report them and the validator fails closed on them.
+fixture take effect on the next request. ``Auth0Config.problems`` lists misconfigurations;
+the system checks report them and the validator fails closed on them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ DEFAULT_ALGORITHMS = ("RS256",)
 DEFAULT_LEEWAY = 30
 DEFAULT_JWKS_CACHE_TTL = 600
 DEFAULT_JWKS_COOLDOWN = 30
-#: How long keys already fetched keep serving while refreshes fail (Auth0 sends stale-if-error=86400).
+#: How long fetched keys keep serving while refreshes fail (Auth0 sends stale-if-error=86400).
 DEFAULT_JWKS_STALE_IF_ERROR = 86400
 DEFAULT_TOKEN_CACHE_SIZE = 4096
 

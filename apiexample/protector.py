@@ -32,7 +32,7 @@ View = Callable[..., HttpResponse]
 
 def bearer_token(request: HttpRequest) -> str:
     """The token of ``Authorization: Bearer <token>``; the scheme is case-insensitive."""
-    header = request.META.get("HTTP_AUTHORIZATION", "")
+    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
     if not header.strip():
         raise MissingAuthorization("no_credentials")
     scheme, _, credentials = header.strip().partition(" ")

@@ -128,7 +128,7 @@ class SigningKeyCache:
         if self._is_fresh(snapshot) and kid in snapshot.keys:
             return snapshot.keys[kid]
         snapshot = self._refresh_if_allowed(snapshot)
-        if snapshot.fetched_at is None or not self._is_servable(snapshot):
+        if not self._is_servable(snapshot):
             raise SigningKeysUnavailable(
                 self._last_failure or "jwks_unavailable", self._retry_after()
             )
@@ -141,7 +141,8 @@ class SigningKeyCache:
         )
 
     def _is_servable(self, snapshot: KeySetSnapshot) -> bool:
-        assert snapshot.fetched_at is not None
+        if snapshot.fetched_at is None:
+            return False
         limit = conf.current().jwks_cache_ttl + conf.current().jwks_stale_if_error
         return self.clock() - snapshot.fetched_at < limit
 

@@ -50,7 +50,7 @@ class Auth0AccessToken(JWTBearerToken):  # type: ignore[misc]
 
 
 class _Policies:
-    """What one configuration needs per token, built once and reused (issue: no per-request setup)."""
+    """What one configuration needs per token: built once, reused for every request."""
 
     def __init__(self, config: conf.Auth0Config, clock: Callable[[], float]) -> None:
         self.config = config
@@ -67,6 +67,10 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         super().__init__(public_key=None, realm=REALM)
         self.clock = clock
         self._policies: _Policies | None = None
+
+    def now(self) -> float:
+        """Current time from ``self.clock``, which tests may replace."""
+        return self.clock()
 
     def policies(self) -> _Policies:
         config = conf.current()
@@ -86,7 +90,7 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
                     config.jwks_cooldown if config.jwks_cooldown >= 0 else 30,
                     "The API's token validation is misconfigured.",
                 )
-            policies = self._policies = _Policies(config, self.clock)
+            policies = self._policies = _Policies(config, self.now)
         return policies
 
     def authenticate_token(self, token_string: str) -> Auth0AccessToken:
