@@ -28,6 +28,8 @@ DEFAULT_JWKS_COOLDOWN = 30
 #: How long fetched keys keep serving while refreshes fail (Auth0 sends stale-if-error=86400).
 DEFAULT_JWKS_STALE_IF_ERROR = 86400
 DEFAULT_TOKEN_CACHE_SIZE = 4096
+#: Whole JWKS fetch, redirects included: a hung IdP gives a 503 well within 10 s.
+DEFAULT_JWKS_TIMEOUT = 8
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Auth0Config:
     jwks_cache_ttl: float
     jwks_cooldown: float
     jwks_stale_if_error: float
+    jwks_timeout: float
     token_cache_size: int
 
     @classmethod
@@ -118,6 +121,7 @@ class Auth0Config:
             jwks_cache_ttl=_number("AUTH0_JWKS_CACHE_TTL", DEFAULT_JWKS_CACHE_TTL),
             jwks_cooldown=_number("AUTH0_JWKS_COOLDOWN", DEFAULT_JWKS_COOLDOWN),
             jwks_stale_if_error=_number("AUTH0_JWKS_STALE_IF_ERROR", DEFAULT_JWKS_STALE_IF_ERROR),
+            jwks_timeout=_number("AUTH0_JWKS_TIMEOUT", DEFAULT_JWKS_TIMEOUT),
             token_cache_size=int(cache_size) if cache_size > 0 else 0,
         )
 
@@ -175,7 +179,10 @@ class Auth0Config:
                 )
             )
         if not (
-            self.jwks_cache_ttl > 0 and self.jwks_cooldown >= 0 and self.jwks_stale_if_error >= 0
+            self.jwks_cache_ttl > 0
+            and self.jwks_cooldown >= 0
+            and self.jwks_stale_if_error >= 0
+            and self.jwks_timeout > 0
         ):
             found.append(
                 Problem(

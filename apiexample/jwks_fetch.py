@@ -17,7 +17,7 @@ import requests
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 5.0
 #: Whole fetch, redirects included; keeps a 503 well within 10 s when the IdP hangs.
-DEADLINE = 8.0
+DEADLINE = 8.0  # the default of AUTH0_JWKS_TIMEOUT
 #: Auth0's JWKS is about 4 KiB; anything far larger is not a key set.
 MAX_BYTES = 256 * 1024
 MAX_REDIRECTS = 3
@@ -69,9 +69,9 @@ def _get(url: str, deadline: float) -> requests.Response:
         raise JWKSFetchError("jwks_unreachable") from exc
 
 
-def fetch_jwks(url: str) -> dict[str, Any]:
-    """GET the key set at ``url`` and return it as a JSON object, or raise JWKSFetchError."""
-    deadline = time.monotonic() + DEADLINE
+def fetch_jwks(url: str, timeout: float = DEADLINE) -> dict[str, Any]:
+    """GET the key set at ``url`` within ``timeout`` seconds in all, or raise JWKSFetchError."""
+    deadline = time.monotonic() + timeout
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         response = _get(current, deadline)

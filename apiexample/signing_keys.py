@@ -105,7 +105,7 @@ class SigningKeyCache:
         self,
         url: str,
         clock: Callable[[], float] = time.monotonic,
-        fetch: Callable[[str], dict[str, Any]] = fetch_jwks,
+        fetch: Callable[[str, float], dict[str, Any]] = fetch_jwks,
     ) -> None:
         self.url = url
         self.clock = clock
@@ -166,7 +166,8 @@ class SigningKeyCache:
                 return self._snapshot
             self._last_attempt = self.clock()
             try:
-                keys = usable_keys(self._fetch(self.url), conf.current().algorithms)
+                config = conf.current()
+                keys = usable_keys(self._fetch(self.url, config.jwks_timeout), config.algorithms)
                 if not keys:
                     raise JWKSFetchError("jwks_no_usable_keys")
             except JWKSFetchError as exc:
