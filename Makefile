@@ -1,0 +1,70 @@
+# The newcomer path: `make run` serves the API against a local mock IdP, `make test` runs the
+# suite. Both create .venv (Python 3.10+) and install requirements-dev.txt when it is missing or
+# a requirements file changed since the last install (stamp: .venv/.requirements-installed).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The first of these that is Python 3.10+ creates .venv; override with `make PYTHON=...`.
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11 python3.10; do \
+  $$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' >/dev/null 2>&1 && { echo $$p; break; }; \
+  done)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.requirements-installed
+REQUIREMENTS := requirements.txt requirements-test.txt requirements-dev.txt
+
+API_PORT ?= 8000
+IDP_PORT ?= 8001
+# Every pyenv interpreter the tox matrix uses; uv (tox-uv) must never download one.
+TOX_PYTHONS ?= 3.11.7:3.10.13:3.12.1:3.13.0
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help run test tox lint bench soak clean distclean venv
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PY):
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.10+ is needed and none was found" \
+	  "(python3, python3.10-3.13); install one or run: make $(MAKECMDGOALS) PYTHON=/path/to/python3" >&2; \
+	  exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) -V 2>&1))"
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "'$(PYTHON) -m venv' failed (on Debian/Ubuntu: apt install python3-venv);" \
+	       "trying virtualenv" >&2; $(PYTHON) -m virtualenv -q $(VENV); }
+
+$(STAMP): $(REQUIREMENTS) | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP) ## Create .venv and install requirements-dev.txt (only when they changed)
+
+run: $(STAMP) ## Serve the API on 127.0.0.1:8000 against the mock IdP on :8001 (API_PORT=, IDP_PORT=)
+	exec $(PY) -m devtools.run --api-port $(API_PORT) --idp-port $(IDP_PORT)
+
+test: $(STAMP) ## Run the test suite with coverage
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+tox: $(STAMP) ## Run the tox matrix (Python 3.10-3.13 x Django 4.2-6.1, lowest, lint)
+	PYENV_VERSION=$(TOX_PYTHONS) $(BIN)/tox $(TOX_ARGS)
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy apiexample mock_idp devtools
+
+bench: $(STAMP) ## Run the benchmarks
+	$(PY) bench/run.py
+
+soak: $(STAMP) ## Run the soak test
+	@if [ -f soak/run.py ]; then $(PY) soak/run.py; else $(PY) -m soak; fi
+
+clean: ## Remove caches, coverage data, .tox and var/ (keeps .venv)
+	rm -rf .tox var .coverage .coverage.* htmlcov coverage.xml .pytest_cache .mypy_cache \
+	  .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean ## clean, and remove .venv too
+	rm -rf $(VENV)

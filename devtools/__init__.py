@@ -1,0 +1,1 @@
+"""Developer tooling: the ``make run`` stack (mock IdP + API). Never imported by ``apiexample``."""

@@ -1,0 +1,432 @@
+"""``make run``: serve the API on 127.0.0.1 against a local mock IdP, with ready-to-paste curls.
+
+Starts ``python -m mock_idp serve`` (keys kept in ``var/``), waits for its ready line, starts the
+API under gunicorn (the production server, with ``DJANGO_DEBUG`` off) pointed at that issuer,
+waits until ``/api/public`` answers, mints a token with ``python -m mock_idp token`` and prints a
+``curl`` line per route. SIGINT or SIGTERM stops the API, then the IdP; each child runs in its own
+session so that its whole process group (gunicorn's workers too) is stopped, and on Linux dies
+with this process even if it is killed outright.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import queue
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_API_PORT = 8000
+DEFAULT_IDP_PORT = 8001
+DEFAULT_AUDIENCE = "https://api.example.test"
+DEFAULT_SCOPE = "read:messages"
+TOKEN_LIFETIME = 3600
+IDP_READY_PREFIX = "mock_idp serving"
+ROUTES = ("/api/public", "/api/private", "/api/private-scoped")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DevRunError(RuntimeError):
+    """The stack could not be started; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DevConfig:
+    """Where the two servers listen and what the API expects of tokens."""
+
+    api_port: int = DEFAULT_API_PORT
+    idp_port: int = DEFAULT_IDP_PORT
+    audience: str = DEFAULT_AUDIENCE
+    state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
+    python: str = sys.executable
+    startup_timeout: float = 30.0
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the API, without a trailing slash."""
+        return f"http://{LOOPBACK}:{self.api_port}"
+
+    @property
+    def issuer(self) -> str:
+        """The mock IdP's issuer, Auth0-style with a trailing slash."""
+        return f"http://{LOOPBACK}:{self.idp_port}/"
+
+    @property
+    def jwks_url(self) -> str:
+        """Where the API fetches the mock IdP's signing keys."""
+        return f"{self.issuer}.well-known/jwks.json"
+
+    @property
+    def keys_file(self) -> Path:
+        """The mock IdP's private keys (mode 0600, created on first run, reused after)."""
+        return self.state_dir / "mock_idp_keys.json"
+
+
+def idp_command(config: DevConfig) -> list[str]:
+    """The command line serving the mock IdP."""
+    return [
+        config.python, "-m", "mock_idp", "serve",
+        "--host", LOOPBACK,
+        "--port", str(config.idp_port),
+        "--keys", str(config.keys_file),
+        "--issuer", config.issuer,
+    ]  # fmt: skip
+
+
+def api_command(config: DevConfig) -> list[str]:
+    """The command line serving the API: gunicorn, as in production."""
+    return [
+        config.python, "-m", "gunicorn", "apiexample.wsgi:application",
+        "--bind", f"{LOOPBACK}:{config.api_port}",
+        "--workers", "1",
+        "--threads", "4",
+        "--access-logfile", "-",
+        "--graceful-timeout", "5",
+    ]  # fmt: skip
+
+
+def token_command(config: DevConfig, scope: str = DEFAULT_SCOPE) -> list[str]:
+    """The command line minting an access token offline with the IdP's keys."""
+    return [
+        config.python, "-m", "mock_idp", "token",
+        "--keys", str(config.keys_file),
+        "--issuer", config.issuer,
+        "--audience", config.audience,
+        "--scope", scope,
+        "--expires-in", str(TOKEN_LIFETIME),
+    ]  # fmt: skip
+
+
+def api_env(config: DevConfig, base: Mapping[str, str], secret_key: str) -> dict[str, str]:
+    """The API's environment: ``base`` with every setting pinned to the mock IdP.
+
+    Every ``AUTH0_*`` setting is given explicitly, so a developer's ``.env`` (read by settings
+    without overriding the environment) cannot point the dev server at a real tenant.
+    """
+    env = {k: v for k, v in base.items() if k != "AUTH0_DOMAIN"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="apiexample.settings",
+        AUTH0_ISSUER=config.issuer,
+        AUTH0_AUDIENCE=config.audience,
+        AUTH0_JWKS_URL=config.jwks_url,
+        AUTH0_ALGORITHMS="RS256",
+        DJANGO_SECRET_KEY=secret_key,
+        DJANGO_DEBUG="false",
+        DJANGO_ALLOWED_HOSTS=f"{LOOPBACK},localhost",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def curl_lines(config: DevConfig, token: str) -> list[str]:
+    """One ready-to-paste ``curl`` per route; the protected ones carry ``token``."""
+    lines = []
+    for route in ROUTES:
+        url = config.api_url + route
+        if route == "/api/public":
+            lines.append(shlex.join(["curl", url]))
+        else:
+            lines.append(shlex.join(["curl", "-H", f"Authorization: Bearer {token}", url]))
+    return lines
+
+
+def token_request_line(config: DevConfig, scope: str = DEFAULT_SCOPE) -> str:
+    """The ``curl`` asking the mock IdP for another token (client credentials, Auth0-style)."""
+    argv = [
+        "curl", "-X", "POST", f"{config.issuer}oauth/token",
+        "-d", "grant_type=client_credentials",
+        "-d", "client_id=x",
+        "-d", "client_secret=y",
+        "-d", f"audience={config.audience}",
+        "-d", f"scope={scope}",
+    ]  # fmt: skip
+    return shlex.join(argv)
+
+
+def banner(config: DevConfig, token: str) -> str:
+    """What is printed once both servers answer."""
+    minutes = TOKEN_LIFETIME // 60
+    out = [
+        "",
+        f"API ready on {config.api_url}/ (mock IdP {config.issuer}, audience {config.audience})",
+        f"Try it (token valid for {minutes} minutes):",
+        "",
+        *(f"  {line}" for line in curl_lines(config, token)),
+        "",
+        "More tokens from the mock IdP:",
+        "",
+        f"  {token_request_line(config)}",
+        "",
+        "Ctrl-C stops both servers.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def ensure_port_free(port: int, what: str) -> None:
+    """Fail early, with a hint, when ``port`` on 127.0.0.1 is taken.
+
+    Otherwise the readiness check could be answered by whatever already listens there.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError as exc:
+            variable = "API_PORT" if what == "API" else "IDP_PORT"
+            raise DevRunError(
+                f"{what} port {LOOPBACK}:{port} is in use ({exc.strerror}); "
+                f"pick another, e.g. `make run {variable}={port + 1000}`"
+            ) from exc
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to SIGKILL the child when this process dies, if available."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return None
+    prctl = ctypes.CDLL(libc_name, use_errno=True).prctl
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+    return preexec
+
+
+@dataclass
+class Child:
+    """A server started by the runner, in its own session (process group)."""
+
+    name: str
+    process: subprocess.Popen[str]
+
+    @property
+    def running(self) -> bool:
+        """Whether the process has not exited yet."""
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the process, SIGKILL its group if it lingers, and reap it."""
+        if self.running:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                print(f"devtools: {self.name} ignored SIGTERM for {timeout}s; killing it")
+        # Whatever is left of the group (e.g. gunicorn workers) goes too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def spawn(name: str, argv: Sequence[str], env: Mapping[str, str], *, pipe_stdout: bool) -> Child:
+    """Start ``argv`` in the project root, in a new session, dying with this process."""
+    process = subprocess.Popen(  # noqa: S603 - argv is built by this module
+        list(argv),
+        cwd=PROJECT_ROOT,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if pipe_stdout else None,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_die_with_parent(),  # only prctl, resolved before fork
+    )
+    return Child(name, process)
+
+
+def _pump(stream: IO[str], lines: queue.Queue[str | None], echo_prefix: str) -> None:
+    """Copy ``stream`` to stdout line by line, queueing each line for ``wait_for_line``."""
+    for line in stream:
+        lines.put(line)
+        print(f"{echo_prefix}{line}", end="", flush=True)
+    lines.put(None)
+
+
+def wait_for_line(child: Child, prefix: str, timeout: float) -> str:
+    """Wait until ``child`` prints a stdout line starting with ``prefix``; keep echoing after."""
+    assert child.process.stdout is not None  # noqa: S101 - spawned with pipe_stdout
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(
+        target=_pump, args=(child.process.stdout, lines, f"[{child.name}] "), daemon=True
+    ).start()
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DevRunError(f"{child.name} printed no '{prefix}' line within {timeout:.0f}s")
+        try:
+            line = lines.get(timeout=remaining)
+        except queue.Empty:
+            continue
+        if line is None:
+            child.process.wait()
+            raise DevRunError(f"{child.name} exited (status {child.process.returncode}) early")
+        if line.startswith(prefix):
+            return line.strip()
+
+
+def wait_for_http(child: Child, url: str, timeout: float) -> None:
+    """Poll ``url`` until it answers 200, failing fast if ``child`` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.running:
+            raise DevRunError(f"{child.name} exited (status {child.process.returncode}) early")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise DevRunError(f"{child.name} did not answer {url} within {timeout:.0f}s")
+
+
+def mint_token(config: DevConfig, env: Mapping[str, str], scope: str = DEFAULT_SCOPE) -> str:
+    """A fresh access token from ``python -m mock_idp token``."""
+    result = subprocess.run(  # noqa: S603 - argv is built by this module
+        token_command(config, scope),
+        cwd=PROJECT_ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=config.startup_timeout,
+        check=False,
+    )
+    token = result.stdout.strip()
+    if result.returncode != 0 or not token:
+        raise DevRunError(f"mock_idp token failed ({result.returncode}): {result.stderr.strip()}")
+    return token
+
+
+class DevStack:
+    """The mock IdP and the API, started in order and stopped in reverse order."""
+
+    def __init__(self, config: DevConfig, base_env: Mapping[str, str] | None = None) -> None:
+        self.config = config
+        self.base_env = dict(os.environ if base_env is None else base_env)
+        self.children: list[Child] = []
+        self.token = ""
+
+    def start(self) -> None:
+        """Start both servers, wait until each answers, and mint a token."""
+        config = self.config
+        ensure_port_free(config.idp_port, "IdP")
+        ensure_port_free(config.api_port, "API")
+        config.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        env = {**self.base_env, "PYTHONUNBUFFERED": "1"}
+        idp = spawn("mock_idp", idp_command(config), env, pipe_stdout=True)
+        self.children.append(idp)
+        wait_for_line(idp, IDP_READY_PREFIX, config.startup_timeout)
+        secret_key = secrets.token_urlsafe(50)
+        api = spawn("api", api_command(config), api_env(config, env, secret_key), pipe_stdout=False)
+        self.children.append(api)
+        wait_for_http(api, config.api_url + "/api/public", config.startup_timeout)
+        self.token = mint_token(config, env)
+
+    def stop(self) -> None:
+        """Stop the API, then the IdP."""
+        while self.children:
+            self.children.pop().stop()
+
+    def wait(self) -> int:
+        """Block until a child exits on its own; return 1 (a server should not stop by itself)."""
+        while True:
+            for child in self.children:
+                if not child.running:
+                    print(f"devtools: {child.name} exited (status {child.process.returncode})")
+                    return 1
+            time.sleep(0.5)
+
+    def __enter__(self) -> DevStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stop(Exception):
+    """Raised in the main thread by SIGINT or SIGTERM."""
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+def parse_args(argv: Sequence[str] | None) -> DevConfig:
+    """Build the configuration from the command line (ports default from the environment)."""
+    parser = argparse.ArgumentParser(prog="python -m devtools.run", description=__doc__)
+    parser.add_argument(
+        "--api-port", type=int, default=int(os.environ.get("API_PORT", DEFAULT_API_PORT))
+    )
+    parser.add_argument(
+        "--idp-port", type=int, default=int(os.environ.get("IDP_PORT", DEFAULT_IDP_PORT))
+    )
+    parser.add_argument("--audience", default=DEFAULT_AUDIENCE)
+    parser.add_argument("--state-dir", type=Path, default=PROJECT_ROOT / "var")
+    args = parser.parse_args(argv)
+    if args.api_port == args.idp_port:
+        parser.error("--api-port and --idp-port must differ")
+    return DevConfig(
+        api_port=args.api_port,
+        idp_port=args.idp_port,
+        audience=args.audience,
+        state_dir=args.state_dir.resolve(),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the stack until SIGINT/SIGTERM; 0 on a requested stop, 1 on a failure."""
+    config = parse_args(argv)
+    stack = DevStack(config)
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in STOP_SIGNALS}
+    try:
+        stack.start()
+        print(banner(config, stack.token), flush=True)
+        return stack.wait()
+    except Stop as stop:
+        print(f"\ndevtools: {stop}, stopping the API and the mock IdP", flush=True)
+        return 0
+    except DevRunError as exc:
+        print(f"devtools: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        # A second Ctrl-C during shutdown must not leave children behind.
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
