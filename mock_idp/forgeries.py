@@ -1,0 +1,562 @@
+"""Named forged and invalid tokens: the security catalogue, one call each.
+
+``FORGERIES`` maps each name to a ``Forgery`` (one-line description, its options). Every
+forgery takes its own keyword options plus any ``MockIdP.mint`` keyword (``claims``,
+``header``, ``remove_claims``, ``scope``, ...), which are merged on top, so cases compose::
+
+    idp.forge("alg_none", alg="nOnE")
+    idp.forge("hmac_public_key", alg="HS384", key_form="pkcs1")
+    idp.forge("expired", by=31, scope="read:messages")
+
+Tokens come from the raw encoder in ``mock_idp.jws``, which refuses nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from . import jws
+from .keys import KeyPair, KeyState, b64url, b64url_decode, int_to_bytes
+
+if TYPE_CHECKING:
+    from .idp import MockIdP
+
+ATTACKER_URL = "https://attacker.example"
+ALG_NONE_VARIANTS = ("none", "None", "NONE", "nOnE")
+HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+HMAC_KEY_FORMS = (
+    "pem",
+    "pem_no_newline",
+    "pem_junk_prefix",
+    "pkcs1",
+    "pkcs1_no_newline",
+    "der",
+    "pkcs1_der",
+    "openssh",
+    "certificate_pem",
+    "jwk",
+    "n",
+    "n_b64url",
+)
+COMMON_HMAC_SECRETS = ("", "secret", "password", "changeme", "your-256-bit-secret", "key")
+OTHER_ALGORITHMS = ("RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+KID_MODES = ("real", "foreign", "none")
+ISSUER_VARIANTS = ("attacker", "no_trailing_slash", "http", "uppercase_host", "suffix", "empty")
+AUDIENCE_VARIANTS = ("other", "list_without", "trailing_slash", "uppercase", "empty", "empty_list")
+MALFORMED_SHAPES = (
+    "empty",
+    "one_segment",
+    "two_segments",
+    "four_segments",
+    "five_segments",
+    "dots_only",
+    "header_not_base64",
+    "payload_not_base64",
+    "signature_not_base64",
+    "header_not_json",
+    "payload_not_json",
+    "header_array",
+    "payload_array",
+    "padded_base64",
+    "whitespace",
+    "non_ascii",
+)
+JSON_SERIALIZATIONS = ("general_empty_signatures", "flattened_unsigned", "general_signed")
+_ES_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+
+ForgeryFunction = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Forgery:
+    """A named way to produce a token the API must refuse."""
+
+    name: str
+    description: str
+    make: ForgeryFunction
+    options: Mapping[str, Any]  # option name -> default
+
+    def __call__(self, idp: MockIdP, **options: Any) -> str:
+        return self.make(idp, **options)
+
+
+FORGERIES: dict[str, Forgery] = {}
+
+
+def forge(idp: MockIdP, name: str, **options: Any) -> str:
+    """Produce forgery ``name`` for ``idp``."""
+    try:
+        forgery = FORGERIES[name]
+    except KeyError:
+        raise KeyError(f"unknown forgery {name!r}; known: {', '.join(FORGERIES)}") from None
+    return forgery(idp, **options)
+
+
+def _register(description: str) -> Callable[[ForgeryFunction], ForgeryFunction]:
+    def register(function: ForgeryFunction) -> ForgeryFunction:
+        parameters = inspect.signature(function).parameters.values()
+        options = {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY}
+        name = function.__name__.rstrip("_")
+        FORGERIES[name] = Forgery(name, description, function, options)
+        return function
+
+    return register
+
+
+def _mint(idp: MockIdP, overrides: Mapping[str, Any], **forged: Any) -> str:
+    """``idp.mint`` with the forgery's arguments, then the caller's merged on top."""
+    merged = dict(forged)
+    for name, value in overrides.items():
+        if name in ("header", "claims") and name in merged:
+            merged[name] = {**merged[name], **value}
+        elif name in ("remove_header", "remove_claims") and name in merged:
+            merged[name] = [*merged[name], *value]
+        else:
+            merged[name] = value
+    return idp.mint(**merged)
+
+
+def _kid_header(idp: MockIdP, kid: str, attacker: KeyPair) -> tuple[dict[str, Any], list[str]]:
+    """Header changes for a ``kid`` mode: the real signing kid, the attacker's, or none."""
+    if kid == "real":
+        return {"kid": idp.keys.signing_key.kid}, []
+    if kid == "foreign":
+        return {"kid": attacker.kid}, []
+    if kid == "none":
+        return {}, ["kid"]
+    raise ValueError(f"kid must be one of {KID_MODES}, not {kid!r}")
+
+
+def _now(idp: MockIdP) -> int:
+    return int(idp.clock.now())
+
+
+def _replace_segment(token: str, index: int, segment: str) -> str:
+    parts = token.split(".")
+    parts[index] = segment
+    return ".".join(parts)
+
+
+# -- algorithm confusion ---------------------------------------------------------------------
+
+
+@_register("alg 'none' (any casing) with an empty or a real signature")
+def alg_none(idp: MockIdP, *, alg: str = "none", signature: str = "empty", **mint: Any) -> str:
+    if signature not in ("empty", "original"):
+        raise ValueError("signature must be 'empty' or 'original'")
+    signing = "none" if signature == "empty" else idp.keys.signing_key.alg
+    return _mint(idp, mint, header={"alg": alg}, algorithm=signing)
+
+
+@_register("missing 'alg' header, otherwise validly signed")
+def missing_alg(idp: MockIdP, **mint: Any) -> str:
+    return _mint(idp, mint, remove_header=["alg"])
+
+
+def public_key_forms(key: KeyPair) -> dict[str, bytes]:
+    """The RSA public key in every form an HMAC-confusion attack might use as a secret."""
+    public = key.public_key
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise TypeError("public key forms are for RSA keys")
+    enc, fmt = serialization.Encoding, serialization.PublicFormat
+    pem = public.public_bytes(enc.PEM, fmt.SubjectPublicKeyInfo)
+    pkcs1 = public.public_bytes(enc.PEM, fmt.PKCS1)
+    n = int_to_bytes(public.public_numbers().n)
+    return {
+        "pem": pem,
+        "pem_no_newline": pem.rstrip(b"\n"),
+        "pem_junk_prefix": b"junk" + pem,
+        "pkcs1": pkcs1,
+        "pkcs1_no_newline": pkcs1.rstrip(b"\n"),
+        "der": public.public_bytes(enc.DER, fmt.SubjectPublicKeyInfo),
+        "pkcs1_der": public.public_bytes(enc.DER, fmt.PKCS1),
+        "openssh": public.public_bytes(enc.OpenSSH, fmt.OpenSSH),
+        "certificate_pem": key.certificate.public_bytes(enc.PEM),
+        "jwk": jws.json_bytes(key.public_jwk()),
+        "n": n,
+        "n_b64url": b64url(n).encode("ascii"),
+    }
+
+
+@_register("HS256/384/512 keyed with the published RSA public key in some form")
+def hmac_public_key(
+    idp: MockIdP, *, alg: str = "HS256", key_form: str = "pem", kid: str = "real", **mint: Any
+) -> str:
+    signing = idp.keys.signing_key
+    secret = public_key_forms(signing)[key_form]
+    header, removed = _kid_header(idp, kid, signing)
+    return _mint(idp, mint, key=secret, algorithm=alg, header=header, remove_header=removed)
+
+
+@_register("HS256/384/512 with a blank or commonly used secret")
+def hmac_secret(
+    idp: MockIdP, *, secret: str | bytes = "", alg: str = "HS256", kid: str = "real", **mint: Any
+) -> str:
+    raw = secret.encode("utf-8") if isinstance(secret, str) else secret
+    header, removed = _kid_header(idp, kid, idp.keys.signing_key)
+    return _mint(idp, mint, key=raw, algorithm=alg, header=header, remove_header=removed)
+
+
+def _published_key(
+    idp: MockIdP, wanted: Callable[[KeyPair], bool], make: Callable[[], KeyPair]
+) -> KeyPair:
+    """A key in the JWKS matching ``wanted``; else ``make()`` is published (not signing)."""
+    for key in idp.keys.published():
+        if wanted(key):
+            return key
+    return idp.keys.add(make(), KeyState.PUBLISHED)
+
+
+@_register("a real published key, but an algorithm other than RS256 (RS384..PS512, ES256..)")
+def other_algorithm(
+    idp: MockIdP, *, alg: str = "RS384", key: KeyPair | None = None, **mint: Any
+) -> str:
+    if key is None and alg in _ES_CURVES:
+        curve = _ES_CURVES[alg]
+        key = _published_key(idp, lambda k: k.crv == curve, lambda: KeyPair.ec(curve))
+    signer = key if key is not None else idp.keys.signing_key
+    return _mint(idp, mint, key=signer, algorithm=alg)
+
+
+@_register("signed by a published RSA key under 2048 bits (1024 by default)")
+def weak_key(idp: MockIdP, *, bits: int = 1024, key: KeyPair | None = None, **mint: Any) -> str:
+    if key is None:
+        key = _published_key(
+            idp,
+            lambda k: k.kty == "RSA" and k.key_size == bits,
+            lambda: KeyPair.rsa(bits, allow_weak=True),
+        )
+    elif key.kid not in idp.keys or not idp.keys.state(key.kid).in_jwks:
+        idp.keys.add(key, KeyState.PUBLISHED)
+    return _mint(idp, mint, key=key)
+
+
+# -- key selection from the header -------------------------------------------------------------
+
+
+def _attacker_token(
+    idp: MockIdP, extra: Mapping[str, Any], kid: str, mint: Mapping[str, Any]
+) -> str:
+    attacker = idp.foreign_key
+    header, removed = _kid_header(idp, kid, attacker)
+    return _mint(idp, mint, key=attacker, header={**header, **extra}, remove_header=removed)
+
+
+@_register("signed by a foreign key that is embedded as a 'jwk' header")
+def embedded_jwk(idp: MockIdP, *, kid: str = "real", **mint: Any) -> str:
+    return _attacker_token(idp, {"jwk": idp.foreign_key.public_jwk()}, kid, mint)
+
+
+@_register("signed by a foreign key whose JWKS is at an attacker's 'jku' URL")
+def jku(
+    idp: MockIdP,
+    *,
+    url: str = f"{ATTACKER_URL}/.well-known/jwks.json",
+    kid: str = "real",
+    **mint: Any,
+) -> str:
+    return _attacker_token(idp, {"jku": url}, kid, mint)
+
+
+@_register("signed by a foreign key whose certificate is at an attacker's 'x5u' URL")
+def x5u(
+    idp: MockIdP, *, url: str = f"{ATTACKER_URL}/cert.pem", kid: str = "real", **mint: Any
+) -> str:
+    return _attacker_token(idp, {"x5u": url}, kid, mint)
+
+
+@_register("signed by a foreign key whose self-signed certificate is in 'x5c'")
+def x5c(idp: MockIdP, *, kid: str = "real", **mint: Any) -> str:
+    der = idp.foreign_key.certificate.public_bytes(serialization.Encoding.DER)
+    return _attacker_token(idp, {"x5c": [base64.b64encode(der).decode("ascii")]}, kid, mint)
+
+
+@_register("signed by a foreign (never published) key, with the real 'kid'")
+def foreign_key(idp: MockIdP, *, kid: str = "real", **mint: Any) -> str:
+    return _attacker_token(idp, {}, kid, mint)
+
+
+@_register("a 'kid' the JWKS does not have (any JSON value), signed by the real key")
+def unknown_kid(idp: MockIdP, *, kid: Any = "unknown-kid", **mint: Any) -> str:
+    return _mint(idp, mint, header={"kid": kid})
+
+
+@_register("no 'kid' header, signed by the real key")
+def missing_kid(idp: MockIdP, **mint: Any) -> str:
+    return _mint(idp, mint, remove_header=["kid"])
+
+
+# -- signature ---------------------------------------------------------------------------------
+
+
+@_register("the signature segment removed (trailing dot kept unless keep_dot=False)")
+def stripped_signature(idp: MockIdP, *, keep_dot: bool = True, **mint: Any) -> str:
+    head = _mint(idp, mint).rpartition(".")[0]
+    return head + "." if keep_dot else head
+
+
+@_register("the signature altered: mode 'flip' (one bit), 'truncate', 'zero' or 'other_token'")
+def tampered_signature(idp: MockIdP, *, mode: str = "flip", **mint: Any) -> str:
+    token = _mint(idp, mint)
+    signature = bytearray(b64url_decode(token.rpartition(".")[2]))
+    if mode == "flip":
+        signature[len(signature) // 2] ^= 0x01
+    elif mode == "truncate":
+        signature = signature[:-1]
+    elif mode == "zero":
+        signature = bytearray(len(signature))
+    elif mode == "other_token":
+        other = _mint(idp, {**mint, "claims": {**mint.get("claims", {}), "jti": "other"}})
+        signature = bytearray(b64url_decode(other.rpartition(".")[2]))
+    else:
+        raise ValueError(f"unknown mode {mode!r}")
+    return _replace_segment(token, 2, b64url(bytes(signature)))
+
+
+@_register("claims changed after signing (default: scope escalated), signature kept")
+def tampered_payload(idp: MockIdP, *, changes: Mapping[str, Any] | None = None, **mint: Any) -> str:
+    token = _mint(idp, mint)
+    _header, claims, _signature = jws.decode_unverified(token)
+    claims.update(changes if changes is not None else {"scope": "read:messages admin"})
+    return _replace_segment(token, 1, b64url(jws.json_bytes(claims)))
+
+
+# -- claims --------------------------------------------------------------------------------------
+
+
+@_register("expired 'by' seconds ago (default 3600)")
+def expired(idp: MockIdP, *, by: int = 3600, **mint: Any) -> str:
+    expiry = _now(idp) - by
+    return _mint(idp, mint, issued_at=expiry - idp.expires_in)
+
+
+@_register("'nbf' 'by' seconds in the future (default 3600)")
+def future_nbf(idp: MockIdP, *, by: int = 3600, **mint: Any) -> str:
+    return _mint(idp, mint, claims={"nbf": _now(idp) + by})
+
+
+@_register("'iat' 'by' seconds in the future (default 3600)")
+def future_iat(idp: MockIdP, *, by: int = 3600, **mint: Any) -> str:
+    return _mint(idp, mint, claims={"iat": _now(idp) + by})
+
+
+def _issuer_variant(issuer: str, variant: str) -> str:
+    scheme, _, rest = issuer.partition("://")
+    host, _, path = rest.partition("/")
+    variants = {
+        "attacker": f"{ATTACKER_URL}/",
+        "no_trailing_slash": issuer.rstrip("/"),
+        "http": f"http://{rest}" if scheme == "https" else f"https://{rest}",
+        "uppercase_host": f"{scheme}://{host.upper()}/{path}",
+        "suffix": f"{scheme}://{host}.attacker.example/{path}",
+        "empty": "",
+    }
+    return variants[variant]
+
+
+@_register("'iss' not the issuer: an explicit value or a variant of the real one")
+def wrong_issuer(idp: MockIdP, *, variant: str = "attacker", iss: Any = None, **mint: Any) -> str:
+    value = iss if iss is not None else _issuer_variant(idp.issuer, variant)
+    return _mint(idp, mint, claims={"iss": value})
+
+
+@_register("no 'iss' claim")
+def missing_issuer(idp: MockIdP, **mint: Any) -> str:
+    return _mint(idp, mint, remove_claims=["iss"])
+
+
+def _audience_variant(idp: MockIdP, variant: str) -> Any:
+    audience = idp.audience or ""
+    other = "https://other-api.example.test"
+    variants: dict[str, Any] = {
+        "other": other,
+        "list_without": [other, f"{idp.issuer}userinfo"],
+        "trailing_slash": audience + "/",
+        "uppercase": audience.upper(),
+        "empty": "",
+        "empty_list": [],
+    }
+    return variants[variant]
+
+
+@_register("'aud' not the audience: an explicit value or a variant of the real one")
+def wrong_audience(idp: MockIdP, *, variant: str = "other", aud: Any = None, **mint: Any) -> str:
+    value = aud if aud is not None else _audience_variant(idp, variant)
+    return _mint(idp, mint, claims={"aud": value})
+
+
+@_register("no 'aud' claim")
+def missing_audience(idp: MockIdP, **mint: Any) -> str:
+    return _mint(idp, mint, remove_claims=["aud"])
+
+
+@_register("'sub' of the wrong type or value (default the number 12345)")
+def wrong_subject(idp: MockIdP, *, sub: Any = 12345, **mint: Any) -> str:
+    return _mint(idp, mint, claims={"sub": sub})
+
+
+@_register("no 'sub' claim")
+def missing_subject(idp: MockIdP, **mint: Any) -> str:
+    return _mint(idp, mint, remove_claims=["sub"])
+
+
+@_register("no 'exp' claim")
+def missing_expiry(idp: MockIdP, **mint: Any) -> str:
+    return _mint(idp, mint, remove_claims=["exp"])
+
+
+@_register("no 'iat' claim")
+def missing_issued_at(idp: MockIdP, **mint: Any) -> str:
+    return _mint(idp, mint, remove_claims=["iat"])
+
+
+@_register("a claim with a value of the wrong type (default 'exp' as a string)")
+def invalid_claim_type(
+    idp: MockIdP, *, claim: str = "exp", value: Any = "tomorrow", **mint: Any
+) -> str:
+    return _mint(idp, mint, claims={claim: value})
+
+
+@_register("'scope' not a string (default a list holding the scope)")
+def non_string_scope(idp: MockIdP, *, scope_value: Any = None, **mint: Any) -> str:
+    value = scope_value if scope_value is not None else ["read:messages"]
+    return _mint(idp, mint, claims={"scope": value})
+
+
+# -- header ----------------------------------------------------------------------------------------
+
+
+@_register("'typ' that is not an access token type (default 'dpop+jwt')")
+def wrong_typ(idp: MockIdP, *, typ: Any = "dpop+jwt", **mint: Any) -> str:
+    return _mint(idp, mint, header={"typ": typ})
+
+
+@_register("'crit' naming an extension the validator cannot understand")
+def unknown_crit(idp: MockIdP, *, param: str = "x-mock-critical", **mint: Any) -> str:
+    return _mint(idp, mint, header={"crit": [param], param: True})
+
+
+@_register("RFC 7797 unencoded payload ('b64': false, in 'crit' unless crit=False)")
+def b64_false(idp: MockIdP, *, crit: bool = True, **mint: Any) -> str:
+    header: dict[str, Any] = {"b64": False, **({"crit": ["b64"]} if crit else {})}
+    return _mint(idp, mint, header=header, encode_payload=False)
+
+
+@_register("two 'alg' members in the header JSON (first and last), signed by the real key")
+def duplicate_header(idp: MockIdP, *, first: str = "RS256", last: str = "none", **mint: Any) -> str:
+    token = _mint(idp, mint)
+    header, _claims, _signature = jws.decode_unverified(token)
+    header.pop("alg", None)
+    body = json.dumps(header, separators=(",", ":"))[1:]
+    raw = f'{{"alg":{json.dumps(first)},"alg":{json.dumps(last)},{body}'.encode()
+    payload = b64url_decode(token.split(".")[1])
+    signer = jws.signer_for(idp.keys.signing_key.alg, idp.keys.signing_key.private_key)
+    return jws.encode(raw, payload, signer)
+
+
+# -- shape ---------------------------------------------------------------------------------
+
+
+@_register("a huge 'header', 'payload' or 'signature' segment (default 1 MiB), signed")
+def oversized(
+    idp: MockIdP, *, segment: str = "header", size: int = 1024 * 1024, **mint: Any
+) -> str:
+    pad = "A" * size
+    if segment == "header":
+        return _mint(idp, mint, header={"x-pad": pad})
+    if segment == "payload":
+        return _mint(idp, mint, claims={"x-pad": pad})
+    if segment == "signature":
+        return _mint(idp, mint) + pad
+    raise ValueError(f"unknown segment {segment!r}")
+
+
+def _malformed(token: str, shape: str) -> str:
+    header, payload, signature = token.split(".")
+    not_b64 = "!!!not*base64!!!"
+    shapes = {
+        "empty": "",
+        "one_segment": header,
+        "two_segments": f"{header}.{payload}",
+        "four_segments": f"{token}.{signature}",
+        "five_segments": f"{token}.{signature}.{signature}",
+        "dots_only": "..",
+        "header_not_base64": f"{not_b64}.{payload}.{signature}",
+        "payload_not_base64": f"{header}.{not_b64}.{signature}",
+        "signature_not_base64": f"{header}.{payload}.{not_b64}",
+        "header_not_json": f"{b64url(b'not json')}.{payload}.{signature}",
+        "payload_not_json": f"{header}.{b64url(b'not json')}.{signature}",
+        "header_array": f"{b64url(b'[1,2]')}.{payload}.{signature}",
+        "payload_array": f"{header}.{b64url(b'[1,2]')}.{signature}",
+        "padded_base64": f"{header}==.{payload}.{signature}",
+        "whitespace": f"{header}. {payload}.{signature}",
+        "non_ascii": f"{header}.{payload}.{signature}\u00e9",
+    }
+    return shapes[shape]
+
+
+@_register("not a well-formed compact JWS: shape in MALFORMED_SHAPES")
+def malformed(idp: MockIdP, *, shape: str = "two_segments", **mint: Any) -> str:
+    return _malformed(_mint(idp, mint), shape)
+
+
+@_register("JSON serialisation instead of compact (empty signatures, unsigned, or signed)")
+def json_serialization(idp: MockIdP, *, form: str = "general_empty_signatures", **mint: Any) -> str:
+    header, payload, signature = _mint(idp, mint).split(".")
+    documents: dict[str, Any] = {
+        "general_empty_signatures": {"payload": payload, "signatures": []},
+        "flattened_unsigned": {"payload": payload, "protected": header},
+        "general_signed": {
+            "payload": payload,
+            "signatures": [{"protected": header, "signature": signature}],
+        },
+    }
+    return json.dumps(documents[form])
+
+
+@_register("a compact JWE (encrypted to the published key, not signed)")
+def jwe(
+    idp: MockIdP,
+    *,
+    alg: str = "RSA-OAEP-256",
+    enc: str = "A256GCM",
+    zip: str | None = None,  # the JWE header parameter
+    **mint: Any,
+) -> str:
+    from joserfc import jwe as joserfc_jwe
+    from joserfc.jwk import RSAKey
+
+    _header, claims, _signature = jws.decode_unverified(_mint(idp, mint))
+    protected: dict[str, Any] = {"alg": alg, "enc": enc, "kid": idp.keys.signing_key.kid}
+    if zip is not None:
+        protected["zip"] = zip
+    public = RSAKey.import_key(idp.keys.signing_key.public_pem())
+    return joserfc_jwe.encrypt_compact(
+        protected, jws.json_bytes(claims), public, algorithms=[alg, enc, *([zip] if zip else [])]
+    )
+
+
+__all__ = [
+    "ALG_NONE_VARIANTS",
+    "AUDIENCE_VARIANTS",
+    "COMMON_HMAC_SECRETS",
+    "FORGERIES",
+    "HMAC_ALGORITHMS",
+    "HMAC_KEY_FORMS",
+    "ISSUER_VARIANTS",
+    "JSON_SERIALIZATIONS",
+    "KID_MODES",
+    "MALFORMED_SHAPES",
+    "OTHER_ALGORITHMS",
+    "Forgery",
+    "forge",
+    "public_key_forms",
+]

@@ -1,0 +1,358 @@
+"""The IdP's HTTP surface as one pure function, ``handle(idp, request) -> response``.
+
+Every transport (``responses`` callbacks, the threaded server) adapts to these small
+dataclasses and nothing else, so all of them serve identical bytes. Served routes:
+
+- ``GET /.well-known/openid-configuration`` (OpenID Connect Discovery 1.0, section 4)
+- ``GET /.well-known/jwks.json`` (RFC 7517 section 5)
+- ``POST /oauth/token``, client credentials (RFC 6749 section 4.4) with Auth0's parameters
+
+Paths are relative to the issuer. Faults (status, delay, garbage, oversized, HTML, redirect)
+can be injected per path, and every hit is recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote
+
+if TYPE_CHECKING:
+    from .idp import MockIdP
+
+OPENID_CONFIGURATION = "/.well-known/openid-configuration"
+JWKS = "/.well-known/jwks.json"
+TOKEN = "/oauth/token"
+JWKS_CACHE_CONTROL = "public, max-age=15, stale-while-revalidate=15, stale-if-error=86400"
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a transport received: method, path (no query), headers, body."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    query: str = ""
+
+    def header(self, name: str) -> str | None:
+        """Case-insensitive header lookup."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a transport must send; it waits ``delay`` seconds first."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    delay: float = 0.0
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def json_response(status: int, document: Any, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        status,
+        {"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+        json.dumps(document).encode("utf-8"),
+    )
+
+
+def error_response(status: int, error: str, description: str, **headers: str) -> Response:
+    return json_response(status, {"error": error, "error_description": description}, headers)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One request the IdP received: ``method``, issuer-relative ``path``, clock ``time``."""
+
+    method: str
+    path: str
+    time: float
+    status: int
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A change to a route's answer. Unset fields keep the normal answer.
+
+    Build one with the factories (``Fault.error(503)``, ``Fault.slow(5)``, ``Fault.garbage()``,
+    ``Fault.oversized()``, ``Fault.html()``, ``Fault.redirect(url)``) or directly; combine with
+    ``dataclasses.replace``.
+    """
+
+    status: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+    @classmethod
+    def error(cls, status: int = 503, **headers: str) -> Fault:
+        """An error status with a small JSON body (``Retry-After`` etc. via ``headers``)."""
+        phrase = HTTPStatus(status).phrase
+        body = json.dumps({"error": "injected_fault", "error_description": phrase}).encode()
+        return cls(status, body, "application/json", headers)
+
+    @classmethod
+    def slow(cls, seconds: float) -> Fault:
+        """The normal answer, ``seconds`` late."""
+        return cls(delay=seconds)
+
+    @classmethod
+    def garbage(cls, status: int = 200) -> Fault:
+        """Bytes that are neither UTF-8 nor JSON, labelled as JSON."""
+        return cls(status, b"\x89\xff\x00{garbage", "application/json")
+
+    @classmethod
+    def oversized(cls, size: int = 20 * MIB, status: int = 200) -> Fault:
+        """A well-formed JSON JWKS of exactly ``size`` bytes (default 20 MiB)."""
+        head, tail = b'{"keys": [], "padding": "', b'"}'
+        padding = max(0, size - len(head) - len(tail))
+        return cls(status, head + b"A" * padding + tail, "application/json")
+
+    @classmethod
+    def html(cls, status: int = 200) -> Fault:
+        """An HTML page, as a proxy or captive portal would answer."""
+        body = b"<!DOCTYPE html><html><head><title>Oops</title></head><body>Oops</body></html>"
+        return cls(status, body, "text/html; charset=utf-8")
+
+    @classmethod
+    def redirect(
+        cls, location: str = "https://attacker.example/.well-known/jwks.json", status: int = 302
+    ) -> Fault:
+        """A redirect, by default to another host."""
+        return cls(status, b"", None, {"Location": location})
+
+    def apply(self, response: Response) -> Response:
+        headers = dict(response.headers)
+        if self.content_type is not None:
+            headers["Content-Type"] = self.content_type
+        headers.update(self.headers)
+        return Response(
+            status=self.status if self.status is not None else response.status,
+            headers=headers,
+            body=self.body if self.body is not None else response.body,
+            delay=response.delay + self.delay,
+        )
+
+
+@dataclass(frozen=True)
+class Client:
+    """A registered client; ``scopes=None`` grants whatever is requested."""
+
+    client_id: str
+    client_secret: str
+    scopes: tuple[str, ...] | None = None
+
+
+class Faults:
+    """Faults queued per path; each applies to the next ``times`` requests (None: until cleared)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[str, list[list[Any]]] = {}
+
+    def inject(self, path: str, fault: Fault, times: int | None = None) -> None:
+        with self._lock:
+            self._queues.setdefault(path, []).append([fault, times])
+
+    def clear(self, path: str | None = None) -> None:
+        with self._lock:
+            if path is None:
+                self._queues.clear()
+            else:
+                self._queues.pop(path, None)
+
+    def take(self, path: str) -> Fault | None:
+        """The fault for this request to ``path``, counting it down."""
+        with self._lock:
+            queue = self._queues.get(path, [])
+            while queue and queue[0][1] == 0:
+                queue.pop(0)
+            if not queue:
+                return None
+            entry = queue[0]
+            if entry[1] is not None:
+                entry[1] -= 1
+            fault: Fault = entry[0]
+            return fault
+
+
+class HitLog:
+    """Every request received, in order; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hits: list[Hit] = []
+
+    def record(self, hit: Hit) -> None:
+        with self._lock:
+            self._hits.append(hit)
+
+    def all(self) -> list[Hit]:
+        with self._lock:
+            return list(self._hits)
+
+    def count(self, path: str | None = None, method: str | None = None) -> int:
+        return sum(
+            1
+            for hit in self.all()
+            if (path is None or hit.path == path) and (method is None or hit.method == method)
+        )
+
+    def clear(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+def handle(idp: MockIdP, request: Request) -> Response:
+    """Answer ``request`` as the IdP would, with any injected fault, and record the hit."""
+    path = idp.relative_path(request.path)
+    fault = idp.faults.take(path)
+    response = _route(idp, path, request)
+    if fault is not None:
+        response = fault.apply(response)
+    idp.hit_log.record(Hit(request.method.upper(), path, idp.clock.now(), response.status))
+    return response
+
+
+def _route(idp: MockIdP, path: str, request: Request) -> Response:
+    handlers = _ROUTES.get(path)
+    if handlers is None:
+        return json_response(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
+    method = request.method.upper()
+    if method not in handlers:
+        allow = ", ".join(handlers)
+        return json_response(
+            405,
+            {"statusCode": 405, "error": "Method Not Allowed", "message": "Method Not Allowed"},
+            {"Allow": allow},
+        )
+    return handlers[method](idp, request)
+
+
+def _openid_configuration(idp: MockIdP, _request: Request) -> Response:
+    return json_response(200, idp.openid_configuration())
+
+
+def _jwks(idp: MockIdP, _request: Request) -> Response:
+    return json_response(200, idp.jwks(), {"Cache-Control": JWKS_CACHE_CONTROL})
+
+
+def _token_parameters(request: Request) -> dict[str, Any]:
+    content_type = (request.header("Content-Type") or "").lower()
+    if content_type.startswith("application/json"):
+        document = json.loads(request.body.decode("utf-8"))
+        if not isinstance(document, dict):
+            raise ValueError("the JSON body must be an object")
+        return document
+    return dict(parse_qsl(request.body.decode("utf-8"), keep_blank_values=True))
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """``client_secret_basic`` credentials (RFC 6749 section 2.3.1), if sent."""
+    authorization = request.header("Authorization") or ""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    client_id, _, secret = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
+    return unquote(client_id), unquote(secret)
+
+
+def _token(idp: MockIdP, request: Request) -> Response:
+    no_store = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    try:
+        params = _token_parameters(request)
+        basic = _basic_credentials(request)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return error_response(400, "invalid_request", "Malformed request", **no_store)
+    if basic is not None:
+        params.setdefault("client_id", basic[0])
+        params.setdefault("client_secret", basic[1])
+    strings = {k: v for k, v in params.items() if isinstance(v, str)}
+    grant_type = strings.get("grant_type")
+    if not grant_type:
+        return error_response(
+            400, "invalid_request", "Missing required parameter: grant_type", **no_store
+        )
+    if grant_type != "client_credentials":
+        return error_response(
+            400,
+            "unsupported_grant_type",
+            f"Grant type '{grant_type}' not allowed for the client.",
+            **no_store,
+        )
+    client_id = strings.get("client_id", "")
+    client = idp.clients.get(client_id)
+    if not client_id or (
+        idp.clients
+        and (
+            client is None
+            or not hmac.compare_digest(
+                client.client_secret.encode(), strings.get("client_secret", "").encode()
+            )
+        )
+    ):
+        return error_response(401, "access_denied", "Unauthorized", **no_store)
+    audience = strings.get("audience") or idp.audience
+    if not audience:
+        return error_response(
+            403,
+            "access_denied",
+            "No audience parameter was provided, and no default audience has been configured",
+            **no_store,
+        )
+    scope = _granted_scope(strings.get("scope"), client, idp.default_scope)
+    token = idp.mint(client_id=client_id, audience=audience, scope=scope)
+    body = {
+        "access_token": token,
+        "scope": scope,
+        "expires_in": idp.expires_in,
+        "token_type": "Bearer",
+    }
+    return json_response(200, body, no_store)
+
+
+def _granted_scope(requested: str | None, client: Client | None, default: str) -> str:
+    """Requested scopes, narrowed to the client's grant if it has one (Auth0's behaviour)."""
+    if client is None or client.scopes is None:
+        return default if requested is None else requested
+    if not requested:
+        return " ".join(client.scopes)
+    return " ".join(s for s in requested.split() if s in client.scopes)
+
+
+_Handler = Callable[["MockIdP", Request], Response]
+_ROUTES: dict[str, dict[str, _Handler]] = {
+    OPENID_CONFIGURATION: {"GET": _openid_configuration},
+    JWKS: {"GET": _jwks},
+    TOKEN: {"POST": _token},
+}
+
+__all__ = [
+    "JWKS",
+    "OPENID_CONFIGURATION",
+    "TOKEN",
+    "Client",
+    "Fault",
+    "Faults",
+    "Hit",
+    "HitLog",
+    "Request",
+    "Response",
+    "handle",
+]
