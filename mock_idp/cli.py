@@ -1,0 +1,105 @@
+"""``python -m mock_idp``: serve the IdP on a socket, or mint a token offline.
+
+    python -m mock_idp serve --port 8001 --keys var/mock_idp_keys.json [--issuer URL]
+    python -m mock_idp token --keys var/mock_idp_keys.json --issuer URL --audience AUD \\
+        --scope "read:messages" [--claim k=v ...] [--expires-in S]
+
+The keys file is created on first use (mode 0600) and reused, so a token minted by ``token``
+verifies against the JWKS that ``serve`` publishes with the same file and issuer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from .idp import MockIdP
+from .keys import KeyRing
+from .server import MockIdPServer
+
+
+def load_or_create_keys(path: Path) -> KeyRing:
+    """The keys saved at ``path``; a fresh RSA-2048 signing key is saved there first if absent."""
+    if path.exists():
+        return KeyRing.load(path)
+    ring = KeyRing.generate()
+    ring.save(path)
+    return ring
+
+
+def parse_claim(text: str) -> tuple[str, Any]:
+    """``k=v``; ``v`` is parsed as JSON when it is valid JSON, else kept as a string."""
+    name, separator, raw = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, json.loads(raw)
+    except ValueError:
+        return name, raw
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mock_idp", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve discovery, JWKS and /oauth/token")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument("--keys", type=Path, required=True, help="keys file (created if absent)")
+    serve.add_argument("--issuer", help="issuer URL (default: the server's own URL)")
+    serve.add_argument("--audience", help="default audience for /oauth/token")
+
+    token = commands.add_parser("token", help="print a signed access token")
+    token.add_argument("--keys", type=Path, required=True, help="keys file (created if absent)")
+    token.add_argument("--issuer", required=True)
+    token.add_argument("--audience", required=True)
+    token.add_argument("--scope", default="")
+    token.add_argument("--client-id", help="the machine client (sub = <client_id>@clients)")
+    token.add_argument("--claim", type=parse_claim, action="append", default=[], metavar="K=V")
+    token.add_argument("--expires-in", type=int, help="lifetime in seconds (default 86400)")
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    idp = MockIdP(args.issuer or "http://placeholder/", keys=load_or_create_keys(args.keys))
+    if args.audience:
+        idp.audience = args.audience
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with MockIdPServer(idp, args.host, args.port, keep_issuer=bool(args.issuer)) as server:
+            print(f"mock_idp serving {server.url} (issuer {idp.issuer})", flush=True)
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    idp = MockIdP(args.issuer, keys=load_or_create_keys(args.keys), audience=args.audience)
+    minted = idp.mint(
+        scope=args.scope,
+        client_id=args.client_id,
+        expires_in=args.expires_in,
+        claims=dict(args.claim),
+    )
+    print(minted, flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = serve if args.command == "serve" else token
+    return command(args)
