@@ -4,7 +4,7 @@ Enable it in a ``conftest.py`` (or with ``-p mock_idp.pytest_plugin``)::
 
     pytest_plugins = ["mock_idp.pytest_plugin"]
 
-    def test_private(client, mock_idp_network, mint_token):
+    def test_private(client, mock_idp, mock_idp_network, mint_token):
         token = mint_token(scope="read:messages")          # valid, Auth0-shaped
         forged = mock_idp.forge("alg_none", alg="nOnE")      # any forgery by name
         response = client.get("/api/private", HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -1,0 +1,205 @@
+"""Keys: generation, RFC 7638 thumbprints, rotation states, JWKS, persistence."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from mock_idp.keys import (
+    KeyPair,
+    KeyRing,
+    KeyState,
+    b64url_decode,
+    jwk_thumbprint,
+    write_private_file,
+)
+from mock_idp.pytest_plugin import MockIdPKeys
+
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+
+def test_rfc7638_example_thumbprint() -> None:
+    # RFC 7638 section 3.1
+    jwk = {
+        "kty": "RSA",
+        "n": (
+            "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_B"
+            "JECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_F"
+            "DW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4"
+            "vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+        ),
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29",
+    }
+    assert jwk_thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+def test_rsa_key_is_published_like_auth0(mock_idp_keys: MockIdPKeys) -> None:
+    key = mock_idp_keys.primary
+    jwk = key.public_jwk()
+    assert list(jwk) == ["kty", "use", "alg", "kid", "n", "e"]
+    assert jwk["kty"] == "RSA"
+    assert jwk["use"] == "sig"
+    assert jwk["alg"] == "RS256"
+    assert jwk["kid"] == key.kid == key.thumbprint
+    assert jwk["e"] == "AQAB"
+    assert len(b64url_decode(jwk["n"])) == 256
+    assert key.key_size == 2048
+    assert key.crv is None
+
+
+def test_x5c_and_x5t_are_optional(mock_idp_keys: MockIdPKeys) -> None:
+    jwk = mock_idp_keys.primary.public_jwk(x5c=True)
+    assert len(jwk["x5t"]) == 27
+    assert jwk["x5c"][0].startswith("MII")
+
+
+def test_ec_key(mock_idp_keys: MockIdPKeys) -> None:
+    key = mock_idp_keys.ec_p256
+    jwk = key.public_jwk()
+    assert (jwk["kty"], jwk["crv"], jwk["alg"], key.crv) == ("EC", "P-256", "ES256", "P-256")
+    assert len(b64url_decode(jwk["x"])) == len(b64url_decode(jwk["y"])) == 32
+    assert jwk["kid"] == jwk_thumbprint(jwk)
+
+
+@pytest.mark.parametrize(("curve", "alg"), [("P-384", "ES384"), ("P-521", "ES512")])
+def test_other_curves(curve: str, alg: str) -> None:
+    key = KeyPair.ec(curve, kid="given")
+    assert (key.alg, key.kid, key.public_jwk()["crv"]) == (alg, "given", curve)
+
+
+def test_given_kid_and_alg() -> None:
+    key = KeyPair.rsa(kid="my-kid", alg="PS256")
+    assert (key.kid, key.alg, key.public_jwk()["kid"]) == ("my-kid", "PS256", "my-kid")
+
+
+def test_weak_rsa_needs_explicit_permission() -> None:
+    with pytest.raises(ValueError, match="allow_weak"):
+        KeyPair.rsa(1024)
+    assert KeyPair.rsa(1024, allow_weak=True).key_size == 1024
+
+
+def test_from_pem_round_trip_and_refuses_other_key_types(mock_idp_keys: MockIdPKeys) -> None:
+    key = mock_idp_keys.ec_p256
+    loaded = KeyPair.from_pem(key.private_pem())
+    assert (loaded.kid, loaded.alg) == (key.kid, key.alg)
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
+    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+    )
+    with pytest.raises(TypeError, match="unsupported"):
+        KeyPair.from_pem(pem)
+
+
+def test_public_pem(mock_idp_keys: MockIdPKeys) -> None:
+    assert mock_idp_keys.primary.public_pem().startswith(b"-----BEGIN PUBLIC KEY-----")
+    assert isinstance(mock_idp_keys.primary.private_key, rsa.RSAPrivateKey)
+
+
+def test_rotation_states(mock_idp_keys: MockIdPKeys) -> None:
+    primary, secondary = mock_idp_keys.primary, mock_idp_keys.secondary
+    ring = KeyRing([(primary, KeyState.SIGNING)])
+    ring.add(secondary)  # published, not yet signing
+    assert ring.state(secondary.kid) is KeyState.PUBLISHED
+    assert ring.signing_key is primary
+    assert [k["kid"] for k in ring.jwks()["keys"]] == [primary.kid, secondary.kid]
+
+    assert ring.rotate() is secondary  # the waiting key signs, the old one retires
+    assert ring.signing_key is secondary
+    assert ring.state(primary.kid) is KeyState.RETIRED
+    assert [k["kid"] for k in ring.jwks()["keys"]] == [primary.kid, secondary.kid]
+
+    ring.remove(primary.kid)
+    assert ring.state(primary.kid) is KeyState.REMOVED
+    assert [k["kid"] for k in ring.jwks()["keys"]] == [secondary.kid]
+    assert primary.kid in ring  # still known, to sign forgeries
+    assert ring.get(primary.kid) is primary
+
+    ring.promote(primary.kid)
+    assert ring.state(secondary.kid) is KeyState.RETIRED
+    ring.retire(primary.kid)
+    with pytest.raises(LookupError):
+        _ = ring.signing_key
+    ring.discard(secondary.kid)
+    assert len(ring) == 1
+    assert list(ring) == [primary]
+    assert [key for key, _ in ring.copy().entries()] == [primary]
+
+
+def test_rotate_with_a_given_key_or_a_generated_one(mock_idp_keys: MockIdPKeys) -> None:
+    ring = KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)])
+    assert ring.rotate(mock_idp_keys.secondary) is mock_idp_keys.secondary
+    generated = ring.rotate()
+    assert generated not in (mock_idp_keys.primary, mock_idp_keys.secondary)
+    assert ring.signing_key is generated
+    assert ring.state(mock_idp_keys.secondary.kid) is KeyState.RETIRED
+
+
+def test_ring_refuses_a_different_key_under_a_used_kid(mock_idp_keys: MockIdPKeys) -> None:
+    ring = KeyRing([(KeyPair(mock_idp_keys.primary.private_key, kid="k"), KeyState.SIGNING)])
+    ring.add(KeyPair(mock_idp_keys.primary.private_key, kid="k"), KeyState.SIGNING)  # same key
+    with pytest.raises(ValueError, match="already"):
+        ring.add(KeyPair(mock_idp_keys.secondary.private_key, kid="k"))
+    with pytest.raises(KeyError):
+        ring.set_state("missing", KeyState.SIGNING)
+
+
+def test_generate() -> None:
+    ring = KeyRing.generate()
+    assert ring.signing_key.key_size == 2048
+
+
+def test_jwks_never_contains_private_members(mock_idp_keys: MockIdPKeys) -> None:
+    ring = KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)])
+    ring.add(mock_idp_keys.ec_p256)
+    ring.add(mock_idp_keys.secondary, KeyState.RETIRED)
+    for x5c in (False, True):
+        for member in ring.jwks(x5c=x5c)["keys"]:
+            assert not PRIVATE_MEMBERS & set(member)
+    serialized = json.dumps(ring.jwks(x5c=True))
+    assert "PRIVATE" not in serialized
+
+
+def test_save_and_load_keep_keys_states_and_mode_0600(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys
+) -> None:
+    ring = KeyRing([(mock_idp_keys.primary, KeyState.RETIRED)])
+    ring.add(mock_idp_keys.secondary, KeyState.SIGNING)
+    ring.add(mock_idp_keys.ec_p256, KeyState.REMOVED)
+    path = tmp_path / "sub" / "keys.json"
+    ring.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    loaded = KeyRing.load(path)
+    assert [(k.kid, k.alg, s) for k, s in loaded.entries()] == [
+        (k.kid, k.alg, s) for k, s in ring.entries()
+    ]
+    assert loaded.jwks() == ring.jwks()
+
+    path.chmod(0o644)  # saving again over a readable file makes it private again
+    loaded.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["keys.json"]
+
+
+def test_load_refuses_other_files(tmp_path: Path) -> None:
+    path = tmp_path / "other.json"
+    path.write_text('{"keys": []}')
+    with pytest.raises(ValueError, match="not a mock_idp keys file"):
+        KeyRing.load(path)
+
+
+def test_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        write_private_file(tmp_path / "f", "not bytes")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
