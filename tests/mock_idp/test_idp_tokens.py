@@ -1,0 +1,212 @@
+"""MockIdP.mint: Auth0-shaped defaults, and any claim, header, key or algorithm."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+
+from mock_idp import ControllableClock, KeyState, MockIdP
+from mock_idp.jws import decode_unverified
+from mock_idp.keys import KeyRing, b64url
+from mock_idp.pytest_plugin import MockIdPKeys
+
+NOW = 1_700_000_000
+
+
+@pytest.fixture
+def idp(mock_idp: MockIdP) -> MockIdP:
+    assert isinstance(mock_idp.clock, ControllableClock)
+    mock_idp.clock.freeze(NOW)
+    return mock_idp
+
+
+def verify(idp: MockIdP, token: str, **options: Any) -> dict[str, Any]:
+    header = jwt.get_unverified_header(token)
+    key = jwt.PyJWKSet.from_dict(idp.jwks())[header["kid"]]
+    return jwt.decode(
+        token,
+        key.key,
+        algorithms=[header["alg"]],
+        audience=options.pop("audience", idp.audience),
+        issuer=idp.issuer,
+        options={"verify_exp": False, "verify_iat": False, **options},
+    )
+
+
+def test_machine_token_defaults(idp: MockIdP) -> None:
+    token = idp.mint()
+    header, claims, _ = decode_unverified(token)
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": idp.keys.signing_key.kid}
+    assert claims == {
+        "iss": "https://tenant.mock-idp.test/",
+        "sub": "mock-idp-client@clients",
+        "aud": "https://api.example.test",
+        "iat": NOW,
+        "exp": NOW + 86400,
+        "scope": "",
+        "gty": "client-credentials",
+        "azp": "mock-idp-client",
+    }
+    assert verify(idp, token) == claims
+
+
+def test_machine_token_options(idp: MockIdP) -> None:
+    _, claims, _ = decode_unverified(
+        idp.mint(
+            client_id="abc",
+            audience="https://other",
+            scope="read:messages write:messages",
+            permissions=["read:messages"],
+            expires_in=60,
+            issued_at=NOW - 10,
+        )
+    )
+    assert claims["sub"] == "abc@clients"
+    assert claims["azp"] == "abc"
+    assert claims["aud"] == "https://other"
+    assert claims["scope"] == "read:messages write:messages"
+    assert claims["permissions"] == ["read:messages"]
+    assert (claims["iat"], claims["exp"]) == (NOW - 10, NOW + 50)
+
+
+def test_user_token_defaults(idp: MockIdP) -> None:
+    _, claims, _ = decode_unverified(idp.mint(user=True, scope=None))
+    assert claims["sub"].startswith("auth0|")
+    assert len(claims["sub"]) == len("auth0|") + 24
+    assert claims["aud"] == ["https://api.example.test", "https://tenant.mock-idp.test/userinfo"]
+    assert claims["scope"] == "openid profile email"
+    assert "gty" not in claims
+    assert claims["azp"] == "mock-idp-client"
+
+
+def test_user_token_with_subject_and_audience_list(idp: MockIdP) -> None:
+    aud = ["https://api.example.test", f"{idp.issuer}userinfo"]
+    _, claims, _ = decode_unverified(idp.mint(user=True, subject="auth0|42", audience=aud))
+    assert (claims["sub"], claims["aud"]) == ("auth0|42", aud)
+    idp.default_scope = "read:messages"
+    _, claims, _ = decode_unverified(idp.mint(user=True))
+    assert claims["scope"] == "openid profile email read:messages"
+
+
+def test_iat_and_exp_follow_the_clock(idp: MockIdP) -> None:
+    assert isinstance(idp.clock, ControllableClock)
+    idp.clock.advance(100)
+    _, claims, _ = decode_unverified(idp.mint())
+    assert (claims["iat"], claims["exp"]) == (NOW + 100, NOW + 100 + 86400)
+
+
+def test_claims_set_overridden_and_removed(idp: MockIdP) -> None:
+    token = idp.mint(
+        claims={"scope": ["not", "a", "string"], "nbf": NOW, "custom": {"a": None}},
+        remove_claims=["azp", "gty", "absent"],
+    )
+    _, claims, _ = decode_unverified(token)
+    assert claims["scope"] == ["not", "a", "string"]
+    assert claims["nbf"] == NOW
+    assert claims["custom"] == {"a": None}
+    assert "azp" not in claims
+    assert "gty" not in claims
+
+
+def test_header_set_and_removed(idp: MockIdP) -> None:
+    token = idp.mint(header={"typ": "at+jwt", "kid": None, "x": 1}, remove_header=["alg"])
+    header, _, _ = decode_unverified(token)
+    assert header == {"typ": "at+jwt", "kid": None, "x": 1}
+
+
+def test_any_key_including_unpublished(idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
+    foreign = mock_idp_keys.foreign
+    token = idp.mint(key=foreign)
+    assert decode_unverified(token)[0]["kid"] == foreign.kid
+    assert foreign.kid not in {k["kid"] for k in idp.jwks()["keys"]}
+    claims = jwt.decode(
+        token,
+        foreign.public_key,
+        algorithms=["RS256"],
+        audience=idp.audience,
+        options={"verify_exp": False, "verify_iat": False},
+    )
+    assert claims["iss"] == idp.issuer
+
+
+def test_algorithm_and_hmac_secret(idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
+    token = idp.mint(algorithm="PS256")
+    assert decode_unverified(token)[0]["alg"] == "PS256"
+    assert verify(idp, token)["sub"] == "mock-idp-client@clients"
+
+    token = idp.mint(key=b"secret")
+    header, _, signature = decode_unverified(token)
+    assert header == {"alg": "HS256", "typ": "JWT"}
+    signing_input = token.rpartition(".")[0].encode()
+    assert signature == hmac.new(b"secret", signing_input, hashlib.sha256).digest()
+
+    token = idp.mint(key=mock_idp_keys.ec_p256)
+    assert decode_unverified(token)[0]["alg"] == "ES256"
+
+
+def test_signature_and_payload_overrides(idp: MockIdP) -> None:
+    token = idp.mint(signature=b"\x00" * 4, payload=b"raw payload")
+    assert token.split(".")[1] == b64url(b"raw payload")
+    assert decode_unverified(token.replace(token.split(".")[1], b64url(b"{}")))[2] == b"\0" * 4
+
+
+def test_no_audience_is_an_error() -> None:
+    idp = MockIdP(keys=KeyRing(), audience=None)
+    with pytest.raises(ValueError, match="no audience"):
+        idp.claims()
+
+
+def test_issuer_always_gets_a_trailing_slash(mock_idp: MockIdP) -> None:
+    mock_idp.issuer = "https://example.test"
+    assert mock_idp.issuer == "https://example.test/"
+    assert mock_idp.jwks_uri == "https://example.test/.well-known/jwks.json"
+    assert mock_idp.token_endpoint == "https://example.test/oauth/token"
+
+
+def test_constructor_defaults_and_key_lists(mock_idp_keys: MockIdPKeys) -> None:
+    idp = MockIdP(keys=[mock_idp_keys.primary, mock_idp_keys.secondary])
+    assert idp.keys.signing_key is mock_idp_keys.primary
+    assert idp.keys.state(mock_idp_keys.secondary.kid) is KeyState.PUBLISHED
+    assert idp.issuer == "https://tenant.mock-idp.test/"
+    assert idp.audience == "https://api.example.test"
+    assert repr(idp) == "MockIdP(issuer='https://tenant.mock-idp.test/', keys=2)"
+
+
+def test_generated_keys_and_lazy_foreign_key() -> None:
+    idp = MockIdP()
+    assert len(idp.keys) == 1
+    foreign = idp.foreign_key
+    assert foreign is idp.foreign_key
+    assert foreign.kid not in idp.keys
+
+
+def test_save_and_load(tmp_path: Path, mock_idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
+    mock_idp.keys.add(mock_idp_keys.secondary)
+    mock_idp.save(tmp_path / "keys.json")
+    loaded = MockIdP.load(tmp_path / "keys.json", issuer=mock_idp.issuer)
+    assert loaded.jwks() == mock_idp.jwks()
+    assert verify(loaded, mock_idp.mint())["iss"] == mock_idp.issuer
+    assert verify(mock_idp, loaded.mint())["iss"] == mock_idp.issuer
+
+
+def test_rotation_through_the_idp(mock_idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
+    old = mock_idp.mint()
+    mock_idp.keys.add(mock_idp_keys.secondary)
+    mock_idp.keys.rotate()
+    new = mock_idp.mint()
+    assert decode_unverified(new)[0]["kid"] == mock_idp_keys.secondary.kid
+    assert verify(mock_idp, old)  # retired key still published
+    assert verify(mock_idp, new)
+    mock_idp.keys.remove(mock_idp_keys.primary.kid)
+    with pytest.raises(KeyError):
+        verify(mock_idp, old)
+
+
+def test_x5c_publication(mock_idp: MockIdP) -> None:
+    mock_idp.publish_x5c = True
+    assert "x5c" in mock_idp.jwks()["keys"][0]
