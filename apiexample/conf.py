@@ -156,7 +156,7 @@ class Auth0Config:
             found.append(
                 Problem(
                     "apiexample.E004",
-                    f"AUTH0_JWKS_URL {self.jwks_url!r} is not an https URL.",
+                    f"The JWKS URL {self.jwks_url!r} is not an https URL.",
                     http_hint,
                 )
             )

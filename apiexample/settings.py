@@ -66,13 +66,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "apiexample.urls"
 WSGI_APPLICATION = "apiexample.wsgi.application"
 
-# No models: the database is never opened, but `manage.py migrate` must still work.
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "var" / "db.sqlite3",
-    }
-}
+# No models, nothing to store: an in-memory database keeps `manage.py migrate` working.
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -127,7 +127,9 @@ class SigningKeyCache:
         snapshot = self._snapshot
         if self._is_fresh(snapshot) and kid in snapshot.keys:
             return snapshot.keys[kid]
-        snapshot = self._refresh_if_allowed(snapshot)
+        # A stale key that may still serve never waits for a refresh running in another thread.
+        has_stale_key = kid in snapshot.keys and self._is_servable(snapshot)
+        snapshot = self._refresh_if_allowed(snapshot, wait=not has_stale_key)
         if not self._is_servable(snapshot):
             raise SigningKeysUnavailable(
                 self._last_failure or "jwks_unavailable", self._retry_after()
@@ -157,10 +159,13 @@ class SigningKeyCache:
             return conf.current().jwks_cooldown
         return conf.current().jwks_cooldown - (self.clock() - self._last_attempt)
 
-    def _refresh_if_allowed(self, seen: KeySetSnapshot) -> KeySetSnapshot:
-        if not self._may_attempt():
+    def _refresh_if_allowed(self, seen: KeySetSnapshot, wait: bool) -> KeySetSnapshot:
+        """Fetch unless the cooldown forbids it; a fetch in flight is shared, not repeated."""
+        if not self._may_attempt() and not self._lock.locked():
+            return self._snapshot  # the common case of an unknown-kid flood: no lock taken
+        if not self._lock.acquire(blocking=wait):
             return self._snapshot
-        with self._lock:
+        try:
             # Another thread may have fetched while this one waited: share its result.
             if self._snapshot is not seen or not self._may_attempt():
                 return self._snapshot
@@ -178,6 +183,8 @@ class SigningKeyCache:
             self._last_failure = ""
             logger.info("jwks fetched: %d usable keys from %s", len(keys), self.url)
             return self._snapshot
+        finally:
+            self._lock.release()
 
 
 _caches: dict[str, SigningKeyCache] = {}

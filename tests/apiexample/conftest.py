@@ -1,0 +1,51 @@
+"""Fixtures for the API's tests: the API trusts the per-test mock IdP, reached through ``responses``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from apiexample import signing_keys
+from mock_idp import MockIdP
+
+@pytest.fixture(autouse=True)
+def _fresh_key_caches() -> Iterator[None]:
+    """Every test starts with no fetched key set, whatever the previous one did."""
+    signing_keys.reset_caches()
+    yield
+    signing_keys.reset_caches()
+
+
+@pytest.fixture
+def api_settings(settings: Any, mock_idp: MockIdP) -> Any:
+    """Django settings pointing the validator at the mock IdP (Auth0's defaults otherwise)."""
+    settings.AUTH0_DOMAIN = ""
+    settings.AUTH0_ISSUER = mock_idp.issuer
+    settings.AUTH0_AUDIENCE = mock_idp.audience
+    settings.AUTH0_JWKS_URL = ""
+    settings.AUTH0_ALGORITHMS = "RS256"
+    return settings
+
+
+@pytest.fixture
+def api(api_settings: Any, mock_idp_network: Any) -> Client:
+    """A Django test client for the API, its JWKS served by the mock IdP via ``responses``."""
+    return Client()
+
+
+Call = Callable[..., Any]
+
+
+@pytest.fixture
+def call(api: Client) -> Call:
+    """``call(path, token=None, scheme="Bearer", **extra)``: GET ``path`` with a bearer token."""
+
+    def get(path: str, token: str | None = None, scheme: str = "Bearer", **extra: Any) -> Any:
+        if token is not None:
+            extra["HTTP_AUTHORIZATION"] = f"{scheme} {token}"
+        return api.get(path, **extra)
+
+    return get

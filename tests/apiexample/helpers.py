@@ -1,0 +1,29 @@
+"""Assertions shared by the API's tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_idp import MockIdP
+
+JWKS_PATH = "/.well-known/jwks.json"
+
+
+def jwks_fetches(idp: MockIdP) -> int:
+    return idp.hit_count(JWKS_PATH)
+
+
+def assert_refused(response: Any, status: int, error: str) -> None:
+    """Status, ``error`` code, the ``WWW-Authenticate`` challenge and no-store, all at once."""
+    assert response.status_code == status, response.content
+    assert response.json()["error"] == error
+    assert response["Cache-Control"] == "no-store"
+    challenge = response.get("WWW-Authenticate")
+    if status == 503:
+        assert challenge is None
+        assert int(response["Retry-After"]) >= 1
+    elif error in {"missing_authorization", "unsupported_token_type"}:
+        assert challenge == 'Bearer realm="api"'
+    else:
+        assert challenge is not None
+        assert challenge.startswith(f'Bearer error="{error}"')

@@ -1,0 +1,67 @@
+"""``manage.py check``: one test per ID, and no check ever contacts the IdP."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+import responses
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from apiexample.checks import check_auth0_settings, check_secret_key
+
+
+@pytest.fixture
+def tenant(settings: Any) -> Any:
+    settings.AUTH0_DOMAIN = "example.us.auth0.com"
+    settings.AUTH0_AUDIENCE = "https://api.example.com"
+    settings.AUTH0_ISSUER = ""
+    settings.AUTH0_JWKS_URL = ""
+    return settings
+
+
+def test_a_good_configuration_passes(tenant: Any) -> None:
+    assert check_auth0_settings() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "check_id"),
+    [
+        ("AUTH0_AUDIENCE", "", "apiexample.E001"),
+        ("AUTH0_DOMAIN", "", "apiexample.E002"),
+        ("AUTH0_ISSUER", "http://tenant.example/", "apiexample.E003"),  # and E004: its JWKS URL
+        ("AUTH0_JWKS_URL", "http://keys.example/", "apiexample.E004"),
+        ("AUTH0_ALGORITHMS", "HS256", "apiexample.E005"),
+        ("AUTH0_LEEWAY", -30, "apiexample.E006"),
+        ("AUTH0_JWKS_CACHE_TTL", -1, "apiexample.E007"),
+    ],
+)
+def test_each_misconfiguration_is_an_error(tenant: Any, name: str, value: Any, check_id: str) -> None:
+    setattr(tenant, name, value)
+    messages = check_auth0_settings()
+    assert [m.id for m in messages][:1] == [check_id]
+    assert messages[0].is_serious()
+    assert messages[0].hint
+
+
+def test_manage_py_check_reports_and_fails(tenant: Any) -> None:
+    tenant.AUTH0_AUDIENCE = ""
+    with pytest.raises(SystemCheckError, match="apiexample.E001"):
+        call_command("check", stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.django_db
+def test_check_and_migrate_never_fetch_keys(tenant: Any) -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as network:
+        call_command("check", stdout=StringIO())
+        call_command("migrate", stdout=StringIO(), verbosity=0)
+        assert len(network.calls) == 0
+
+
+def test_secret_key_warning(settings: Any) -> None:
+    settings.SECRET_KEY_FROM_ENV = False
+    assert [m.id for m in check_secret_key()] == ["apiexample.W001"]
+    settings.SECRET_KEY_FROM_ENV = True
+    assert check_secret_key() == []

@@ -1,0 +1,106 @@
+"""The AUTH0_* settings: defaults, derivations, loopback rule, and every problem ID."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from apiexample import conf
+
+
+def problem_ids(settings: Any, **values: Any) -> set[str]:
+    for name, value in values.items():
+        setattr(settings, name, value)
+    return {problem.id for problem in conf.current().problems}
+
+
+@pytest.fixture
+def tenant(settings: Any) -> Any:
+    settings.AUTH0_DOMAIN = "example.us.auth0.com"
+    settings.AUTH0_AUDIENCE = "https://api.example.com"
+    settings.AUTH0_ISSUER = ""
+    settings.AUTH0_JWKS_URL = ""
+    return settings
+
+
+def test_defaults_derive_from_the_domain(tenant: Any) -> None:
+    config = conf.current()
+    assert config.issuer == "https://example.us.auth0.com/"
+    assert config.jwks_url == "https://example.us.auth0.com/.well-known/jwks.json"
+    assert config.algorithms == ("RS256",)
+    assert (config.leeway, config.jwks_cache_ttl, config.jwks_cooldown) == (30, 600, 30)
+    assert config.problems == ()
+
+
+def test_explicit_issuer_and_jwks_url_win(tenant: Any) -> None:
+    tenant.AUTH0_ISSUER = "https://login.example.com"
+    assert conf.current().jwks_url == "https://login.example.com/.well-known/jwks.json"
+    tenant.AUTH0_JWKS_URL = "https://keys.example.com/jwks"
+    assert conf.current().jwks_url == "https://keys.example.com/jwks"
+
+
+def test_settings_are_reread_after_a_change(tenant: Any) -> None:
+    first = conf.current()
+    assert conf.current() is first
+    tenant.AUTH0_AUDIENCE = "https://other"
+    assert conf.current().audience == "https://other"
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [("RS256", ("RS256",)), ("RS256, PS256,,", ("RS256", "PS256")), (["RS512"], ("RS512",)),
+     ("", ())],
+)
+def test_algorithms_accept_lists_and_comma_strings(tenant: Any, raw: Any, parsed: Any) -> None:
+    tenant.AUTH0_ALGORITHMS = raw
+    assert conf.current().algorithms == parsed
+
+
+def test_token_cache_size_can_be_turned_off(tenant: Any) -> None:
+    tenant.AUTH0_TOKEN_CACHE_SIZE = "0"
+    assert conf.current().token_cache_size == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("localhost", True), ("LOCALHOST", True), ("127.0.0.1", True), ("127.5.6.7", True),
+     ("::1", True), ("example.com", False), ("10.0.0.1", False), ("", False), (None, False),
+     ("localhost.evil.com", False)],
+)
+def test_loopback_hosts(host: Any, loopback: bool) -> None:
+    assert conf.is_loopback_host(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [("https://example.com/", True), ("http://127.0.0.1:8001/", True), ("http://[::1]:80/", True),
+     ("http://localhost/", True), ("http://example.com/", False), ("ftp://localhost/", False),
+     ("https://", False), ("http://[::1/", False), ("example.com", False)],
+)
+def test_acceptable_urls(url: str, ok: bool) -> None:
+    assert conf.is_acceptable_url(url) is ok
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"AUTH0_AUDIENCE": ""}, {"apiexample.E001"}),
+        ({"AUTH0_DOMAIN": ""}, {"apiexample.E002"}),
+        ({"AUTH0_ISSUER": "http://example.com/"}, {"apiexample.E003", "apiexample.E004"}),
+        ({"AUTH0_ISSUER": "http://example.com/", "AUTH0_JWKS_URL": "https://k.example/"},
+         {"apiexample.E003"}),
+        ({"AUTH0_JWKS_URL": "http://keys.example.com/"}, {"apiexample.E004"}),
+        ({"AUTH0_ALGORITHMS": "RS256,HS256"}, {"apiexample.E005"}),
+        ({"AUTH0_ALGORITHMS": "none"}, {"apiexample.E005"}),
+        ({"AUTH0_ALGORITHMS": ""}, {"apiexample.E005"}),
+        ({"AUTH0_LEEWAY": -1}, {"apiexample.E006"}),
+        ({"AUTH0_LEEWAY": "soon"}, {"apiexample.E006"}),
+        ({"AUTH0_JWKS_CACHE_TTL": 0}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_COOLDOWN": -5}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_TIMEOUT": 0}, {"apiexample.E007"}),
+        ({"AUTH0_ISSUER": "http://127.0.0.1:8001/"}, set()),
+    ],
+)
+def test_each_problem_has_its_id(tenant: Any, values: dict[str, Any], expected: set[str]) -> None:
+    assert problem_ids(tenant, **values) == expected

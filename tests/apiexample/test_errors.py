@@ -1,0 +1,62 @@
+"""The error answers of RFC 6750 section 3, rendered in one place."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from apiexample.errors import (
+    InsufficientScope,
+    InvalidRequest,
+    InvalidToken,
+    MissingAuthorization,
+    TemporarilyUnavailable,
+    UnsupportedTokenType,
+    error_response,
+)
+
+
+def test_invalid_token() -> None:
+    response = error_response(InvalidToken("token_expired", "The access token has expired."))
+    assert response.status_code == 401
+    assert json.loads(response.content) == {
+        "error": "invalid_token", "error_description": "The access token has expired."}
+    assert response["WWW-Authenticate"] == (
+        'Bearer error="invalid_token", error_description="The access token has expired.", '
+        'realm="api"')
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_insufficient_scope_names_the_scope() -> None:
+    response = error_response(InsufficientScope("read:messages"))
+    assert response.status_code == 403
+    assert response["WWW-Authenticate"].startswith(
+        'Bearer error="insufficient_scope", scope="read:messages"')
+
+
+@pytest.mark.parametrize("error", [MissingAuthorization("x"), UnsupportedTokenType("x")])
+def test_no_credentials_carry_no_error_code_in_the_challenge(error: MissingAuthorization) -> None:
+    response = error_response(error)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_invalid_request_is_400() -> None:
+    response = error_response(InvalidRequest("two_places"))
+    assert response.status_code == 400
+    assert response["WWW-Authenticate"].startswith('Bearer error="invalid_request"')
+
+
+@pytest.mark.parametrize(("retry_after", "header"), [(0.2, "1"), (12.1, "13"), (float("nan"), "30")])
+def test_temporarily_unavailable(retry_after: float, header: str) -> None:
+    response = error_response(TemporarilyUnavailable("jwks_http_500", retry_after))
+    assert response.status_code == 503
+    assert json.loads(response.content)["error"] == "temporarily_unavailable"
+    assert response["Retry-After"] == header
+    assert "WWW-Authenticate" not in response
+
+
+def test_kid_is_logged_quoted_and_short() -> None:
+    assert InvalidToken("x").kid == "-"
+    assert InvalidToken("x").for_kid("k" * 100).kid == repr("k" * 64)

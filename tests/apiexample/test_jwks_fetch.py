@@ -1,0 +1,124 @@
+"""Fetching the JWKS defensively: timeouts, size cap, same-origin redirects only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+import responses
+
+from apiexample import jwks_fetch
+from apiexample.jwks_fetch import JWKSFetchError, fetch_jwks
+
+URL = "https://tenant.example.test/.well-known/jwks.json"
+KEYS: dict[str, Any] = {"keys": []}
+
+
+@pytest.fixture
+def network() -> Any:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def refusal(url: str = URL, timeout: float = 8.0) -> str:
+    with pytest.raises(JWKSFetchError) as caught:
+        fetch_jwks(url, timeout)
+    return caught.value.reason
+
+
+def test_returns_the_key_set(network: Any) -> None:
+    network.get(URL, json=KEYS)
+    assert fetch_jwks(URL) == KEYS
+
+
+def test_sends_connect_and_read_timeouts(network: Any) -> None:
+    network.get(URL, json=KEYS)
+    fetch_jwks(URL)
+    kwargs = network.calls[0].request.req_kwargs
+    connect, read = kwargs["timeout"]
+    assert 0 < connect <= jwks_fetch.CONNECT_TIMEOUT
+    assert 0 < read <= jwks_fetch.READ_TIMEOUT
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"status": 500}, "jwks_http_500"),
+        ({"status": 429}, "jwks_http_429"),
+        ({"body": "<html>down</html>", "content_type": "text/html"}, "jwks_not_json"),
+        ({"body": b"\xff\xfe garbage"}, "jwks_not_json"),
+        ({"json": ["not", "an", "object"]}, "jwks_not_a_key_set"),
+        ({"json": {"keys": "nope"}}, "jwks_not_a_key_set"),
+        ({"body": "[" * 100_000}, "jwks_not_json"),
+    ],
+)
+def test_bad_answers(network: Any, kwargs: dict[str, Any], reason: str) -> None:
+    network.get(URL, **kwargs)
+    assert refusal() == reason
+
+
+def test_declared_oversized_body_is_refused_unread(network: Any) -> None:
+    network.get(URL, body="{}", headers={"Content-Length": str(20 * 1024 * 1024)})
+    assert refusal() == "jwks_too_large"
+
+
+def test_streamed_oversized_body_is_cut(network: Any) -> None:
+    network.get(URL, body=b" " * (jwks_fetch.MAX_BYTES + 1))
+    assert refusal() == "jwks_too_large"
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (requests.ConnectTimeout(), "jwks_timeout"),
+        (requests.ReadTimeout(), "jwks_timeout"),
+        (requests.ConnectionError(), "jwks_unreachable"),
+    ],
+)
+def test_network_failures(network: Any, error: Exception, reason: str) -> None:
+    network.get(URL, body=error)
+    assert refusal() == reason
+
+
+def test_same_origin_redirect_is_followed(network: Any) -> None:
+    network.get(URL, status=302, headers={"Location": "/keys"})
+    network.get("https://tenant.example.test/keys", json=KEYS)
+    assert fetch_jwks(URL) == KEYS
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["https://evil.example/jwks.json", "http://tenant.example.test/jwks.json",
+     "https://tenant.example.test:8443/jwks.json"],
+)
+def test_redirect_to_another_origin_is_refused(network: Any, location: str) -> None:
+    network.get(URL, status=301, headers={"Location": location})
+    assert refusal() == "jwks_redirect_off_origin"
+
+
+def test_redirect_loops_end(network: Any) -> None:
+    network.get(URL, status=302, headers={"Location": URL})
+    assert refusal() == "jwks_too_many_redirects"
+
+
+def test_spent_deadline_fails_without_a_request(network: Any) -> None:
+    assert refusal(timeout=0) == "jwks_timeout"
+    assert len(network.calls) == 0
+
+
+def test_slow_drip_hits_the_deadline(network: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    network.get(URL, body=b'{"keys": []}' + b" " * 40_000)
+    ticks = iter(range(0, 1000, 5))
+    monkeypatch.setattr(jwks_fetch.time, "monotonic", lambda: float(next(ticks)))
+    assert refusal(timeout=8) == "jwks_timeout"
+
+
+def test_a_body_failing_mid_read_is_unreachable(network: Any, monkeypatch: Any) -> None:
+    network.get(URL, json=KEYS)
+
+    def broken(self: Any, size: int) -> Any:
+        raise requests.ConnectionError("reset")
+
+    monkeypatch.setattr(requests.Response, "iter_content", broken)
+    assert refusal() == "jwks_unreachable"

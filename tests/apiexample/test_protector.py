@@ -1,0 +1,86 @@
+"""Reading the bearer token (RFC 6750 section 2) and turning every failure into a 4xx/503."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from apiexample.validator import Auth0JWTBearerTokenValidator
+from mock_idp import MockIdP
+from tests.apiexample.helpers import assert_refused
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_the_scheme_is_case_insensitive(call: Any, mock_idp: MockIdP, scheme: str) -> None:
+    assert call("/api/private", mock_idp.mint(), scheme=scheme).status_code == 200
+
+
+def test_surrounding_spaces_are_tolerated(api: Any, mock_idp: MockIdP) -> None:
+    response = api.get("/api/private", HTTP_AUTHORIZATION=f"  Bearer   {mock_idp.mint()}  ")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Token abc", "Digest x=y", "Bearer"])
+def test_other_schemes_count_as_no_bearer_credentials(api: Any, header: str) -> None:
+    response = api.get("/api/private", HTTP_AUTHORIZATION=header)
+    if header == "Bearer":
+        assert_refused(response, 401, "invalid_token")
+    else:
+        assert_refused(response, 401, "unsupported_token_type")
+
+
+@pytest.mark.parametrize("header", ["", "   "])
+def test_blank_header_is_no_credentials(api: Any, header: str) -> None:
+    assert_refused(api.get("/api/private", HTTP_AUTHORIZATION=header), 401, "missing_authorization")
+
+
+def test_token_in_query_string_alone_is_never_accepted(api: Any, mock_idp: MockIdP) -> None:
+    response = api.get("/api/private", {"access_token": mock_idp.mint()})
+    assert_refused(response, 401, "missing_authorization")
+
+
+def test_header_plus_query_token_is_invalid_request(call: Any, mock_idp: MockIdP) -> None:
+    token = mock_idp.mint()
+    response = call(f"/api/private?access_token={token}", token)
+    assert_refused(response, 400, "invalid_request")
+
+
+def test_an_unexpected_exception_becomes_401_not_500(
+    call: Any, mock_idp: MockIdP, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    def explode(self: Any, token: str) -> Any:
+        raise ZeroDivisionError(token)
+
+    monkeypatch.setattr(Auth0JWTBearerTokenValidator, "authenticate_token", explode)
+    token = mock_idp.mint()
+    with caplog.at_level(logging.INFO, logger="apiexample"):
+        response = call("/api/private", token)
+    assert_refused(response, 401, "invalid_token")
+    assert "ZeroDivisionError" in caplog.text
+    assert token not in caplog.text
+
+
+def test_an_authlib_error_becomes_401(call: Any, mock_idp: MockIdP, monkeypatch: Any) -> None:
+    from authlib.oauth2.rfc6750 import InvalidTokenError
+
+    def authlib_refuses(self: Any, token: str) -> Any:
+        raise InvalidTokenError()
+
+    monkeypatch.setattr(Auth0JWTBearerTokenValidator, "authenticate_token", authlib_refuses)
+    assert_refused(call("/api/private", mock_idp.mint()), 401, "invalid_token")
+
+
+def test_refusals_are_logged_with_reason_and_kid_never_the_token(
+    call: Any, mock_idp: MockIdP, caplog: Any
+) -> None:
+    token = mock_idp.mint(expires_in=-3600)
+    with caplog.at_level(logging.INFO, logger="apiexample"):
+        call("/api/private", token)
+    refusal = next(r for r in caplog.records if "auth refused" in r.getMessage())
+    assert refusal.levelno == logging.INFO
+    assert "reason=token_expired" in refusal.getMessage()
+    assert repr(mock_idp.keys.signing_key.kid) in refusal.getMessage()
+    for segment in token.split("."):
+        assert segment not in caplog.text

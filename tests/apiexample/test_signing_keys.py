@@ -1,0 +1,212 @@
+"""Which JWKS members are trusted, and the cache: TTL, cooldown, single flight, stale-if-error."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from apiexample import signing_keys
+from apiexample.jwks_fetch import JWKSFetchError
+from apiexample.signing_keys import SigningKeyCache, SigningKeysUnavailable, usable_keys
+from mock_idp import MockIdP
+
+URL = "https://tenant.example.test/.well-known/jwks.json"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeIdP:
+    """A fetch function whose answer and failures the test controls."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.failure: str | None = None
+        self.calls = 0
+        self.gate: threading.Event | None = None
+
+    def __call__(self, url: str, timeout: float) -> dict[str, Any]:
+        self.calls += 1
+        if self.gate is not None:
+            self.gate.wait(5)
+        if self.failure:
+            raise JWKSFetchError(self.failure)
+        return self.document
+
+
+@pytest.fixture
+def jwks(mock_idp: MockIdP) -> dict[str, Any]:
+    return mock_idp.jwks()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def idp(jwks: dict[str, Any]) -> FakeIdP:
+    return FakeIdP(jwks)
+
+
+@pytest.fixture
+def cache(api_settings: Any, clock: FakeClock, idp: FakeIdP) -> SigningKeyCache:
+    return SigningKeyCache(URL, clock=clock, fetch=idp)
+
+
+def kid_of(jwks: dict[str, Any]) -> str:
+    return str(jwks["keys"][0]["kid"])
+
+
+class TestUsableKeys:
+    def test_keeps_rsa_signing_keys(self, jwks: dict[str, Any]) -> None:
+        assert set(usable_keys(jwks, ["RS256"])) == {kid_of(jwks)}
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"kty": "oct", "k": "c2VjcmV0"},
+            {"use": "enc"},
+            {"d": "AQAB"},
+            {"kid": ""},
+            {"kid": 5},
+            {"alg": "HS256"},
+            {"n": "AQAB"},
+            {"n": "!!!"},
+            {"e": 12},
+        ],
+    )
+    def test_skips_a_bad_member_and_keeps_the_rest(self, jwks: dict[str, Any], mock_idp_keys: Any,
+                                                   change: dict[str, Any]) -> None:
+        good = mock_idp_keys.secondary.public_jwk()
+        bad = {**jwks["keys"][0], **change}
+        kept = usable_keys({"keys": [bad, good]}, ["RS256"])
+        assert set(kept) == {good["kid"]}
+
+    def test_skips_non_objects_and_missing_kid(self, jwks: dict[str, Any]) -> None:
+        member = dict(jwks["keys"][0])
+        del member["kid"]
+        assert usable_keys({"keys": ["x", None, 3, member]}, ["RS256"]) == {}
+
+    def test_skips_every_member_sharing_a_kid(self, jwks: dict[str, Any], mock_idp_keys: Any) -> None:
+        twin = {**mock_idp_keys.secondary.public_jwk(), "kid": kid_of(jwks)}
+        assert usable_keys({"keys": [jwks["keys"][0], twin]}, ["RS256"]) == {}
+
+    def test_skips_small_and_ec_keys(self, mock_idp_keys: Any) -> None:
+        members = [mock_idp_keys.rsa_1024.public_jwk(), mock_idp_keys.ec_p256.public_jwk()]
+        assert usable_keys({"keys": members}, ["RS256"]) == {}
+
+
+class TestCache:
+    def test_nothing_is_fetched_until_needed(self, cache: SigningKeyCache, idp: FakeIdP) -> None:
+        assert idp.calls == 0
+
+    def test_fetches_once_within_the_ttl(self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any) -> None:
+        for _ in range(5):
+            assert cache.get(kid_of(jwks)) is not None
+            clock.now += 100
+        assert idp.calls == 1
+        clock.now += 200  # 700 s after the fetch: past the 600 s TTL
+        cache.get(kid_of(jwks))
+        assert idp.calls == 2
+
+    def test_unknown_kid_refetches_at_most_once_per_cooldown(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
+    ) -> None:
+        cache.get(kid_of(jwks))
+        clock.now += 31
+        for n in range(1000):
+            assert cache.get(f"unknown-{n}") is None
+        assert idp.calls == 2
+        clock.now += 29
+        cache.get("unknown-again")
+        assert idp.calls == 2
+        clock.now += 1
+        cache.get("unknown-again")
+        assert idp.calls == 3
+
+    def test_a_rotated_key_is_picked_up_after_the_cooldown(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, mock_idp_keys: Any
+    ) -> None:
+        cache.get(kid_of(jwks))
+        new = mock_idp_keys.secondary.public_jwk()
+        idp.document = {"keys": [*jwks["keys"], new]}
+        clock.now += 30
+        assert cache.get(new["kid"]) is not None
+
+    def test_cold_start_failure_is_unavailable_with_retry_after(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
+    ) -> None:
+        idp.failure = "jwks_http_503"
+        with pytest.raises(SigningKeysUnavailable) as caught:
+            cache.get(kid_of(jwks))
+        assert caught.value.reason == "jwks_http_503"
+        assert caught.value.retry_after == 30
+        clock.now += 10
+        with pytest.raises(SigningKeysUnavailable) as again:
+            cache.get(kid_of(jwks))
+        assert again.value.retry_after == 20
+        assert idp.calls == 1  # failures are rate-limited too
+
+    def test_recovers_by_itself(self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any) -> None:
+        idp.failure = "jwks_unreachable"
+        with pytest.raises(SigningKeysUnavailable):
+            cache.get(kid_of(jwks))
+        idp.failure = None
+        clock.now += 30
+        assert cache.get(kid_of(jwks)) is not None
+
+    def test_empty_key_set_is_a_failure(self, cache: Any, idp: FakeIdP, jwks: Any) -> None:
+        idp.document = {"keys": []}
+        with pytest.raises(SigningKeysUnavailable) as caught:
+            cache.get(kid_of(jwks))
+        assert caught.value.reason == "jwks_no_usable_keys"
+
+    def test_stale_keys_serve_while_refresh_fails_then_expire(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
+    ) -> None:
+        cache.get(kid_of(jwks))
+        idp.failure = "jwks_http_500"
+        clock.now += 601
+        assert cache.get(kid_of(jwks)) is not None  # refresh failed: stale keys keep serving
+        assert idp.calls == 2
+        clock.now += 86_400 - 1
+        with pytest.raises(SigningKeysUnavailable):
+            cache.get(kid_of(jwks))
+
+    def test_concurrent_misses_share_one_fetch(self, cache: Any, idp: FakeIdP, jwks: Any) -> None:
+        idp.gate = threading.Event()
+        results: list[Any] = []
+        threads = [threading.Thread(target=lambda: results.append(cache.get(kid_of(jwks))))
+                   for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        idp.gate.set()
+        for thread in threads:
+            thread.join(5)
+        assert idp.calls == 1
+        assert len(results) == 8
+        assert all(key is not None for key in results)
+
+    def test_settings_are_read_at_call_time(self, cache: Any, idp: FakeIdP, jwks: Any,
+                                            clock: Any, api_settings: Any) -> None:
+        cache.get(kid_of(jwks))
+        api_settings.AUTH0_JWKS_CACHE_TTL = 40
+        clock.now += 41
+        cache.get(kid_of(jwks))
+        assert idp.calls == 2
+
+
+def test_caches_are_per_url_and_resettable() -> None:
+    first = signing_keys.cache_for(URL)
+    assert signing_keys.cache_for(URL) is first
+    assert signing_keys.cache_for(URL + "?other") is not first
+    signing_keys.reset_caches()
+    assert signing_keys.cache_for(URL) is not first

@@ -1,0 +1,229 @@
+"""Every rule of SPEC.md "What makes a token valid", through the protected route."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+
+from apiexample.validator import Auth0AccessToken
+from mock_idp import KeyPair, MockIdP
+from tests.apiexample.helpers import assert_refused
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_valid_machine_token_is_accepted(call: Any, mock_idp: MockIdP) -> None:
+    response = call("/api/private", mock_idp.mint())
+    assert response.status_code == 200
+
+
+def test_valid_user_token_with_audience_list_is_accepted(call: Any, mock_idp: MockIdP) -> None:
+    token = mock_idp.mint(user=True, scope="openid read:messages")
+    assert call("/api/private-scoped", token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["abc", "a.b", "a.b.c.d", "a..c", "....", "a.b.c ", "a.b.c\x00", "ä.b.c", "a.b.c=",
+     "eyJhbGciOiJSUzI1NiJ9.e30.", "x" * 20000],
+)
+def test_only_compact_jws_of_three_segments(call: Any, token: str) -> None:
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+def test_json_serialised_jws_is_refused(call: Any, mock_idp: MockIdP) -> None:
+    header, payload, signature = mock_idp.mint().split(".")
+    as_json = json.dumps({"payload": payload, "protected": header, "signature": signature})
+    assert_refused(call("/api/private", as_json), 401, "invalid_token")
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "HS256", "HS512", "RS384", "ES256", "PS256", "x"])
+def test_alg_outside_the_allow_list_is_refused_before_any_key(
+    call: Any, mock_idp: MockIdP, alg: str
+) -> None:
+    token = mock_idp.mint(header={"alg": alg})
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+    assert mock_idp.hit_count() == 0  # no key was fetched to refuse it
+
+
+def test_other_rsa_algorithms_work_when_allowed(
+    call: Any, mock_idp: MockIdP, api_settings: Any
+) -> None:
+    api_settings.AUTH0_ALGORITHMS = "RS256,PS256"
+    ps256 = mock_idp.keys.add(KeyPair.rsa(alg="PS256"))
+    assert call("/api/private", mock_idp.mint(key=ps256)).status_code == 200
+
+
+def test_a_key_marked_for_one_alg_does_not_verify_another(
+    call: Any, mock_idp: MockIdP, api_settings: Any
+) -> None:
+    api_settings.AUTH0_ALGORITHMS = "RS256,PS256"
+    token = mock_idp.mint(algorithm="PS256")  # signed by the RS256 key, as PS256
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+@pytest.mark.parametrize("typ", [None, "JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt"])
+def test_accepted_typ_values(call: Any, mock_idp: MockIdP, typ: str | None) -> None:
+    token = mock_idp.mint(remove_header=["typ"]) if typ is None else mock_idp.mint(header={"typ": typ})
+    assert call("/api/private", token).status_code == 200
+
+
+@pytest.mark.parametrize("typ", ["dpop+jwt", "logout+jwt", "secevent+jwt", "JWE", "", 1])
+def test_other_typ_values_are_refused(call: Any, mock_idp: MockIdP, typ: Any) -> None:
+    assert_refused(call("/api/private", mock_idp.mint(header={"typ": typ})), 401, "invalid_token")
+
+
+@pytest.mark.parametrize("header", [{"crit": ["exp"]}, {"crit": ["b64"], "b64": False}, {"b64": True}])
+def test_crit_and_b64_are_refused(call: Any, mock_idp: MockIdP, header: dict[str, Any]) -> None:
+    assert_refused(call("/api/private", mock_idp.mint(header=header)), 401, "invalid_token")
+
+
+def test_embedded_keys_are_never_used(call: Any, mock_idp: MockIdP, mock_idp_keys: Any) -> None:
+    attacker = mock_idp.foreign_key
+    header = {
+        "kid": mock_idp.keys.signing_key.kid,
+        "jwk": attacker.public_jwk(),
+        "jku": "https://attacker.example/jwks.json",
+        "x5u": "https://attacker.example/cert.pem",
+    }
+    token = mock_idp.mint(key=attacker, header=header)
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+@pytest.mark.parametrize("kid", [None, "", 7, "unknown", "../../etc/passwd", "k" * 300])
+def test_kid_must_name_a_published_key(call: Any, mock_idp: MockIdP, kid: Any) -> None:
+    token = mock_idp.mint(remove_header=["kid"]) if kid is None else mock_idp.mint(header={"kid": kid})
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+def test_signature_from_another_key_with_a_real_kid(call: Any, mock_idp: MockIdP) -> None:
+    token = mock_idp.mint(key=mock_idp.foreign_key, header={"kid": mock_idp.keys.signing_key.kid})
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+def test_tampered_payload_is_refused(call: Any, mock_idp: MockIdP) -> None:
+    header, _, signature = mock_idp.mint(scope="").split(".")
+    forged = json.dumps(mock_idp.claims(scope="read:messages")).encode()
+    token = f"{header}.{b64(forged)}.{signature}"
+    assert_refused(call("/api/private-scoped", token), 401, "invalid_token")
+
+
+def test_small_rsa_keys_are_not_trusted(call: Any, mock_idp: MockIdP, mock_idp_keys: Any) -> None:
+    weak = mock_idp_keys.rsa_1024
+    mock_idp.keys.add(weak)
+    token = mock_idp.mint(key=weak)
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+@pytest.mark.parametrize(
+    ("claims", "remove"),
+    [
+        ({"iss": "https://other.example/"}, []),
+        ({}, ["iss"]),
+        ({"aud": "https://other.api"}, []),
+        ({"aud": ["https://other.api", "https://x"]}, []),
+        ({}, ["aud"]),
+        ({"aud": 7}, []),
+        ({}, ["exp"]),
+        ({}, ["iat"]),
+        ({}, ["sub"]),
+        ({"sub": 12}, []),
+        ({"exp": "4102444800"}, []),
+        ({"scope": ["read:messages"]}, []),
+        ({"permissions": "read:messages"}, []),
+        ({"permissions": [1]}, []),
+    ],
+)
+def test_claims_that_make_a_token_invalid(
+    call: Any, mock_idp: MockIdP, claims: dict[str, Any], remove: list[str]
+) -> None:
+    token = mock_idp.mint(claims=claims, remove_claims=remove)
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+def test_issuer_must_match_exactly(call: Any, mock_idp: MockIdP) -> None:
+    without_slash = mock_idp.issuer.rstrip("/")
+    token = mock_idp.mint(claims={"iss": without_slash})
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+def test_audience_list_containing_ours_is_accepted(call: Any, mock_idp: MockIdP) -> None:
+    token = mock_idp.mint(audience=["https://other.api", mock_idp.audience])
+    assert call("/api/private", token).status_code == 200
+
+
+class TestOneLeewayForAllTimes:
+    """``exp``, ``nbf`` and ``iat`` get the same leeway (AUTH0_LEEWAY, default 30 s)."""
+
+    def test_expired_within_leeway_is_accepted(self, call: Any, mock_idp: MockIdP) -> None:
+        assert call("/api/private", mock_idp.mint(expires_in=-20)).status_code == 200
+
+    def test_expired_beyond_leeway_is_refused(self, call: Any, mock_idp: MockIdP) -> None:
+        assert_refused(call("/api/private", mock_idp.mint(expires_in=-40)), 401, "invalid_token")
+
+    @pytest.mark.parametrize("claim", ["nbf", "iat"])
+    def test_future_within_leeway_is_accepted(self, call: Any, mock_idp: MockIdP, claim: str) -> None:
+        token = mock_idp.mint(claims={claim: int(time.time()) + 20})
+        assert call("/api/private", token).status_code == 200
+
+    @pytest.mark.parametrize("claim", ["nbf", "iat"])
+    def test_future_beyond_leeway_is_refused(self, call: Any, mock_idp: MockIdP, claim: str) -> None:
+        token = mock_idp.mint(claims={claim: int(time.time()) + 120})
+        assert_refused(call("/api/private", token), 401, "invalid_token")
+
+    def test_leeway_setting_applies(self, call: Any, mock_idp: MockIdP, api_settings: Any) -> None:
+        api_settings.AUTH0_LEEWAY = 0
+        assert_refused(call("/api/private", mock_idp.mint(expires_in=-2)), 401, "invalid_token")
+
+    def test_is_expired_honours_the_leeway(self, call: Any, mock_idp: MockIdP) -> None:
+        from apiexample.claims import ClaimsPolicy
+
+        now = 1_000_000.0
+        policy = ClaimsPolicy("https://i/", "a", 30, clock=lambda: now)
+        token = Auth0AccessToken({"exp": now - 10, "scope": ""}, policy)
+        assert not token.is_expired()
+        assert Auth0AccessToken({"exp": now - 31, "scope": ""}, policy).is_expired()
+
+
+class TestScopes:
+    @pytest.mark.parametrize(
+        "scope", ["read:messages", "openid read:messages", "read:messages write:messages",
+                  "a  read:messages"],
+    )
+    def test_whole_scope_in_the_list_grants(self, call: Any, mock_idp: MockIdP, scope: str) -> None:
+        assert call("/api/private-scoped", mock_idp.mint(scope=scope)).status_code == 200
+
+    @pytest.mark.parametrize(
+        "scope", ["read:message", "read:messagesX", "xread:messages", "READ:MESSAGES",
+                  "read:messages\tx", "a\u00a0read:messages", "a\u3000read:messages", ""],
+    )
+    def test_anything_else_does_not(self, call: Any, mock_idp: MockIdP, scope: str) -> None:
+        response = call("/api/private-scoped", mock_idp.mint(scope=scope))
+        assert_refused(response, 403, "insufficient_scope")
+
+    def test_rbac_permissions_grant(self, call: Any, mock_idp: MockIdP) -> None:
+        token = mock_idp.mint(scope="", permissions=["read:messages"])
+        assert call("/api/private-scoped", token).status_code == 200
+
+    def test_permissions_without_it_do_not(self, call: Any, mock_idp: MockIdP) -> None:
+        token = mock_idp.mint(scope="", permissions=["read:message", "write:messages"])
+        assert_refused(call("/api/private-scoped", token), 403, "insufficient_scope")
+
+
+def test_foreign_issuer_keys_in_another_tenant(call: Any, mock_idp_keys: Any) -> None:
+    other_tenant = MockIdP("https://other-tenant.example/", keys=[mock_idp_keys.secondary],
+                           audience="https://api.example.test")
+    assert_refused(call("/api/private", other_tenant.mint()), 401, "invalid_token")
+
+
+def test_ec_keys_in_the_jwks_are_skipped(call: Any, mock_idp: MockIdP, mock_idp_keys: Any) -> None:
+    ec: KeyPair = mock_idp_keys.ec_p256
+    mock_idp.keys.add(ec)
+    assert call("/api/private", mock_idp.mint()).status_code == 200
+    assert_refused(call("/api/private", mock_idp.mint(key=ec)), 401, "invalid_token")
