@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import ctypes
 import ctypes.util
+import importlib
 import os
 import queue
 import secrets
@@ -87,7 +88,21 @@ def idp_command(config: DevConfig) -> list[str]:
         "--port", str(config.idp_port),
         "--keys", str(config.keys_file),
         "--issuer", config.issuer,
+        "--audience", config.audience,
     ]  # fmt: skip
+
+
+def gunicorn_options() -> list[str]:
+    """``--no-control-socket`` where gunicorn has a control socket (newer than 23).
+
+    A dev server needs no ``~/.gunicorn/gunicorn.ctl``, which parallel runs would also share.
+    """
+    try:
+        config_module = importlib.import_module("gunicorn.config")
+    except ImportError:  # pragma: no cover - gunicorn is a runtime requirement
+        return []
+    names = {setting.name for setting in config_module.KNOWN_SETTINGS}
+    return ["--no-control-socket"] if "control_socket_disable" in names else []
 
 
 def api_command(config: DevConfig) -> list[str]:
@@ -99,6 +114,7 @@ def api_command(config: DevConfig) -> list[str]:
         "--threads", "4",
         "--access-logfile", "-",
         "--graceful-timeout", "5",
+        *gunicorn_options(),
     ]  # fmt: skip
 
 
@@ -184,8 +200,10 @@ def ensure_port_free(port: int, what: str) -> None:
     """Fail early, with a hint, when ``port`` on 127.0.0.1 is taken.
 
     Otherwise the readiness check could be answered by whatever already listens there.
+    Connections of a previous run lingering in TIME_WAIT do not count, as for the servers.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((LOOPBACK, port))
         except OSError as exc:

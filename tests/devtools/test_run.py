@@ -39,6 +39,7 @@ def test_idp_command_serves_on_loopback_with_keys_and_issuer() -> None:
     assert run.idp_command(CONFIG) == [
         "py", "-m", "mock_idp", "serve", "--host", "127.0.0.1", "--port", "8101",
         "--keys", "/srv/state/mock_idp_keys.json", "--issuer", "http://127.0.0.1:8101/",
+        "--audience", "https://api.example.test",
     ]  # fmt: skip
 
 
@@ -46,6 +47,14 @@ def test_api_command_is_gunicorn_on_loopback() -> None:
     argv = run.api_command(CONFIG)
     assert argv[:4] == ["py", "-m", "gunicorn", "apiexample.wsgi:application"]
     assert argv[argv.index("--bind") + 1] == "127.0.0.1:8100"
+    assert argv[-len(run.gunicorn_options()) or len(argv) :] == run.gunicorn_options()
+
+
+def test_gunicorn_runs_without_a_control_socket_in_home() -> None:
+    gunicorn_config = pytest.importorskip("gunicorn.config")
+    names = {setting.name for setting in gunicorn_config.KNOWN_SETTINGS}
+    expected = ["--no-control-socket"] if "control_socket_disable" in names else []
+    assert run.gunicorn_options() == expected
 
 
 def test_token_command_mints_for_the_audience_and_scope() -> None:

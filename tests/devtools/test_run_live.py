@@ -1,0 +1,225 @@
+"""``make run`` end to end: the real mock IdP and API on 127.0.0.1, the printed curls, the stop.
+
+Each test starts the stack on free ports with its keys in a temporary directory, so it can run
+beside a developer's ``make run`` and in parallel tox environments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from devtools import run
+from devtools.run import DevConfig
+
+pytestmark = pytest.mark.live
+
+MESSAGES = {
+    "/api/public": "Hello from a public endpoint! You don't need to be authenticated to see this.",
+    "/api/private": "Hello from a private endpoint! You need to be authenticated to see this.",
+    "/api/private-scoped": (
+        "Hello from a private endpoint! You need to be authenticated and have a scope of "
+        "read:messages to see this."
+    ),
+}
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports nobody listens on right now."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> DevConfig:
+    api_port, idp_port = free_ports(2)
+    return DevConfig(api_port=api_port, idp_port=idp_port, state_dir=tmp_path / "var")
+
+
+def run_curl(line: str) -> tuple[int, str]:
+    """Execute a printed curl line (with curl when installed) and return status and body."""
+    argv = shlex.split(line)
+    assert argv[0] == "curl"
+    if shutil.which("curl"):
+        result = subprocess.run(
+            [*argv, "--silent", "--write-out", "\n%{http_code}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        body, _, status = result.stdout.rpartition("\n")
+        return int(status), body
+    headers = dict(
+        argv[i + 1].split(": ", 1) for i, arg in enumerate(argv) if arg == "-H"
+    )  # pragma: no cover - curl is installed where CI runs
+    request = urllib.request.Request(argv[-1], headers=headers)  # pragma: no cover
+    with urllib.request.urlopen(request, timeout=30) as response:  # pragma: no cover
+        return response.status, response.read().decode()
+
+
+def assert_curls_answer(output: str) -> None:
+    """Every route's printed curl gets its 200 and message."""
+    curls = [line.strip() for line in output.splitlines() if line.strip().startswith("curl ")]
+    by_route = {shlex.split(line)[-1].rsplit("/api", 1)[-1]: line for line in curls[:3]}
+    assert sorted(by_route) == ["/private", "/private-scoped", "/public"]
+    for route, line in by_route.items():
+        status, body = run_curl(line)
+        assert status == 200, (line, body)
+        assert json.loads(body) == {"message": MESSAGES[f"/api{route}"]}
+    assert curls[3].startswith("curl -X POST http://127.0.0.1:")
+
+
+def survivors(*needles: str) -> list[str]:
+    """Command lines of live processes mentioning any of ``needles`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and any(needle in cmdline for needle in needles):
+            found.append(cmdline)
+    return found
+
+
+def assert_no_survivors(config: DevConfig, within: float = 10.0) -> None:
+    needles = (f"127.0.0.1:{config.api_port}", str(config.keys_file))
+    deadline = time.monotonic() + within
+    while survivors(*needles) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert survivors(*needles) == []
+    run.ensure_port_free(config.api_port, "API")
+    run.ensure_port_free(config.idp_port, "IdP")
+
+
+def test_main_serves_the_printed_curls_and_stops_on_sigterm(
+    config: DevConfig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    printed = threading.Event()
+    finished = threading.Event()
+    real_banner = run.banner
+    outputs: list[str] = []
+
+    def banner(config: DevConfig, token: str) -> str:
+        text = real_banner(config, token)
+        outputs.append(text)
+        printed.set()
+        return text
+
+    def check_then_stop() -> None:
+        if printed.wait(60) and not finished.is_set():
+            try:
+                assert_curls_answer(outputs[0])
+                outputs.append("curls ok")
+            finally:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(run, "banner", banner)
+    handler_before = signal.getsignal(signal.SIGTERM)
+    checker = threading.Thread(target=check_then_stop, daemon=True)
+    checker.start()
+    argv = ["--api-port", str(config.api_port), "--idp-port", str(config.idp_port)]
+    try:
+        code = run.main([*argv, "--state-dir", str(config.state_dir)])
+    finally:
+        finished.set()
+        printed.set()
+        checker.join(30)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert outputs[-1] == "curls ok"
+    assert "SIGTERM, stopping the API and the mock IdP" in out
+    assert signal.getsignal(signal.SIGTERM) == handler_before, "handlers restored"
+    assert config.keys_file.stat().st_mode & 0o777 == 0o600
+    assert_no_survivors(config)
+
+
+def test_main_reports_a_busy_port(config: DevConfig, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", config.api_port))
+        busy.listen()
+        argv = ["--api-port", str(config.api_port), "--idp-port", str(config.idp_port)]
+        assert run.main([*argv, "--state-dir", str(config.state_dir)]) == 1
+    assert f"make run API_PORT={config.api_port + 1000}" in capsys.readouterr().err
+    assert_no_survivors(config)
+
+
+@dataclass
+class Runner:
+    """A ``python -m devtools.run`` process and what it printed up to its banner's end."""
+
+    process: subprocess.Popen[str]
+    output: str
+
+
+@pytest.fixture
+def runner(config: DevConfig) -> Iterator[Runner]:
+    """``python -m devtools.run`` as ``make run`` starts it, once it has printed its curls."""
+    argv = [
+        sys.executable, "-m", "devtools.run",
+        "--api-port", str(config.api_port), "--idp-port", str(config.idp_port),
+        "--state-dir", str(config.state_dir),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        argv,
+        cwd=run.PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    output = []
+    for line in process.stdout:
+        output.append(line)
+        if line.startswith("Ctrl-C stops"):
+            break
+    try:
+        yield Runner(process, "".join(output))
+    finally:
+        if process.poll() is None:  # pragma: no cover - only when a test failed early
+            process.kill()
+        process.wait(30)
+        process.stdout.close()
+
+
+@pytest.mark.parametrize(("stop", "exit_code"), [(signal.SIGINT, 0), (signal.SIGTERM, 0)])
+def test_runner_process_stops_both_servers(
+    runner: Runner, config: DevConfig, stop: signal.Signals, exit_code: int
+) -> None:
+    assert_curls_answer(runner.output)
+    runner.process.send_signal(stop)
+    assert runner.process.wait(30) == exit_code
+    assert_no_survivors(config)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_killed_runner_leaves_no_orphans(runner: Runner, config: DevConfig) -> None:
+    assert "Ctrl-C stops" in runner.output
+    runner.process.kill()
+    runner.process.wait(30)
+    assert_no_survivors(config)
