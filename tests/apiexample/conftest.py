@@ -11,6 +11,7 @@ from django.test import Client
 from apiexample import signing_keys
 from mock_idp import MockIdP
 
+
 @pytest.fixture(autouse=True)
 def _fresh_key_caches() -> Iterator[None]:
     """Every test starts with no fetched key set, whatever the previous one did."""

@@ -38,7 +38,9 @@ def test_a_good_configuration_passes(tenant: Any) -> None:
         ("AUTH0_JWKS_CACHE_TTL", -1, "apiexample.E007"),
     ],
 )
-def test_each_misconfiguration_is_an_error(tenant: Any, name: str, value: Any, check_id: str) -> None:
+def test_each_misconfiguration_is_an_error(
+    tenant: Any, name: str, value: Any, check_id: str
+) -> None:
     setattr(tenant, name, value)
     messages = check_auth0_settings()
     assert [m.id for m in messages][:1] == [check_id]

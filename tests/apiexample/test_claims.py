@@ -57,8 +57,10 @@ def test_refusals(policy: ClaimsPolicy, changes: dict[str, Any], expected: str) 
     assert reason(policy, claims(**changes)) == expected
 
 
-@pytest.mark.parametrize("payload", [b"[]", b"1", b"not json", b'{"exp": NaN}', b'{"exp": Infinity}',
-                                     b"\xff", b"[" * 50_000])
+@pytest.mark.parametrize(
+    "payload",
+    [b"[]", b"1", b"not json", b'{"exp": NaN}', b'{"exp": Infinity}', b"\xff", b"[" * 50_000],
+)
 def test_payload_must_be_a_json_object_of_numbers(payload: bytes) -> None:
     with pytest.raises(InvalidToken):
         parse_payload(payload)

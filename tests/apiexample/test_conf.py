@@ -49,8 +49,12 @@ def test_settings_are_reread_after_a_change(tenant: Any) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "parsed"),
-    [("RS256", ("RS256",)), ("RS256, PS256,,", ("RS256", "PS256")), (["RS512"], ("RS512",)),
-     ("", ())],
+    [
+        ("RS256", ("RS256",)),
+        ("RS256, PS256,,", ("RS256", "PS256")),
+        (["RS512"], ("RS512",)),
+        ("", ()),
+    ],
 )
 def test_algorithms_accept_lists_and_comma_strings(tenant: Any, raw: Any, parsed: Any) -> None:
     tenant.AUTH0_ALGORITHMS = raw
@@ -64,9 +68,18 @@ def test_token_cache_size_can_be_turned_off(tenant: Any) -> None:
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("localhost", True), ("LOCALHOST", True), ("127.0.0.1", True), ("127.5.6.7", True),
-     ("::1", True), ("example.com", False), ("10.0.0.1", False), ("", False), (None, False),
-     ("localhost.evil.com", False)],
+    [
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("127.0.0.1", True),
+        ("127.5.6.7", True),
+        ("::1", True),
+        ("example.com", False),
+        ("10.0.0.1", False),
+        ("", False),
+        (None, False),
+        ("localhost.evil.com", False),
+    ],
 )
 def test_loopback_hosts(host: Any, loopback: bool) -> None:
     assert conf.is_loopback_host(host) is loopback
@@ -74,9 +87,17 @@ def test_loopback_hosts(host: Any, loopback: bool) -> None:
 
 @pytest.mark.parametrize(
     ("url", "ok"),
-    [("https://example.com/", True), ("http://127.0.0.1:8001/", True), ("http://[::1]:80/", True),
-     ("http://localhost/", True), ("http://example.com/", False), ("ftp://localhost/", False),
-     ("https://", False), ("http://[::1/", False), ("example.com", False)],
+    [
+        ("https://example.com/", True),
+        ("http://127.0.0.1:8001/", True),
+        ("http://[::1]:80/", True),
+        ("http://localhost/", True),
+        ("http://example.com/", False),
+        ("ftp://localhost/", False),
+        ("https://", False),
+        ("http://[::1/", False),
+        ("example.com", False),
+    ],
 )
 def test_acceptable_urls(url: str, ok: bool) -> None:
     assert conf.is_acceptable_url(url) is ok
@@ -88,8 +109,10 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
         ({"AUTH0_AUDIENCE": ""}, {"apiexample.E001"}),
         ({"AUTH0_DOMAIN": ""}, {"apiexample.E002"}),
         ({"AUTH0_ISSUER": "http://example.com/"}, {"apiexample.E003", "apiexample.E004"}),
-        ({"AUTH0_ISSUER": "http://example.com/", "AUTH0_JWKS_URL": "https://k.example/"},
-         {"apiexample.E003"}),
+        (
+            {"AUTH0_ISSUER": "http://example.com/", "AUTH0_JWKS_URL": "https://k.example/"},
+            {"apiexample.E003"},
+        ),
         ({"AUTH0_JWKS_URL": "http://keys.example.com/"}, {"apiexample.E004"}),
         ({"AUTH0_ALGORITHMS": "RS256,HS256"}, {"apiexample.E005"}),
         ({"AUTH0_ALGORITHMS": "none"}, {"apiexample.E005"}),

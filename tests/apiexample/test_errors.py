@@ -21,10 +21,13 @@ def test_invalid_token() -> None:
     response = error_response(InvalidToken("token_expired", "The access token has expired."))
     assert response.status_code == 401
     assert json.loads(response.content) == {
-        "error": "invalid_token", "error_description": "The access token has expired."}
+        "error": "invalid_token",
+        "error_description": "The access token has expired.",
+    }
     assert response["WWW-Authenticate"] == (
         'Bearer error="invalid_token", error_description="The access token has expired.", '
-        'realm="api"')
+        'realm="api"'
+    )
     assert response["Cache-Control"] == "no-store"
 
 
@@ -32,7 +35,8 @@ def test_insufficient_scope_names_the_scope() -> None:
     response = error_response(InsufficientScope("read:messages"))
     assert response.status_code == 403
     assert response["WWW-Authenticate"].startswith(
-        'Bearer error="insufficient_scope", scope="read:messages"')
+        'Bearer error="insufficient_scope", scope="read:messages"'
+    )
 
 
 @pytest.mark.parametrize("error", [MissingAuthorization("x"), UnsupportedTokenType("x")])
@@ -48,7 +52,9 @@ def test_invalid_request_is_400() -> None:
     assert response["WWW-Authenticate"].startswith('Bearer error="invalid_request"')
 
 
-@pytest.mark.parametrize(("retry_after", "header"), [(0.2, "1"), (12.1, "13"), (float("nan"), "30")])
+@pytest.mark.parametrize(
+    ("retry_after", "header"), [(0.2, "1"), (12.1, "13"), (float("nan"), "30")]
+)
 def test_temporarily_unavailable(retry_after: float, header: str) -> None:
     response = error_response(TemporarilyUnavailable("jwks_http_500", retry_after))
     assert response.status_code == 503

@@ -89,8 +89,11 @@ def test_same_origin_redirect_is_followed(network: Any) -> None:
 
 @pytest.mark.parametrize(
     "location",
-    ["https://evil.example/jwks.json", "http://tenant.example.test/jwks.json",
-     "https://tenant.example.test:8443/jwks.json"],
+    [
+        "https://evil.example/jwks.json",
+        "http://tenant.example.test/jwks.json",
+        "https://tenant.example.test:8443/jwks.json",
+    ],
 )
 def test_redirect_to_another_origin_is_refused(network: Any, location: str) -> None:
     network.get(URL, status=301, headers={"Location": location})

@@ -17,10 +17,19 @@ PROBE = (
 
 
 def settings_with(env: dict[str, str], cwd: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH0_", "DJANGO_", "CORS_"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AUTH0_", "DJANGO_", "CORS_"))
+    }
     clean.update(env, DJANGO_SETTINGS_MODULE="apiexample.settings", PYTHONPATH=str(cwd))
-    out = subprocess.run([sys.executable, "-c", PROBE], env=clean, cwd=cwd, capture_output=True,
-                         text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=clean,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return dict(json.loads(out.stdout))
 
 
@@ -33,12 +42,23 @@ def copy_project(tmp_path: Path) -> Path:
 
 def test_environment_variables(tmp_path: Path) -> None:
     project = copy_project(tmp_path)
-    seen = settings_with({"AUTH0_DOMAIN": "t.auth0.com", "AUTH0_AUDIENCE": "https://a",
-                          "DJANGO_DEBUG": "true", "DJANGO_ALLOWED_HOSTS": "api.example.com",
-                          "CORS_ALLOWED_ORIGINS": "https://app.example.com"}, project)
-    assert seen == {"AUTH0_DOMAIN": "t.auth0.com", "AUTH0_AUDIENCE": "https://a", "DEBUG": "True",
-                    "ALLOWED_HOSTS": "['api.example.com']",
-                    "CORS_ALLOWED_ORIGINS": "['https://app.example.com']"}
+    seen = settings_with(
+        {
+            "AUTH0_DOMAIN": "t.auth0.com",
+            "AUTH0_AUDIENCE": "https://a",
+            "DJANGO_DEBUG": "true",
+            "DJANGO_ALLOWED_HOSTS": "api.example.com",
+            "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+        },
+        project,
+    )
+    assert seen == {
+        "AUTH0_DOMAIN": "t.auth0.com",
+        "AUTH0_AUDIENCE": "https://a",
+        "DEBUG": "True",
+        "ALLOWED_HOSTS": "['api.example.com']",
+        "CORS_ALLOWED_ORIGINS": "['https://app.example.com']",
+    }
 
 
 def test_dotenv_file_with_environment_winning(tmp_path: Path) -> None:

@@ -83,8 +83,9 @@ class TestUsableKeys:
             {"e": 12},
         ],
     )
-    def test_skips_a_bad_member_and_keeps_the_rest(self, jwks: dict[str, Any], mock_idp_keys: Any,
-                                                   change: dict[str, Any]) -> None:
+    def test_skips_a_bad_member_and_keeps_the_rest(
+        self, jwks: dict[str, Any], mock_idp_keys: Any, change: dict[str, Any]
+    ) -> None:
         good = mock_idp_keys.secondary.public_jwk()
         bad = {**jwks["keys"][0], **change}
         kept = usable_keys({"keys": [bad, good]}, ["RS256"])
@@ -95,7 +96,9 @@ class TestUsableKeys:
         del member["kid"]
         assert usable_keys({"keys": ["x", None, 3, member]}, ["RS256"]) == {}
 
-    def test_skips_every_member_sharing_a_kid(self, jwks: dict[str, Any], mock_idp_keys: Any) -> None:
+    def test_skips_every_member_sharing_a_kid(
+        self, jwks: dict[str, Any], mock_idp_keys: Any
+    ) -> None:
         twin = {**mock_idp_keys.secondary.public_jwk(), "kid": kid_of(jwks)}
         assert usable_keys({"keys": [jwks["keys"][0], twin]}, ["RS256"]) == {}
 
@@ -108,7 +111,9 @@ class TestCache:
     def test_nothing_is_fetched_until_needed(self, cache: SigningKeyCache, idp: FakeIdP) -> None:
         assert idp.calls == 0
 
-    def test_fetches_once_within_the_ttl(self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any) -> None:
+    def test_fetches_once_within_the_ttl(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
+    ) -> None:
         for _ in range(5):
             assert cache.get(kid_of(jwks)) is not None
             clock.now += 100
@@ -184,8 +189,10 @@ class TestCache:
     def test_concurrent_misses_share_one_fetch(self, cache: Any, idp: FakeIdP, jwks: Any) -> None:
         idp.gate = threading.Event()
         results: list[Any] = []
-        threads = [threading.Thread(target=lambda: results.append(cache.get(kid_of(jwks))))
-                   for _ in range(8)]
+        threads = [
+            threading.Thread(target=lambda: results.append(cache.get(kid_of(jwks))))
+            for _ in range(8)
+        ]
         for thread in threads:
             thread.start()
         idp.gate.set()
@@ -195,8 +202,9 @@ class TestCache:
         assert len(results) == 8
         assert all(key is not None for key in results)
 
-    def test_settings_are_read_at_call_time(self, cache: Any, idp: FakeIdP, jwks: Any,
-                                            clock: Any, api_settings: Any) -> None:
+    def test_settings_are_read_at_call_time(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, api_settings: Any
+    ) -> None:
         cache.get(kid_of(jwks))
         api_settings.AUTH0_JWKS_CACHE_TTL = 40
         clock.now += 41

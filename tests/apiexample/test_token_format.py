@@ -24,9 +24,14 @@ def test_a_compact_token_passes() -> None:
 
 @pytest.mark.parametrize(
     ("token", "expected"),
-    [("", "token_empty"), ("a" * (MAX_TOKEN_LENGTH + 1), "token_too_large"),
-     ("a.b", "token_malformed"), ("a.b.", "token_malformed"), ("a+b.c.d", "token_malformed"),
-     ("a.b.c\n", "token_malformed")],
+    [
+        ("", "token_empty"),
+        ("a" * (MAX_TOKEN_LENGTH + 1), "token_too_large"),
+        ("a.b", "token_malformed"),
+        ("a.b.", "token_malformed"),
+        ("a+b.c.d", "token_malformed"),
+        ("a.b.c\n", "token_malformed"),
+    ],
 )
 def test_shapes_refused(token: str, expected: str) -> None:
     assert reason(check_compact_shape, token) == expected

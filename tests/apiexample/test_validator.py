@@ -30,8 +30,19 @@ def test_valid_user_token_with_audience_list_is_accepted(call: Any, mock_idp: Mo
 
 @pytest.mark.parametrize(
     "token",
-    ["abc", "a.b", "a.b.c.d", "a..c", "....", "a.b.c ", "a.b.c\x00", "ä.b.c", "a.b.c=",
-     "eyJhbGciOiJSUzI1NiJ9.e30.", "x" * 20000],
+    [
+        "abc",
+        "a.b",
+        "a.b.c.d",
+        "a..c",
+        "....",
+        "a.b.c ",
+        "a.b.c\x00",
+        "ä.b.c",
+        "a.b.c=",
+        "eyJhbGciOiJSUzI1NiJ9.e30.",
+        "x" * 20000,
+    ],
 )
 def test_only_compact_jws_of_three_segments(call: Any, token: str) -> None:
     assert_refused(call("/api/private", token), 401, "invalid_token")
@@ -70,7 +81,9 @@ def test_a_key_marked_for_one_alg_does_not_verify_another(
 
 @pytest.mark.parametrize("typ", [None, "JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt"])
 def test_accepted_typ_values(call: Any, mock_idp: MockIdP, typ: str | None) -> None:
-    token = mock_idp.mint(remove_header=["typ"]) if typ is None else mock_idp.mint(header={"typ": typ})
+    token = (
+        mock_idp.mint(remove_header=["typ"]) if typ is None else mock_idp.mint(header={"typ": typ})
+    )
     assert call("/api/private", token).status_code == 200
 
 
@@ -79,7 +92,9 @@ def test_other_typ_values_are_refused(call: Any, mock_idp: MockIdP, typ: Any) ->
     assert_refused(call("/api/private", mock_idp.mint(header={"typ": typ})), 401, "invalid_token")
 
 
-@pytest.mark.parametrize("header", [{"crit": ["exp"]}, {"crit": ["b64"], "b64": False}, {"b64": True}])
+@pytest.mark.parametrize(
+    "header", [{"crit": ["exp"]}, {"crit": ["b64"], "b64": False}, {"b64": True}]
+)
 def test_crit_and_b64_are_refused(call: Any, mock_idp: MockIdP, header: dict[str, Any]) -> None:
     assert_refused(call("/api/private", mock_idp.mint(header=header)), 401, "invalid_token")
 
@@ -98,7 +113,9 @@ def test_embedded_keys_are_never_used(call: Any, mock_idp: MockIdP, mock_idp_key
 
 @pytest.mark.parametrize("kid", [None, "", 7, "unknown", "../../etc/passwd", "k" * 300])
 def test_kid_must_name_a_published_key(call: Any, mock_idp: MockIdP, kid: Any) -> None:
-    token = mock_idp.mint(remove_header=["kid"]) if kid is None else mock_idp.mint(header={"kid": kid})
+    token = (
+        mock_idp.mint(remove_header=["kid"]) if kid is None else mock_idp.mint(header={"kid": kid})
+    )
     assert_refused(call("/api/private", token), 401, "invalid_token")
 
 
@@ -168,12 +185,16 @@ class TestOneLeewayForAllTimes:
         assert_refused(call("/api/private", mock_idp.mint(expires_in=-40)), 401, "invalid_token")
 
     @pytest.mark.parametrize("claim", ["nbf", "iat"])
-    def test_future_within_leeway_is_accepted(self, call: Any, mock_idp: MockIdP, claim: str) -> None:
+    def test_future_within_leeway_is_accepted(
+        self, call: Any, mock_idp: MockIdP, claim: str
+    ) -> None:
         token = mock_idp.mint(claims={claim: int(time.time()) + 20})
         assert call("/api/private", token).status_code == 200
 
     @pytest.mark.parametrize("claim", ["nbf", "iat"])
-    def test_future_beyond_leeway_is_refused(self, call: Any, mock_idp: MockIdP, claim: str) -> None:
+    def test_future_beyond_leeway_is_refused(
+        self, call: Any, mock_idp: MockIdP, claim: str
+    ) -> None:
         token = mock_idp.mint(claims={claim: int(time.time()) + 120})
         assert_refused(call("/api/private", token), 401, "invalid_token")
 
@@ -193,15 +214,29 @@ class TestOneLeewayForAllTimes:
 
 class TestScopes:
     @pytest.mark.parametrize(
-        "scope", ["read:messages", "openid read:messages", "read:messages write:messages",
-                  "a  read:messages"],
+        "scope",
+        [
+            "read:messages",
+            "openid read:messages",
+            "read:messages write:messages",
+            "a  read:messages",
+        ],
     )
     def test_whole_scope_in_the_list_grants(self, call: Any, mock_idp: MockIdP, scope: str) -> None:
         assert call("/api/private-scoped", mock_idp.mint(scope=scope)).status_code == 200
 
     @pytest.mark.parametrize(
-        "scope", ["read:message", "read:messagesX", "xread:messages", "READ:MESSAGES",
-                  "read:messages\tx", "a\u00a0read:messages", "a\u3000read:messages", ""],
+        "scope",
+        [
+            "read:message",
+            "read:messagesX",
+            "xread:messages",
+            "READ:MESSAGES",
+            "read:messages\tx",
+            "a\u00a0read:messages",
+            "a\u3000read:messages",
+            "",
+        ],
     )
     def test_anything_else_does_not(self, call: Any, mock_idp: MockIdP, scope: str) -> None:
         response = call("/api/private-scoped", mock_idp.mint(scope=scope))
@@ -217,8 +252,11 @@ class TestScopes:
 
 
 def test_foreign_issuer_keys_in_another_tenant(call: Any, mock_idp_keys: Any) -> None:
-    other_tenant = MockIdP("https://other-tenant.example/", keys=[mock_idp_keys.secondary],
-                           audience="https://api.example.test")
+    other_tenant = MockIdP(
+        "https://other-tenant.example/",
+        keys=[mock_idp_keys.secondary],
+        audience="https://api.example.test",
+    )
     assert_refused(call("/api/private", other_tenant.mint()), 401, "invalid_token")
 
 

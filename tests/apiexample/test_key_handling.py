@@ -1,0 +1,126 @@
+"""Signing-key handling seen from the API (SPEC.md "Signing keys"), JWKS from the mock IdP."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from apiexample import signing_keys
+from mock_idp import ControllableClock, KeyState, MockIdP
+from mock_idp.http import Fault
+from tests.apiexample.helpers import JWKS_PATH, assert_refused, jwks_fetches
+
+FAULTS = {
+    "down": Fault.error(503),
+    "server_error": Fault.error(500),
+    "rate_limited": Fault.error(429, **{"Retry-After": "10"}),
+    "slow_30s": Fault.slow(30),
+    "html": Fault.html(),
+    "garbage": Fault.garbage(),
+    "oversized_20mb": Fault.oversized(),
+    "redirect_off_host": Fault.redirect(),
+    "empty": Fault(status=200, body=b'{"keys": []}', content_type="application/json"),
+    "not_json_object": Fault(status=200, body=b"[1, 2]", content_type="application/json"),
+}
+
+
+@pytest.fixture
+def key_clock(mock_idp: MockIdP, api_settings: Any) -> ControllableClock:
+    """The clock of the API's key cache, frozen; tokens keep real time."""
+    clock = ControllableClock()
+    clock.freeze()
+    signing_keys.cache_for(mock_idp.jwks_uri).clock = clock.now
+    return clock
+
+
+def test_keys_are_fetched_lazily_and_once(call: Any, mock_idp: MockIdP) -> None:
+    assert jwks_fetches(mock_idp) == 0
+    for _ in range(20):
+        assert call("/api/private", mock_idp.mint()).status_code == 200
+    assert jwks_fetches(mock_idp) == 1
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_unobtainable_keys_at_cold_start_give_503_quickly(
+    call: Any, mock_idp: MockIdP, fault: str
+) -> None:
+    mock_idp.inject_fault(JWKS_PATH, FAULTS[fault])
+    started = time.monotonic()
+    response = call("/api/private", mock_idp.mint())
+    assert_refused(response, 503, "temporarily_unavailable")
+    assert time.monotonic() - started < 10
+
+
+def test_recovers_by_itself_when_the_idp_does(
+    call: Any, mock_idp: MockIdP, api_settings: Any
+) -> None:
+    api_settings.AUTH0_JWKS_COOLDOWN = 0  # retry at once, so the test needs no clock
+    mock_idp.inject_fault(JWKS_PATH, Fault.error(503), times=1)
+    assert_refused(call("/api/private", mock_idp.mint()), 503, "temporarily_unavailable")
+    assert call("/api/private", mock_idp.mint()).status_code == 200
+
+
+def test_failed_fetches_are_rate_limited(call: Any, mock_idp: MockIdP) -> None:
+    mock_idp.inject_fault(JWKS_PATH, Fault.error(503))
+    for _ in range(10):
+        assert call("/api/private", mock_idp.mint()).status_code == 503
+    assert jwks_fetches(mock_idp) == 1
+
+
+def test_cached_keys_keep_serving_when_the_idp_goes_down(
+    call: Any, mock_idp: MockIdP, key_clock: ControllableClock
+) -> None:
+    assert call("/api/private", mock_idp.mint()).status_code == 200
+    mock_idp.inject_fault(JWKS_PATH, Fault.error(503))
+    for _ in range(3):
+        key_clock.advance(601)  # past the TTL: each request wants a refresh, which fails
+        assert call("/api/private", mock_idp.mint()).status_code == 200
+    assert jwks_fetches(mock_idp) == 4
+
+
+def test_a_rotated_key_is_accepted_without_restart(
+    call: Any, mock_idp: MockIdP, mock_idp_keys: Any, api_settings: Any
+) -> None:
+    api_settings.AUTH0_JWKS_COOLDOWN = 0
+    old = mock_idp.mint()
+    assert call("/api/private", old).status_code == 200
+    mock_idp.keys.add(mock_idp_keys.secondary, KeyState.PUBLISHED)
+    mock_idp.keys.rotate(mock_idp_keys.secondary)  # new key signs, old one retired
+    new = mock_idp.mint()
+    assert call("/api/private", new).status_code == 200
+    assert call("/api/private", old).status_code == 200  # retired keys stay published
+    assert jwks_fetches(mock_idp) == 2
+
+
+def test_a_removed_key_stops_verifying_after_a_refresh(
+    call: Any, mock_idp: MockIdP, mock_idp_keys: Any, key_clock: ControllableClock
+) -> None:
+    old = mock_idp.mint()
+    assert call("/api/private", old).status_code == 200
+    mock_idp.keys.rotate(mock_idp_keys.secondary)
+    mock_idp.keys.remove(mock_idp_keys.primary.kid)
+    key_clock.advance(601)
+    assert_refused(call("/api/private", old), 401, "invalid_token")
+
+
+def test_an_unknown_kid_flood_costs_one_fetch_per_cooldown(
+    call: Any, mock_idp: MockIdP, key_clock: ControllableClock
+) -> None:
+    assert call("/api/private", mock_idp.mint()).status_code == 200
+    for second in range(90):  # 90 s of 5 unknown kids a second
+        key_clock.advance(1)
+        for n in range(5):
+            token = mock_idp.mint(header={"kid": f"unknown-{second}-{n}"})
+            assert_refused(call("/api/private", token), 401, "invalid_token")
+    assert jwks_fetches(mock_idp) == 1 + 3  # the first fetch, then one per 30 s cooldown
+
+
+def test_misconfiguration_fails_closed(call: Any, mock_idp: MockIdP, api_settings: Any) -> None:
+    api_settings.AUTH0_ALGORITHMS = "RS256,HS256"
+    assert_refused(call("/api/private", mock_idp.mint()), 503, "temporarily_unavailable")
+    api_settings.AUTH0_ALGORITHMS = "RS256"
+    api_settings.AUTH0_AUDIENCE = ""
+    assert_refused(call("/api/private", mock_idp.mint()), 503, "temporarily_unavailable")
+    assert jwks_fetches(mock_idp) == 0
