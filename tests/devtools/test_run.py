@@ -277,3 +277,19 @@ def test_mint_token_returns_stdout_stripped() -> None:
 def test_mint_token_reports_a_failure() -> None:
     with pytest.raises(DevRunError, match=r"mock_idp token failed \(1\)"):
         run.mint_token(DevConfig(python="/bin/false"), {})
+
+
+def test_stack_wait_returns_1_when_a_server_exits_by_itself(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stack = run.DevStack(CONFIG, base_env={})
+    stack.children = [
+        python_child("import time; time.sleep(30)", pipe_stdout=False),
+        python_child("raise SystemExit(2)", pipe_stdout=False),
+    ]
+    try:
+        assert stack.wait() == 1
+    finally:
+        stack.stop()
+    assert "child exited (status 2)" in capsys.readouterr().out
+    assert stack.children == []
