@@ -1,4 +1,4 @@
-"""Fixtures for the API's tests: the API trusts the per-test mock IdP, reached through ``responses``."""
+"""Fixtures for the API tests: the API trusts the per-test mock IdP, served via ``responses``."""
 
 from __future__ import annotations
 

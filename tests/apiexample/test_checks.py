@@ -50,7 +50,7 @@ def test_each_misconfiguration_is_an_error(
 
 def test_manage_py_check_reports_and_fails(tenant: Any) -> None:
     tenant.AUTH0_AUDIENCE = ""
-    with pytest.raises(SystemCheckError, match="apiexample.E001"):
+    with pytest.raises(SystemCheckError, match=r"apiexample\.E001"):
         call_command("check", stdout=StringIO(), stderr=StringIO())
 
 
