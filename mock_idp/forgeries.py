@@ -446,8 +446,11 @@ def unknown_crit(idp: MockIdP, *, param: str = "x-mock-critical", **mint: Any) -
 
 @_register("RFC 7797 unencoded payload ('b64': false, in 'crit' unless crit=False)")
 def b64_false(idp: MockIdP, *, crit: bool = True, **mint: Any) -> str:
+    _header, claims, _signature = jws.decode_unverified(_mint(idp, mint))
+    # A compact JWS payload cannot hold ".", so escape it inside JSON strings (RFC 7797 5.2).
+    payload = jws.json_bytes(claims).replace(b".", b"\\u002e")
     header: dict[str, Any] = {"b64": False, **({"crit": ["b64"]} if crit else {})}
-    return _mint(idp, mint, header=header, encode_payload=False)
+    return _mint(idp, mint, header=header, payload=payload, encode_payload=False)
 
 
 @_register("two 'alg' members in the header JSON (first and last), signed by the real key")
@@ -539,9 +542,9 @@ def jwe(
     if zip is not None:
         protected["zip"] = zip
     public = RSAKey.import_key(idp.keys.signing_key.public_pem())
-    return joserfc_jwe.encrypt_compact(
-        protected, jws.json_bytes(claims), public, algorithms=[alg, enc, *([zip] if zip else [])]
-    )
+    names = [alg, enc, *([zip] if zip else [])]
+    registry = joserfc_jwe.JWERegistry(algorithms=names)
+    return joserfc_jwe.encrypt_compact(protected, jws.json_bytes(claims), public, registry=registry)
 
 
 __all__ = [

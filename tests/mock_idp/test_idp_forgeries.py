@@ -1,0 +1,633 @@
+"""Every forgery in the catalogue: what it produces, and that a strict validator refuses it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import pytest
+from cryptography import x509
+from jwt.warnings import InsecureKeyLengthWarning
+
+from mock_idp import FORGERIES, ControllableClock, KeyState, MockIdP
+from mock_idp import forgeries as f
+from mock_idp.jws import decode_unverified
+from mock_idp.keys import b64url, b64url_decode
+from mock_idp.pytest_plugin import MockIdPKeys
+
+NOW = 1_700_000_000
+
+
+@pytest.fixture
+def idp(mock_idp: MockIdP) -> MockIdP:
+    assert isinstance(mock_idp.clock, ControllableClock)
+    mock_idp.clock.freeze(NOW)
+    return mock_idp
+
+
+def parts(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes]:
+    return decode_unverified(token)
+
+
+def signing_input(token: str) -> bytes:
+    return token.rpartition(".")[0].encode()
+
+
+def real_kid(idp: MockIdP) -> str:
+    return idp.keys.signing_key.kid
+
+
+def rs256_valid(token: str, public_key: Any) -> bool:
+    try:
+        jwt.decode(
+            token,
+            public_key,
+            algorithms=["RS256"],
+            options={
+                "verify_signature": True,
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_aud": False,
+            },
+        )
+    except jwt.InvalidSignatureError:
+        return False
+    return True
+
+
+# -- one check per forgery: the property that makes it that forgery --------------------------
+
+
+def check_alg_none(idp: MockIdP, token: str) -> None:
+    header, _, signature = parts(token)
+    assert header["alg"] == "none"
+    assert header["kid"] == real_kid(idp)
+    assert signature == b""
+    assert token.endswith(".")
+
+
+def check_missing_alg(idp: MockIdP, token: str) -> None:
+    assert "alg" not in parts(token)[0]
+
+
+def check_hmac_public_key(idp: MockIdP, token: str) -> None:
+    header, _, signature = parts(token)
+    assert header == {"alg": "HS256", "typ": "JWT", "kid": real_kid(idp)}
+    secret = idp.keys.signing_key.public_pem()
+    assert secret.endswith(b"\n")
+    assert signature == hmac.new(secret, signing_input(token), hashlib.sha256).digest()
+
+
+def check_hmac_secret(idp: MockIdP, token: str) -> None:
+    assert parts(token)[2] == hmac.new(b"", signing_input(token), hashlib.sha256).digest()
+
+
+def check_other_algorithm(idp: MockIdP, token: str) -> None:
+    header, claims, _ = parts(token)
+    assert header["alg"] == "RS384"
+    key = jwt.PyJWKSet.from_dict(idp.jwks())[header["kid"]]
+    assert (
+        jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS384"],
+            audience=idp.audience,
+            options={"verify_exp": False, "verify_iat": False},
+        )
+        == claims
+    )
+
+
+def check_weak_key(idp: MockIdP, token: str) -> None:
+    kid = parts(token)[0]["kid"]
+    assert idp.keys.state(kid) is KeyState.PUBLISHED
+    assert idp.keys.get(kid).key_size == 1024
+    assert kid in {k["kid"] for k in idp.jwks()["keys"]}
+
+
+def check_signed_by_foreign_key(idp: MockIdP, token: str) -> dict[str, Any]:
+    header, _, _ = parts(token)
+    assert header["kid"] == real_kid(idp)
+    assert rs256_valid(token, idp.foreign_key.public_key)
+    assert not rs256_valid(token, idp.keys.signing_key.public_key)
+    return header
+
+
+def check_embedded_jwk(idp: MockIdP, token: str) -> None:
+    header = check_signed_by_foreign_key(idp, token)
+    assert header["jwk"] == idp.foreign_key.public_jwk()
+
+
+def check_jku(idp: MockIdP, token: str) -> None:
+    header = check_signed_by_foreign_key(idp, token)
+    assert header["jku"] == "https://attacker.example/.well-known/jwks.json"
+
+
+def check_x5u(idp: MockIdP, token: str) -> None:
+    assert check_signed_by_foreign_key(idp, token)["x5u"] == "https://attacker.example/cert.pem"
+
+
+def check_x5c(idp: MockIdP, token: str) -> None:
+    header = check_signed_by_foreign_key(idp, token)
+    certificate = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
+    assert certificate.public_key() == idp.foreign_key.public_key
+
+
+def check_foreign_key(idp: MockIdP, token: str) -> None:
+    assert set(check_signed_by_foreign_key(idp, token)) == {"alg", "typ", "kid"}
+
+
+def check_unknown_kid(idp: MockIdP, token: str) -> None:
+    assert parts(token)[0]["kid"] == "unknown-kid"
+    assert rs256_valid(token, idp.keys.signing_key.public_key)
+
+
+def check_missing_kid(idp: MockIdP, token: str) -> None:
+    assert "kid" not in parts(token)[0]
+    assert rs256_valid(token, idp.keys.signing_key.public_key)
+
+
+def check_stripped_signature(idp: MockIdP, token: str) -> None:
+    assert token.count(".") == 2
+    assert token.endswith(".")
+
+
+def check_tampered_signature(idp: MockIdP, token: str) -> None:
+    assert len(parts(token)[2]) == 256
+    assert not rs256_valid(token, idp.keys.signing_key.public_key)
+
+
+def check_tampered_payload(idp: MockIdP, token: str) -> None:
+    assert parts(token)[1]["scope"] == "read:messages admin"
+    assert not rs256_valid(token, idp.keys.signing_key.public_key)
+
+
+def check_expired(idp: MockIdP, token: str) -> None:
+    claims = parts(token)[1]
+    assert claims["exp"] == NOW - 3600
+    assert claims["iat"] == NOW - 3600 - 86400
+
+
+def check_future_nbf(idp: MockIdP, token: str) -> None:
+    assert parts(token)[1]["nbf"] == NOW + 3600
+
+
+def check_future_iat(idp: MockIdP, token: str) -> None:
+    assert parts(token)[1]["iat"] == NOW + 3600
+
+
+def check_wrong_issuer(idp: MockIdP, token: str) -> None:
+    assert parts(token)[1]["iss"] == "https://attacker.example/"
+
+
+def check_wrong_audience(idp: MockIdP, token: str) -> None:
+    assert parts(token)[1]["aud"] == "https://other-api.example.test"
+
+
+def check_wrong_subject(idp: MockIdP, token: str) -> None:
+    assert parts(token)[1]["sub"] == 12345
+
+
+def missing(claim: str) -> Callable[[MockIdP, str], None]:
+    def check(idp: MockIdP, token: str) -> None:
+        assert claim not in parts(token)[1]
+        assert rs256_valid(token, idp.keys.signing_key.public_key)
+
+    return check
+
+
+def check_invalid_claim_type(idp: MockIdP, token: str) -> None:
+    assert parts(token)[1]["exp"] == "tomorrow"
+
+
+def check_non_string_scope(idp: MockIdP, token: str) -> None:
+    assert parts(token)[1]["scope"] == ["read:messages"]
+
+
+def check_wrong_typ(idp: MockIdP, token: str) -> None:
+    assert parts(token)[0]["typ"] == "dpop+jwt"
+
+
+def check_unknown_crit(idp: MockIdP, token: str) -> None:
+    header = parts(token)[0]
+    assert header["crit"] == ["x-mock-critical"]
+    assert header["x-mock-critical"] is True
+
+
+def check_b64_false(idp: MockIdP, token: str) -> None:
+    protected, payload, signature = token.split(".")
+    header = json.loads(b64url_decode(protected))
+    assert (header["b64"], header["crit"]) == (False, ["b64"])
+    assert json.loads(payload)["iss"] == idp.issuer  # unencoded JSON in the token
+    public = jwt.PyJWKSet.from_dict(idp.jwks())[header["kid"]].key
+    public.verify(
+        b64url_decode(signature),
+        f"{protected}.{payload}".encode(),
+        *_pkcs1_sha256(),
+    )
+
+
+def _pkcs1_sha256() -> tuple[Any, Any]:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    return padding.PKCS1v15(), hashes.SHA256()
+
+
+def check_duplicate_header(idp: MockIdP, token: str) -> None:
+    raw = b64url_decode(token.split(".")[0])
+    assert raw.startswith(b'{"alg":"RS256","alg":"none",')
+    assert json.loads(raw)["alg"] == "none"  # last member wins in Python
+    public = idp.keys.signing_key.public_key
+    public.verify(parts(token)[2], signing_input(token), *_pkcs1_sha256())
+
+
+def check_oversized(idp: MockIdP, token: str) -> None:
+    assert len(token) > 1024 * 1024
+    assert len(parts(token)[0]["x-pad"]) == 1024 * 1024
+
+
+def check_malformed(idp: MockIdP, token: str) -> None:
+    assert token.count(".") == 1
+
+
+def check_json_serialization(idp: MockIdP, token: str) -> None:
+    document = json.loads(token)
+    assert document["signatures"] == []
+    assert json.loads(b64url_decode(document["payload"]))["iss"] == idp.issuer
+
+
+def check_jwe(idp: MockIdP, token: str) -> None:
+    assert token.count(".") == 4
+    header = json.loads(b64url_decode(token.split(".")[0]))
+    assert header == {"alg": "RSA-OAEP-256", "enc": "A256GCM", "kid": real_kid(idp)}
+    from joserfc import jwe
+    from joserfc.jwk import RSAKey
+
+    private = RSAKey.import_key(idp.keys.signing_key.private_pem())
+    registry = jwe.JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM"])
+    plaintext = jwe.decrypt_compact(token, private, registry=registry).plaintext
+    assert plaintext is not None
+    assert json.loads(plaintext)["iss"] == idp.issuer
+
+
+CHECKS: dict[str, Callable[[MockIdP, str], None]] = {
+    "alg_none": check_alg_none,
+    "missing_alg": check_missing_alg,
+    "hmac_public_key": check_hmac_public_key,
+    "hmac_secret": check_hmac_secret,
+    "other_algorithm": check_other_algorithm,
+    "weak_key": check_weak_key,
+    "embedded_jwk": check_embedded_jwk,
+    "jku": check_jku,
+    "x5u": check_x5u,
+    "x5c": check_x5c,
+    "foreign_key": check_foreign_key,
+    "unknown_kid": check_unknown_kid,
+    "missing_kid": check_missing_kid,
+    "stripped_signature": check_stripped_signature,
+    "tampered_signature": check_tampered_signature,
+    "tampered_payload": check_tampered_payload,
+    "expired": check_expired,
+    "future_nbf": check_future_nbf,
+    "future_iat": check_future_iat,
+    "wrong_issuer": check_wrong_issuer,
+    "missing_issuer": missing("iss"),
+    "wrong_audience": check_wrong_audience,
+    "missing_audience": missing("aud"),
+    "wrong_subject": check_wrong_subject,
+    "missing_subject": missing("sub"),
+    "missing_expiry": missing("exp"),
+    "missing_issued_at": missing("iat"),
+    "invalid_claim_type": check_invalid_claim_type,
+    "non_string_scope": check_non_string_scope,
+    "wrong_typ": check_wrong_typ,
+    "unknown_crit": check_unknown_crit,
+    "b64_false": check_b64_false,
+    "duplicate_header": check_duplicate_header,
+    "oversized": check_oversized,
+    "malformed": check_malformed,
+    "json_serialization": check_json_serialization,
+    "jwe": check_jwe,
+}
+
+# What PyJWT (RS256 only, iss/aud/exp/iat/sub required) still accepts: the API must do better.
+ACCEPTED_BY_PYJWT = {"non_string_scope", "wrong_typ", "oversized", "weak_key"}
+
+
+def test_every_forgery_has_a_check_and_a_description() -> None:
+    assert set(CHECKS) == set(FORGERIES)
+    for name, forgery in FORGERIES.items():
+        assert forgery.name == name
+        assert forgery.description
+        assert "\n" not in forgery.description
+
+
+@pytest.mark.parametrize("name", sorted(FORGERIES))
+def test_forgery(name: str, idp: MockIdP) -> None:
+    CHECKS[name](idp, idp.forge(name))
+
+
+@pytest.mark.parametrize("name", sorted(FORGERIES))
+def test_strict_pyjwt_refuses_or_is_known_to_accept(name: str, mock_idp: MockIdP) -> None:
+    token = mock_idp.forge(name)
+    try:
+        header = jwt.get_unverified_header(token)
+        jwks = jwt.PyJWKSet.from_dict(mock_idp.jwks())
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        jwt.decode(
+            token,
+            jwks[header["kid"]].key,
+            algorithms=["RS256"],
+            audience=mock_idp.audience,
+            issuer=mock_idp.issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+    except (jwt.PyJWTError, KeyError):
+        assert name not in ACCEPTED_BY_PYJWT
+    else:
+        assert name in ACCEPTED_BY_PYJWT
+
+
+def test_unknown_forgery_names_the_known_ones(idp: MockIdP) -> None:
+    with pytest.raises(KeyError, match="known: alg_none"):
+        idp.forge("nope")
+
+
+def test_forgery_options_are_listed() -> None:
+    assert FORGERIES["hmac_public_key"].options == {
+        "alg": "HS256",
+        "key_form": "pem",
+        "kid": "real",
+    }
+    assert FORGERIES["missing_kid"].options == {}
+
+
+# -- options ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alg", f.ALG_NONE_VARIANTS)
+def test_alg_none_casings(alg: str, idp: MockIdP) -> None:
+    header, _, signature = parts(idp.forge("alg_none", alg=alg))
+    assert (header["alg"], signature) == (alg, b"")
+
+
+def test_alg_none_with_the_original_signature(idp: MockIdP) -> None:
+    token = idp.forge("alg_none", signature="original")
+    assert parts(token)[0]["alg"] == "none"
+    idp.keys.signing_key.public_key.verify(parts(token)[2], signing_input(token), *_pkcs1_sha256())
+    with pytest.raises(ValueError, match="signature"):
+        idp.forge("alg_none", signature="bogus")
+
+
+@pytest.mark.parametrize("alg", f.HMAC_ALGORITHMS)
+@pytest.mark.parametrize("key_form", f.HMAC_KEY_FORMS)
+def test_hmac_public_key_forms(alg: str, key_form: str, idp: MockIdP) -> None:
+    token = idp.forge("hmac_public_key", alg=alg, key_form=key_form)
+    secret = f.public_key_forms(idp.keys.signing_key)[key_form]
+    digest = getattr(hashlib, "sha" + alg[2:])
+    assert parts(token)[0]["alg"] == alg
+    assert parts(token)[2] == hmac.new(secret, signing_input(token), digest).digest()
+
+
+def test_public_key_forms(mock_idp_keys: MockIdPKeys) -> None:
+    forms = f.public_key_forms(mock_idp_keys.primary)
+    assert set(forms) == set(f.HMAC_KEY_FORMS)
+    assert forms["pem"] == forms["pem_no_newline"] + b"\n"
+    assert forms["pkcs1"].startswith(b"-----BEGIN RSA PUBLIC KEY-----")
+    assert forms["pem_junk_prefix"] == b"junk" + forms["pem"]
+    assert forms["der"][0] == forms["pkcs1_der"][0] == 0x30
+    assert forms["openssh"].startswith(b"ssh-rsa ")
+    assert forms["certificate_pem"].startswith(b"-----BEGIN CERTIFICATE-----")
+    assert json.loads(forms["jwk"]) == mock_idp_keys.primary.public_jwk()
+    assert b64url(forms["n"]).encode() == forms["n_b64url"]
+    assert len(forms["n"]) == 256
+    with pytest.raises(TypeError):
+        f.public_key_forms(mock_idp_keys.ec_p256)
+
+
+@pytest.mark.parametrize("secret", f.COMMON_HMAC_SECRETS)
+def test_hmac_common_secrets(secret: str, idp: MockIdP) -> None:
+    token = idp.forge("hmac_secret", secret=secret, alg="HS512")
+    expected = hmac.new(secret.encode(), signing_input(token), hashlib.sha512).digest()
+    assert parts(token)[2] == expected
+
+
+def test_hmac_secret_bytes(idp: MockIdP) -> None:
+    token = idp.forge("hmac_secret", secret=b"\x00")
+    assert parts(token)[2] == hmac.new(b"\x00", signing_input(token), hashlib.sha256).digest()
+
+
+@pytest.mark.parametrize("kid", f.KID_MODES)
+@pytest.mark.parametrize("name", ["embedded_jwk", "jku", "x5u", "x5c", "foreign_key"])
+def test_attacker_kid_modes(name: str, kid: str, idp: MockIdP) -> None:
+    header = parts(idp.forge(name, kid=kid))[0]
+    expected = {"real": real_kid(idp), "foreign": idp.foreign_key.kid, "none": None}[kid]
+    assert header.get("kid") == expected
+    if kid != "foreign":
+        assert parts(idp.forge("hmac_public_key", kid=kid))[0].get("kid") == expected
+
+
+def test_bad_kid_mode(idp: MockIdP) -> None:
+    with pytest.raises(ValueError, match="kid must be one of"):
+        idp.forge("foreign_key", kid="other")
+
+
+def test_jku_and_x5u_urls(idp: MockIdP) -> None:
+    assert parts(idp.forge("jku", url="https://x/j"))[0]["jku"] == "https://x/j"
+    assert parts(idp.forge("x5u", url="https://x/c"))[0]["x5u"] == "https://x/c"
+
+
+@pytest.mark.parametrize("alg", f.OTHER_ALGORITHMS)
+def test_other_algorithms_with_a_published_key(alg: str, idp: MockIdP) -> None:
+    token = idp.forge("other_algorithm", alg=alg)
+    header, claims, _ = parts(token)
+    assert header["alg"] == alg
+    assert idp.keys.state(header["kid"]).in_jwks
+    key = jwt.PyJWKSet.from_dict(idp.jwks())[header["kid"]].key
+    decoded = jwt.decode(
+        token,
+        key,
+        algorithms=[alg],
+        audience=idp.audience,
+        options={"verify_exp": False, "verify_iat": False},
+    )
+    assert decoded == claims
+
+
+def test_es256_reuses_a_published_ec_key(idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
+    idp.keys.add(mock_idp_keys.ec_p256)
+    assert parts(idp.forge("other_algorithm", alg="ES256"))[0]["kid"] == mock_idp_keys.ec_p256.kid
+    token = idp.forge("other_algorithm", alg="ES256", key=mock_idp_keys.ec_p256)
+    assert parts(token)[0]["kid"] == mock_idp_keys.ec_p256.kid
+    assert len(idp.keys) == 2
+
+
+def test_weak_key_given_is_published(idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
+    weak = mock_idp_keys.rsa_1024
+    assert parts(idp.forge("weak_key", key=weak))[0]["kid"] == weak.kid
+    assert idp.keys.state(weak.kid) is KeyState.PUBLISHED
+    idp.keys.remove(weak.kid)
+    idp.forge("weak_key", key=weak)
+    assert idp.keys.state(weak.kid) is KeyState.PUBLISHED
+    idp.forge("weak_key", key=weak)  # already published: unchanged
+    assert parts(idp.forge("weak_key", bits=1024))[0]["kid"] == weak.kid
+
+
+def test_unknown_kid_any_value(idp: MockIdP) -> None:
+    for kid in ("../../etc/passwd", 123, None, ["a"]):
+        assert parts(idp.forge("unknown_kid", kid=kid))[0]["kid"] == kid
+
+
+def test_stripped_signature_without_dot(idp: MockIdP) -> None:
+    assert idp.forge("stripped_signature", keep_dot=False).count(".") == 1
+
+
+@pytest.mark.parametrize("mode", ["flip", "truncate", "zero", "other_token"])
+def test_tampered_signature_modes(mode: str, idp: MockIdP) -> None:
+    token = idp.forge("tampered_signature", mode=mode)
+    signature = parts(token)[2]
+    assert len(signature) == (255 if mode == "truncate" else 256)
+    if mode == "zero":
+        assert signature == bytes(256)
+    assert not rs256_valid(token, idp.keys.signing_key.public_key)
+
+
+def test_tampered_signature_bad_mode(idp: MockIdP) -> None:
+    with pytest.raises(ValueError, match="unknown mode"):
+        idp.forge("tampered_signature", mode="bogus")
+
+
+def test_tampered_payload_changes(idp: MockIdP) -> None:
+    token = idp.forge("tampered_payload", changes={"sub": "admin@clients"})
+    assert parts(token)[1]["sub"] == "admin@clients"
+
+
+def test_time_offsets(idp: MockIdP) -> None:
+    assert parts(idp.forge("expired", by=31))[1]["exp"] == NOW - 31
+    assert parts(idp.forge("future_nbf", by=31))[1]["nbf"] == NOW + 31
+    assert parts(idp.forge("future_iat", by=31))[1]["iat"] == NOW + 31
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        ("attacker", "https://attacker.example/"),
+        ("no_trailing_slash", "https://tenant.mock-idp.test"),
+        ("http", "http://tenant.mock-idp.test/"),
+        ("uppercase_host", "https://TENANT.MOCK-IDP.TEST/"),
+        ("suffix", "https://tenant.mock-idp.test.attacker.example/"),
+        ("empty", ""),
+    ],
+)
+def test_issuer_variants(variant: str, expected: str, idp: MockIdP) -> None:
+    assert variant in f.ISSUER_VARIANTS
+    assert parts(idp.forge("wrong_issuer", variant=variant))[1]["iss"] == expected
+
+
+def test_issuer_variant_of_an_http_issuer_and_explicit_value(idp: MockIdP) -> None:
+    idp.issuer = "http://127.0.0.1:8001/"
+    assert parts(idp.forge("wrong_issuer", variant="http"))[1]["iss"] == "https://127.0.0.1:8001/"
+    assert parts(idp.forge("wrong_issuer", iss=7))[1]["iss"] == 7
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        ("other", "https://other-api.example.test"),
+        (
+            "list_without",
+            ["https://other-api.example.test", "https://tenant.mock-idp.test/userinfo"],
+        ),
+        ("trailing_slash", "https://api.example.test/"),
+        ("uppercase", "HTTPS://API.EXAMPLE.TEST"),
+        ("empty", ""),
+        ("empty_list", []),
+    ],
+)
+def test_audience_variants(variant: str, expected: Any, idp: MockIdP) -> None:
+    assert variant in f.AUDIENCE_VARIANTS
+    assert parts(idp.forge("wrong_audience", variant=variant))[1]["aud"] == expected
+    assert parts(idp.forge("wrong_audience", aud=["x"]))[1]["aud"] == ["x"]
+
+
+def test_subject_claim_type_and_scope_values(idp: MockIdP) -> None:
+    assert parts(idp.forge("wrong_subject", sub=None))[1]["sub"] is None
+    token = idp.forge("invalid_claim_type", claim="iat", value=1.5)
+    assert parts(token)[1]["iat"] == 1.5
+    assert parts(idp.forge("non_string_scope", scope_value=42))[1]["scope"] == 42
+
+
+def test_typ_and_crit_options(idp: MockIdP) -> None:
+    assert parts(idp.forge("wrong_typ", typ="JWE"))[0]["typ"] == "JWE"
+    assert parts(idp.forge("unknown_crit", param="exp"))[0]["crit"] == ["exp"]
+
+
+def test_b64_false_without_crit(idp: MockIdP) -> None:
+    header = json.loads(b64url_decode(idp.forge("b64_false", crit=False).split(".")[0]))
+    assert header["b64"] is False
+    assert "crit" not in header
+
+
+def test_duplicate_header_order(idp: MockIdP) -> None:
+    raw = b64url_decode(idp.forge("duplicate_header", first="none", last="RS256").split(".")[0])
+    assert raw.startswith(b'{"alg":"none","alg":"RS256",')
+
+
+@pytest.mark.parametrize("segment", ["header", "payload", "signature"])
+def test_oversized_segments(segment: str, idp: MockIdP) -> None:
+    token = idp.forge("oversized", segment=segment, size=10_000)
+    index = ["header", "payload", "signature"].index(segment)
+    assert len(token.split(".")[index]) > 10_000
+    with pytest.raises(ValueError, match="unknown segment"):
+        idp.forge("oversized", segment="nope")
+
+
+@pytest.mark.parametrize("shape", f.MALFORMED_SHAPES)
+def test_malformed_shapes(shape: str, idp: MockIdP) -> None:
+    token = idp.forge("malformed", shape=shape)
+    valid = idp.mint()
+    assert token != valid
+    with pytest.raises((jwt.PyJWTError, ValueError, UnicodeError)):
+        jwt.decode(
+            token, idp.keys.signing_key.public_key, algorithms=["RS256"], audience=idp.audience
+        )
+
+
+@pytest.mark.parametrize("form", f.JSON_SERIALIZATIONS)
+def test_json_serializations(form: str, idp: MockIdP) -> None:
+    document = json.loads(idp.forge("json_serialization", form=form))
+    assert "payload" in document
+    if form == "general_signed":
+        assert document["signatures"][0]["signature"]
+
+
+def test_jwe_with_compression(idp: MockIdP) -> None:
+    token = idp.forge("jwe", zip="DEF")
+    assert json.loads(b64url_decode(token.split(".")[0]))["zip"] == "DEF"
+
+
+def test_mint_options_compose_with_forgeries(idp: MockIdP) -> None:
+    token = idp.forge(
+        "alg_none",
+        alg="NONE",
+        header={"x": 1},
+        claims={"scope": "read:messages"},
+        remove_header=["typ"],
+        remove_claims=["azp"],
+        audience="https://a",
+    )
+    header, claims, _ = parts(token)
+    assert header == {"alg": "NONE", "kid": real_kid(idp), "x": 1}
+    assert claims["scope"] == "read:messages"
+    assert claims["aud"] == "https://a"
+    assert "azp" not in claims
+    # user options override the forgery's own
+    assert parts(idp.forge("missing_kid", remove_header=["typ"]))[0] == {"alg": "RS256"}
+    assert parts(idp.forge("expired", scope="read:messages"))[1]["scope"] == "read:messages"
