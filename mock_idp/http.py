@@ -221,17 +221,18 @@ class HitLog:
 
 def handle(idp: MockIdP, request: Request) -> Response:
     """Answer ``request`` as the IdP would, with any injected fault, and record the hit."""
-    path = idp.relative_path(request.path)
+    relative = idp.relative_path(request.path)
+    path = relative if relative is not None else request.path
     fault = idp.faults.take(path)
-    response = _route(idp, path, request)
+    response = _route(idp, relative, request)
     if fault is not None:
         response = fault.apply(response)
     idp.hit_log.record(Hit(request.method.upper(), path, idp.clock.now(), response.status))
     return response
 
 
-def _route(idp: MockIdP, path: str, request: Request) -> Response:
-    handlers = _ROUTES.get(path)
+def _route(idp: MockIdP, path: str | None, request: Request) -> Response:
+    handlers = _ROUTES.get(path) if path is not None else None
     if handlers is None:
         return json_response(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
     method = request.method.upper()
@@ -269,7 +270,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
         return None
-    client_id, _, secret = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
+    client_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
     return unquote(client_id), unquote(secret)
 
 

@@ -92,10 +92,10 @@ class MockIdP:
         self.clients[client_id] = client
         return client
 
-    def relative_path(self, path: str) -> str:
-        """``path`` relative to the issuer's path (``/`` for Auth0-style issuers)."""
+    def relative_path(self, path: str) -> str | None:
+        """``path`` relative to the issuer's path (``/`` for Auth0-style issuers), or None."""
         base = urlsplit(self.issuer).path or "/"
-        return "/" + path[len(base) :] if path.startswith(base) else path
+        return "/" + path[len(base) :] if path.startswith(base) else None
 
     # -- documents -------------------------------------------------------------------------
 

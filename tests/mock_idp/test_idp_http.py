@@ -1,0 +1,233 @@
+"""The pure HTTP surface: routes, token endpoint, faults, hits."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+
+import pytest
+
+from mock_idp import ControllableClock, Fault, MockIdP, Request
+from mock_idp.http import JWKS, OPENID_CONFIGURATION, TOKEN
+from mock_idp.jws import decode_unverified
+
+
+def get(idp: MockIdP, path: str) -> Request:
+    return Request("GET", path)
+
+
+def token_request(
+    body: bytes | str, content_type: str = "application/x-www-form-urlencoded", **headers: str
+) -> Request:
+    raw = body.encode() if isinstance(body, str) else body
+    return Request("POST", TOKEN, {"Content-Type": content_type, **headers}, raw)
+
+
+def test_openid_configuration(mock_idp: MockIdP) -> None:
+    response = mock_idp.handle(Request("GET", OPENID_CONFIGURATION))
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    document = response.json()
+    assert document["issuer"] == "https://tenant.mock-idp.test/"
+    assert document["jwks_uri"] == "https://tenant.mock-idp.test/.well-known/jwks.json"
+    assert document["token_endpoint"] == "https://tenant.mock-idp.test/oauth/token"
+    assert "RS256" in document["id_token_signing_alg_values_supported"]
+
+
+def test_jwks(mock_idp: MockIdP) -> None:
+    response = mock_idp.handle(Request("GET", JWKS))
+    assert response.status == 200
+    assert response.json() == mock_idp.jwks()
+    assert "max-age=15" in response.headers["Cache-Control"]
+    member = response.json()["keys"][0]
+    assert set(member) == {"kty", "use", "alg", "kid", "n", "e"}
+
+
+def test_unknown_route_and_wrong_method(mock_idp: MockIdP) -> None:
+    assert mock_idp.handle(Request("GET", "/nope")).status == 404
+    response = mock_idp.handle(Request("POST", JWKS))
+    assert response.status == 405
+    assert response.headers["Allow"] == "GET"
+    assert mock_idp.handle(Request("GET", TOKEN)).headers["Allow"] == "POST"
+
+
+def test_token_form_body(mock_idp: MockIdP) -> None:
+    body = "grant_type=client_credentials&client_id=abc&client_secret=s&audience=https%3A%2F%2Fapi&scope=read%3Amessages"
+    response = mock_idp.handle(token_request(body))
+    assert response.status == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    document = response.json()
+    assert document["token_type"] == "Bearer"
+    assert document["expires_in"] == 86400
+    assert document["scope"] == "read:messages"
+    _, claims, _ = decode_unverified(document["access_token"])
+    assert claims["sub"] == "abc@clients"
+    assert claims["aud"] == "https://api"
+    assert claims["scope"] == "read:messages"
+
+
+def test_token_json_body_and_default_audience(mock_idp: MockIdP) -> None:
+    body = json.dumps({"grant_type": "client_credentials", "client_id": "abc"})
+    response = mock_idp.handle(token_request(body, "application/json; charset=utf-8"))
+    assert response.status == 200
+    _, claims, _ = decode_unverified(response.json()["access_token"])
+    assert claims["aud"] == "https://api.example.test"
+    assert response.json()["scope"] == ""
+
+
+def test_token_basic_client_authentication(mock_idp: MockIdP) -> None:
+    mock_idp.register_client("abc", "s:1")
+    credentials = base64.b64encode(b"abc:s%3A1").decode()
+    request = token_request("grant_type=client_credentials", Authorization=f"Basic {credentials}")
+    assert mock_idp.handle(request).status == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "error"),
+    [
+        ("client_id=abc", "application/x-www-form-urlencoded", 400, "invalid_request"),
+        (
+            "grant_type=password&client_id=a",
+            "application/x-www-form-urlencoded",
+            400,
+            "unsupported_grant_type",
+        ),
+        ("[1]", "application/json", 400, "invalid_request"),
+        ("{not json", "application/json", 400, "invalid_request"),
+        (b"\xff", "application/x-www-form-urlencoded", 400, "invalid_request"),
+        (
+            "grant_type=client_credentials",
+            "application/x-www-form-urlencoded",
+            401,
+            "access_denied",
+        ),
+    ],
+)
+def test_token_errors(
+    mock_idp: MockIdP, body: str | bytes, content_type: str, status: int, error: str
+) -> None:
+    response = mock_idp.handle(token_request(body, content_type))
+    assert (response.status, response.json()["error"]) == (status, error)
+
+
+def test_token_bad_basic_header(mock_idp: MockIdP) -> None:
+    request = token_request("grant_type=client_credentials", Authorization="Basic !!!")
+    assert mock_idp.handle(request).status == 400
+
+
+def test_registered_clients_need_their_secret(mock_idp: MockIdP) -> None:
+    mock_idp.register_client("abc", "right")
+    for body in (
+        "grant_type=client_credentials&client_id=abc&client_secret=wrong",
+        "grant_type=client_credentials&client_id=abc",
+        "grant_type=client_credentials&client_id=other&client_secret=right",
+    ):
+        response = mock_idp.handle(token_request(body))
+        assert response.status == 401
+        assert response.json() == {"error": "access_denied", "error_description": "Unauthorized"}
+    ok = "grant_type=client_credentials&client_id=abc&client_secret=right"
+    assert mock_idp.handle(token_request(ok)).status == 200
+
+
+def test_registered_scopes_narrow_the_grant(mock_idp: MockIdP) -> None:
+    mock_idp.register_client("abc", "s", scopes=["read:messages", "write:messages"])
+    base = "grant_type=client_credentials&client_id=abc&client_secret=s"
+    assert mock_idp.handle(token_request(base)).json()["scope"] == "read:messages write:messages"
+    narrowed = mock_idp.handle(token_request(base + "&scope=read%3Amessages+admin"))
+    assert narrowed.json()["scope"] == "read:messages"
+
+
+def test_no_audience_anywhere(mock_idp: MockIdP) -> None:
+    mock_idp.audience = None
+    response = mock_idp.handle(token_request("grant_type=client_credentials&client_id=a"))
+    assert (response.status, response.json()["error"]) == (403, "access_denied")
+
+
+def test_non_root_issuer_paths(mock_idp: MockIdP) -> None:
+    mock_idp.issuer = "https://host.test/tenant/"
+    assert mock_idp.handle(Request("GET", "/tenant/.well-known/jwks.json")).status == 200
+    assert mock_idp.handle(Request("GET", "/.well-known/jwks.json")).status == 404
+    assert [hit.path for hit in mock_idp.hits] == [JWKS, "/.well-known/jwks.json"]
+
+
+def test_hits_are_recorded_with_the_clock(mock_idp: MockIdP) -> None:
+    assert isinstance(mock_idp.clock, ControllableClock)
+    mock_idp.clock.freeze(1000)
+    mock_idp.handle(Request("GET", JWKS))
+    mock_idp.clock.advance(5)
+    mock_idp.handle(Request("get", JWKS))
+    mock_idp.handle(Request("GET", "/nope"))
+    assert [(h.method, h.path, h.time, h.status) for h in mock_idp.hits] == [
+        ("GET", JWKS, 1000, 200),
+        ("GET", JWKS, 1005, 200),
+        ("GET", "/nope", 1005, 404),
+    ]
+    assert mock_idp.hit_count(JWKS) == 2
+    assert mock_idp.hit_count(JWKS, method="POST") == 0
+    assert mock_idp.hit_count() == 3
+    mock_idp.clear_hits()
+    assert mock_idp.hits == []
+
+
+def test_fault_for_the_next_n_requests(mock_idp: MockIdP) -> None:
+    mock_idp.inject_fault(JWKS, Fault.error(503, **{"Retry-After": "3"}), times=2)
+    first = mock_idp.handle(Request("GET", JWKS))
+    assert first.status == 503
+    assert first.headers["Retry-After"] == "3"
+    assert first.json()["error"] == "injected_fault"
+    assert mock_idp.handle(Request("GET", JWKS)).status == 503
+    assert mock_idp.handle(Request("GET", JWKS)).status == 200
+    assert [h.status for h in mock_idp.hits] == [503, 503, 200]
+
+
+def test_faults_queue_and_clear(mock_idp: MockIdP) -> None:
+    mock_idp.inject_fault(JWKS, Fault.garbage(), times=1)
+    mock_idp.inject_fault(JWKS, Fault.html())  # until cleared
+    mock_idp.inject_fault(TOKEN, Fault.error(500))
+    garbage = mock_idp.handle(Request("GET", JWKS))
+    assert garbage.body.startswith(b"\x89")
+    for _ in range(3):
+        html = mock_idp.handle(Request("GET", JWKS))
+        assert html.headers["Content-Type"].startswith("text/html")
+        assert html.body.startswith(b"<!DOCTYPE html>")
+    mock_idp.clear_faults(JWKS)
+    assert mock_idp.handle(Request("GET", JWKS)).status == 200
+    assert mock_idp.handle(token_request("")).status == 500
+    mock_idp.clear_faults()
+    assert mock_idp.handle(token_request("")).status == 400
+
+
+def test_zero_times_is_no_fault(mock_idp: MockIdP) -> None:
+    mock_idp.inject_fault(JWKS, Fault.error(), times=0)
+    assert mock_idp.handle(Request("GET", JWKS)).status == 200
+
+
+def test_oversized_body_is_valid_json_of_the_exact_size(mock_idp: MockIdP) -> None:
+    mock_idp.inject_fault(JWKS, Fault.oversized())
+    response = mock_idp.handle(Request("GET", JWKS))
+    assert len(response.body) == 20 * 1024 * 1024
+    assert response.json()["keys"] == []
+    assert len(Fault.oversized(10).body or b"") == 27  # never shorter than the JSON frame
+
+
+def test_slow_redirect_and_combined_faults(mock_idp: MockIdP) -> None:
+    mock_idp.inject_fault(JWKS, Fault.slow(2.5), times=1)
+    slow = mock_idp.handle(Request("GET", JWKS))
+    assert (slow.status, slow.delay) == (200, 2.5)
+    mock_idp.inject_fault(JWKS, Fault.redirect(), times=1)
+    redirect = mock_idp.handle(Request("GET", JWKS))
+    assert redirect.status == 302
+    assert redirect.headers["Location"] == "https://attacker.example/.well-known/jwks.json"
+    mock_idp.inject_fault(JWKS, replace(Fault.error(429), delay=1.0), times=1)
+    combined = mock_idp.handle(Request("GET", JWKS))
+    assert (combined.status, combined.delay) == (429, 1.0)
+    mock_idp.inject_fault(JWKS, Fault(status=500), times=1)
+    plain = mock_idp.handle(Request("GET", JWKS))
+    assert (plain.status, plain.json()) == (500, mock_idp.jwks())
+
+
+def test_request_header_lookup_is_case_insensitive() -> None:
+    request = Request("GET", "/", {"Content-Type": "x"})
+    assert request.header("content-type") == "x"
+    assert request.header("missing") is None
