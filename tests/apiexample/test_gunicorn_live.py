@@ -1,0 +1,150 @@
+"""Issue 2 acceptance: gunicorn serving the API against the mock IdP's live JWKS server.
+
+Only the documented environment variables configure the API. The JWKS fetch uses a
+3 s total timeout here (AUTH0_JWKS_TIMEOUT) to keep the suite fast; the default is 8 s.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from mock_idp import KeyPair
+from mock_idp.http import Fault
+from mock_idp.server import MockIdPServer
+
+pytestmark = pytest.mark.live
+
+ROOT = Path(__file__).resolve().parents[2]
+JWKS_PATH = "/.well-known/jwks.json"
+AUDIENCE = "https://api.example.test"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(issuer: str, **env: str) -> Iterator[str]:
+    """``gunicorn apiexample.wsgi`` on 127.0.0.1, configured by environment variables only."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH0_", "DJANGO_"))}
+    clean.update(
+        AUTH0_ISSUER=issuer,
+        AUTH0_AUDIENCE=AUDIENCE,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECRET_KEY="test-only",
+        PYTHONPATH=str(ROOT),
+        **env,
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "apiexample.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--timeout",
+            "30",
+        ],
+        cwd=ROOT,
+        env=clean,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{base}/api/public", timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def get(base: str, path: str, token: str | None = None) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(base + path, headers=headers, timeout=15)
+
+
+def test_valid_tokens_work_through_rotation_and_the_idp_stopping(
+    mock_idp_live: MockIdPServer,
+) -> None:
+    idp = mock_idp_live.idp
+    with gunicorn(idp.issuer, AUTH0_JWKS_COOLDOWN="0") as api:
+        old = idp.mint(audience=AUDIENCE, scope="read:messages")
+        assert get(api, "/api/private", old).status_code == 200
+        assert get(api, "/api/private-scoped", old).status_code == 200
+        idp.keys.rotate(KeyPair.rsa())  # a new signing key, unknown to the running API
+        token = idp.mint(audience=AUDIENCE, scope="read:messages")
+        assert get(api, "/api/private-scoped", token).status_code == 200
+        mock_idp_live.stop()  # the JWKS server is gone; keys are cached
+        for _ in range(5):
+            assert get(api, "/api/private", old).status_code == 200
+            assert get(api, "/api/private", token).status_code == 200
+            assert get(api, "/api/private-scoped", token).status_code == 200
+        stranger = idp.mint(
+            audience=AUDIENCE, key=idp.foreign_key, header={"kid": "never-published"}
+        )
+        assert get(api, "/api/private", stranger).status_code == 401
+        assert get(api, "/api/private", "garbage").status_code == 401
+
+
+COLD_START_FAULTS = {
+    "down": Fault.error(503),
+    "slow_30s": Fault.slow(30),
+    "html": Fault.html(),
+    "garbage": Fault.garbage(),
+    "oversized_20mb": Fault.oversized(),
+}
+
+
+def test_unobtainable_keys_at_cold_start_give_503_within_10s_then_recover(
+    mock_idp_live: MockIdPServer,
+) -> None:
+    idp = mock_idp_live.idp
+    # Cooldown 0: each request retries the fetch, so one cold process sees every fault.
+    with gunicorn(idp.issuer, AUTH0_JWKS_COOLDOWN="0", AUTH0_JWKS_TIMEOUT="3") as api:
+        token = idp.mint(audience=AUDIENCE, scope="read:messages")
+        for name, fault in COLD_START_FAULTS.items():
+            idp.clear_faults()
+            idp.inject_fault(JWKS_PATH, fault)
+            started = time.monotonic()
+            response = get(api, "/api/private", token)
+            assert response.status_code == 503, name
+            assert response.json()["error"] == "temporarily_unavailable"
+            assert int(response.headers["Retry-After"]) >= 1
+            assert time.monotonic() - started < 10, name
+        idp.clear_faults()
+        assert get(api, "/api/private-scoped", token).status_code == 200
