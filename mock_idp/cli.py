@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 from .idp import MockIdP
 from .keys import KeyRing
@@ -66,8 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(args: argparse.Namespace) -> int:
-    idp = MockIdP(args.issuer or "http://placeholder/", keys=load_or_create_keys(args.keys))
+def serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve until SIGINT or SIGTERM; one line on ``out`` once listening."""
+    keys = load_or_create_keys(args.keys)
+    idp = MockIdP(args.issuer, keys=keys) if args.issuer else MockIdP(keys=keys)
     if args.audience:
         idp.audience = args.audience
     stop = threading.Event()
@@ -78,16 +81,16 @@ def serve(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with MockIdPServer(idp, args.host, args.port, keep_issuer=bool(args.issuer)) as server:
-            print(f"mock_idp serving {server.url} (issuer {idp.issuer})", flush=True)
-            while not stop.wait(0.5):
-                pass
+            print(f"mock_idp serving {server.url} (issuer {idp.issuer})", file=out, flush=True)
+            stop.wait()  # signal handlers run in this (main) thread and set it
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
 
 
-def token(args: argparse.Namespace) -> int:
+def token(args: argparse.Namespace, out: TextIO) -> int:
+    """Print one token, alone, on ``out``."""
     idp = MockIdP(args.issuer, keys=load_or_create_keys(args.keys), audience=args.audience)
     minted = idp.mint(
         scope=args.scope,
@@ -95,11 +98,11 @@ def token(args: argparse.Namespace) -> int:
         expires_in=args.expires_in,
         claims=dict(args.claim),
     )
-    print(minted, flush=True)
+    print(minted, file=out, flush=True)
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = serve if args.command == "serve" else token
-    return command(args)
+    return command(args, out if out is not None else sys.stdout)

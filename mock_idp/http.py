@@ -270,7 +270,8 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
         return None
-    client_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+    decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    client_id, _, secret = decoded.partition(":")
     return unquote(client_id), unquote(secret)
 
 

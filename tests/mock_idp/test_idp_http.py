@@ -53,7 +53,10 @@ def test_unknown_route_and_wrong_method(mock_idp: MockIdP) -> None:
 
 
 def test_token_form_body(mock_idp: MockIdP) -> None:
-    body = "grant_type=client_credentials&client_id=abc&client_secret=s&audience=https%3A%2F%2Fapi&scope=read%3Amessages"
+    body = (
+        "grant_type=client_credentials&client_id=abc&client_secret=s"
+        "&audience=https%3A%2F%2Fapi&scope=read%3Amessages"
+    )
     response = mock_idp.handle(token_request(body))
     assert response.status == 200
     assert response.headers["Cache-Control"] == "no-store"

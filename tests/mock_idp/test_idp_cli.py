@@ -1,0 +1,185 @@
+"""``python -m mock_idp``: serve and token, in-process and as a real subprocess."""
+
+from __future__ import annotations
+
+import io
+import os
+import selectors
+import signal
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import requests
+
+from mock_idp.cli import main, parse_claim
+from mock_idp.keys import KeyRing, KeyState
+from mock_idp.pytest_plugin import MockIdPKeys
+
+pytestmark = pytest.mark.live
+ISSUER = "https://tenant.mock-idp.test/"
+
+
+@pytest.fixture
+def keys_file(tmp_path: Path, mock_idp_keys: MockIdPKeys) -> Path:
+    path = tmp_path / "keys.json"
+    KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)]).save(path)
+    return path
+
+
+def verify(token: str, jwks: dict[str, Any], issuer: str, audience: str) -> dict[str, Any]:
+    key = jwt.PyJWKSet.from_dict(jwks)[jwt.get_unverified_header(token)["kid"]]
+    return jwt.decode(token, key.key, algorithms=["RS256"], issuer=issuer, audience=audience)
+
+
+def test_parse_claim() -> None:
+    assert parse_claim("n=1") == ("n", 1)
+    assert parse_claim('p=["a"]') == ("p", ["a"])
+    assert parse_claim("s=plain text") == ("s", "plain text")
+    assert parse_claim("e=") == ("e", "")
+    with pytest.raises(Exception, match="NAME=VALUE"):
+        parse_claim("novalue")
+    with pytest.raises(Exception, match="NAME=VALUE"):
+        parse_claim("=x")
+
+
+def test_token_in_process(keys_file: Path, mock_idp_keys: MockIdPKeys) -> None:
+    out = io.StringIO()
+    argv = ["token", "--keys", str(keys_file), "--issuer", ISSUER, "--audience", "https://a"]
+    argv += ["--scope", "read:messages", "--claim", 'permissions=["read:messages"]']
+    argv += ["--claim", "note=hello", "--expires-in", "60", "--client-id", "cli"]
+    assert main(argv, out) == 0
+    token = out.getvalue().strip()
+    assert "\n" not in token
+    jwks = KeyRing.load(keys_file).jwks()
+    claims = verify(token, jwks, ISSUER, "https://a")
+    assert claims["scope"] == "read:messages"
+    assert claims["permissions"] == ["read:messages"]
+    assert claims["note"] == "hello"
+    assert claims["exp"] - claims["iat"] == 60
+    assert claims["sub"] == "cli@clients"
+
+
+def test_token_creates_the_keys_file(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "keys.json"
+    out = io.StringIO()
+    assert main(["token", "--keys", str(path), "--issuer", ISSUER, "--audience", "a"], out) == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    out2 = io.StringIO()
+    main(["token", "--keys", str(path), "--issuer", ISSUER, "--audience", "a"], out2)
+    kids = {jwt.get_unverified_header(o.getvalue().strip())["kid"] for o in (out, out2)}
+    assert len(kids) == 1  # reused, not regenerated
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+    assert "serve" in capsys.readouterr().err
+
+
+class _LineOut(io.StringIO):
+    """Signals when a full line has been written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line_written = threading.Event()
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if "\n" in self.getvalue():
+            self.line_written.set()
+        return written
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serve_in_process_until_a_signal(keys_file: Path, signum: int) -> None:
+    out = _LineOut()
+    before = signal.getsignal(signum)
+
+    def drive() -> None:
+        assert out.line_written.wait(10)
+        url = out.getvalue().split()[2]
+        assert requests.get(url + ".well-known/jwks.json", timeout=5).status_code == 200
+        os.kill(os.getpid(), signum)
+
+    driver = threading.Thread(target=drive)
+    driver.start()
+    argv = ["serve", "--port", "0", "--keys", str(keys_file)]
+    if signum == signal.SIGINT:
+        argv += ["--audience", "https://a"]
+    assert main(argv, out) == 0
+    driver.join(10)
+    line = out.getvalue()
+    assert line.startswith("mock_idp serving http://127.0.0.1:")
+    url = line.split()[2]
+    assert line.strip() == f"mock_idp serving {url} (issuer {url})"
+    assert signal.getsignal(signum) == before
+
+
+@pytest.fixture
+def served(keys_file: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    command = [sys.executable, "-m", "mock_idp", "serve", "--port", "0", "--keys", str(keys_file)]
+    command += ["--issuer", ISSUER]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with selectors.DefaultSelector() as selector:
+            assert process.stdout is not None
+            selector.register(process.stdout, selectors.EVENT_READ)
+            assert selector.select(timeout=30), "the server did not start"
+            line = process.stdout.readline()
+        yield process, line
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+def test_serve_subprocess_and_cli_token_interoperate(
+    served: tuple[subprocess.Popen[str], str], keys_file: Path
+) -> None:
+    process, line = served
+    assert line.startswith("mock_idp serving http://127.0.0.1:")
+    assert line.endswith(f"(issuer {ISSUER})\n")
+    url = line.split()[2]
+    jwks = requests.get(url + ".well-known/jwks.json", timeout=5).json()
+    minted = subprocess.run(
+        [
+            *(sys.executable, "-m", "mock_idp", "token", "--keys", str(keys_file)),
+            *("--issuer", ISSUER, "--audience", "https://api.example.test"),
+            *("--scope", "read:messages"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    claims = verify(minted.stdout.strip(), jwks, ISSUER, "https://api.example.test")
+    assert claims["scope"] == "read:messages"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+
+
+def test_serve_subprocess_stops_on_sigint(served: tuple[subprocess.Popen[str], str]) -> None:
+    process, _line = served
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+
+
+def test_module_entry_point(
+    keys_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import runpy
+
+    argv = ["mock_idp", "token", "--keys", str(keys_file), "--issuer", ISSUER, "--audience", "a"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("mock_idp", run_name="__main__")
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.count(".") == 2

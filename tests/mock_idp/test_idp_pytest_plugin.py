@@ -1,0 +1,71 @@
+"""The fixtures: session keys, a fresh IdP per test, the mocked network, the live server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import requests
+import responses
+
+from mock_idp import ControllableClock, Fault, KeyState, MockIdP
+from mock_idp.http import JWKS
+from mock_idp.pytest_plugin import MockIdPKeys
+from mock_idp.server import MockIdPServer
+
+_seen: dict[str, object] = {}
+
+
+def test_session_keys(mock_idp_keys: MockIdPKeys) -> None:
+    keys = mock_idp_keys
+    assert [k.key_size for k in (keys.primary, keys.secondary, keys.foreign)] == [2048] * 3
+    assert keys.rsa_1024.key_size == 1024
+    assert keys.ec_p256.crv == "P-256"
+    assert len({keys.primary.kid, keys.secondary.kid, keys.foreign.kid}) == 3
+
+
+@pytest.mark.parametrize("round_", [1, 2])
+def test_a_fresh_idp_per_test_with_the_same_keys(
+    round_: int, mock_idp: MockIdP, mock_idp_keys: MockIdPKeys
+) -> None:
+    assert mock_idp.issuer == "https://tenant.mock-idp.test/"
+    assert mock_idp.audience == "https://api.example.test"
+    assert mock_idp.keys.signing_key is mock_idp_keys.primary
+    assert mock_idp.foreign_key is mock_idp_keys.foreign
+    assert [k.kid for k in mock_idp.keys] == [mock_idp_keys.primary.kid]
+    assert isinstance(mock_idp.clock, ControllableClock)
+    assert not mock_idp.clock.frozen
+    assert mock_idp.hits == []
+    # changes made in round 1 must not leak into round 2
+    assert "idp" not in _seen or _seen["idp"] is not mock_idp
+    _seen["idp"] = mock_idp
+    mock_idp.keys.add(mock_idp_keys.secondary, KeyState.SIGNING)
+    mock_idp.inject_fault(JWKS, Fault.error())
+    mock_idp.clock.freeze(0)
+
+
+def test_mint_token_is_mock_idp_mint(mint_token: Callable[..., str], mock_idp: MockIdP) -> None:
+    assert mint_token.__self__ is mock_idp  # type: ignore[attr-defined]
+    assert mint_token(scope="read:messages").count(".") == 2
+
+
+def test_mocked_network_fixture(
+    mock_idp: MockIdP, mock_idp_network: responses.RequestsMock
+) -> None:
+    assert isinstance(mock_idp_network, responses.RequestsMock)
+    assert requests.get(mock_idp.jwks_uri, timeout=5).json() == mock_idp.jwks()
+    assert mock_idp.hit_count(JWKS) == 1
+
+
+def test_live_fixture(mock_idp_live: MockIdPServer, mock_idp_keys: MockIdPKeys) -> None:
+    assert mock_idp_live.idp.issuer == mock_idp_live.url
+    assert mock_idp_live.idp.keys.signing_key is mock_idp_keys.primary
+    jwks = requests.get(mock_idp_live.url + ".well-known/jwks.json", timeout=5).json()
+    assert jwks == mock_idp_live.idp.jwks()
+
+
+def test_usage_block_in_the_docstring() -> None:
+    import mock_idp.pytest_plugin as plugin
+
+    assert plugin.__doc__ is not None
+    assert 'pytest_plugins = ["mock_idp.pytest_plugin"]' in plugin.__doc__

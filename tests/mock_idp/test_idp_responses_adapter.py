@@ -1,0 +1,105 @@
+"""The responses transport: same surface in-process, timeouts raised instead of slept."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import responses
+
+from mock_idp import Fault, MockIdP
+from mock_idp.http import JWKS
+from mock_idp.responses_adapter import mocked_network, origin_pattern, read_timeout, register
+
+
+def test_routes_through_requests(
+    mock_idp: MockIdP, mock_idp_network: responses.RequestsMock
+) -> None:
+    jwks = requests.get(mock_idp.jwks_uri, timeout=5)
+    assert jwks.status_code == 200
+    assert jwks.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert jwks.json() == mock_idp.jwks()
+    discovery = requests.get(mock_idp.issuer + ".well-known/openid-configuration", timeout=5)
+    assert discovery.json()["jwks_uri"] == mock_idp.jwks_uri
+    token = requests.post(
+        mock_idp.token_endpoint,
+        data={"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"},
+        timeout=5,
+    )
+    assert token.json()["token_type"] == "Bearer"
+    as_json = requests.post(
+        mock_idp.token_endpoint,
+        json={"grant_type": "client_credentials", "client_id": "a"},
+        timeout=5,
+    )
+    assert as_json.status_code == 200
+    assert requests.get(mock_idp.issuer + "nope?x=1", timeout=5).status_code == 404
+    assert requests.delete(mock_idp.jwks_uri, timeout=5).status_code == 405
+    assert [(h.method, h.path) for h in mock_idp.hits] == [
+        ("GET", JWKS),
+        ("GET", "/.well-known/openid-configuration"),
+        ("POST", "/oauth/token"),
+        ("POST", "/oauth/token"),
+        ("GET", "/nope"),
+        ("DELETE", JWKS),
+    ]
+
+
+def test_other_hosts_are_refused_and_other_mocks_can_be_added(
+    mock_idp_network: responses.RequestsMock,
+) -> None:
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get("https://elsewhere.test/", timeout=5)
+    mock_idp_network.get("https://elsewhere.test/", json={"ok": True})
+    assert requests.get("https://elsewhere.test/", timeout=5).json() == {"ok": True}
+
+
+def test_delay_beyond_the_read_timeout_raises_at_once(
+    mock_idp: MockIdP, mock_idp_network: responses.RequestsMock
+) -> None:
+    mock_idp.inject_fault(JWKS, Fault.slow(3600))
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(mock_idp.jwks_uri, timeout=(1, 2))
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(mock_idp.jwks_uri, timeout=2)
+    assert mock_idp.hit_count(JWKS) == 2
+
+
+def test_shorter_delays_sleep_through_the_injected_sleeper(mock_idp: MockIdP) -> None:
+    slept: list[float] = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        register(mock_idp, mock, sleep=slept.append)
+        mock_idp.inject_fault(JWKS, Fault.slow(1.5))
+        assert requests.get(mock_idp.jwks_uri, timeout=2).status_code == 200
+        assert requests.get(mock_idp.jwks_uri).status_code == 200  # noqa: S113 - no timeout
+    assert slept == [1.5, 1.5]
+
+
+def test_faults_and_redirects(mock_idp: MockIdP, mock_idp_network: responses.RequestsMock) -> None:
+    mock_idp.inject_fault(JWKS, Fault.redirect(), times=2)
+    response = requests.get(mock_idp.jwks_uri, timeout=5, allow_redirects=False)
+    assert response.status_code == 302
+    with pytest.raises(requests.exceptions.ConnectionError):  # the other host is not mocked
+        requests.get(mock_idp.jwks_uri, timeout=5)
+    mock_idp.inject_fault(JWKS, Fault.oversized(), times=1)
+    streamed = requests.get(mock_idp.jwks_uri, timeout=5, stream=True)
+    assert len(next(streamed.iter_content(1024))) == 1024
+    streamed.close()
+
+
+def test_mocked_network_context_manager() -> None:
+    idp = MockIdP("http://127.0.0.1:9/", keys=[])
+    with mocked_network(idp, assert_all_requests_are_fired=False):
+        assert requests.get(idp.jwks_uri, timeout=5).json() == {"keys": []}
+
+
+def test_helpers() -> None:
+    assert read_timeout(None) is None
+    assert read_timeout(3) == 3.0
+    assert read_timeout((1, 4)) == 4.0
+    assert read_timeout((1, None)) is None
+    pattern = origin_pattern("https://host.test:8443/tenant/")
+    assert pattern.match("https://host.test:8443/x")
+    assert pattern.match("https://host.test:8443")
+    assert pattern.match("https://host.test:8443?q")
+    assert not pattern.match("https://host.test:84430/")
+    assert not pattern.match("https://host.test.evil/")
