@@ -1,7 +1,7 @@
 """Issue 2 acceptance: gunicorn serving the API against the mock IdP's live JWKS server.
 
 Only the documented environment variables configure the API. The JWKS fetch uses a
-3 s total timeout here (AUTH0_JWKS_TIMEOUT) to keep the suite fast; the default is 8 s.
+1 s total timeout here (AUTH0_JWKS_TIMEOUT) to keep the suite fast; the default is 8 s.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def test_unobtainable_keys_at_cold_start_give_503_within_10s_then_recover(
 ) -> None:
     idp = mock_idp_live.idp
     # Cooldown 0: each request retries the fetch, so one cold process sees every fault.
-    with gunicorn(idp.issuer, AUTH0_JWKS_COOLDOWN="0", AUTH0_JWKS_TIMEOUT="3") as api:
+    with gunicorn(idp.issuer, AUTH0_JWKS_COOLDOWN="0", AUTH0_JWKS_TIMEOUT="1") as api:
         token = idp.mint(audience=AUDIENCE, scope="read:messages")
         for name, fault in COLD_START_FAULTS.items():
             idp.clear_faults()
