@@ -1,0 +1,1224 @@
+"""The security catalogue: named attacks on the validator, each with its expected answer.
+
+One table drives both ``test_catalogue.py`` (``pytest -m security``) and ``docs/security.md``
+(``python -m tests.security.catalogue --markdown > docs/security.md``), so the document cannot
+drift from the tests. Every case builds its request with the mock IdP (``MockIdP.forge`` /
+``mint``, or a JWKS fault) and cites where the attack comes from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from joserfc.errors import SecurityWarning
+from joserfc.jwk import RSAKey
+
+from mock_idp import MockIdP
+from mock_idp.forgeries import ALG_NONE_VARIANTS, COMMON_HMAC_SECRETS, MALFORMED_SHAPES
+from mock_idp.http import JWKS, Fault
+from mock_idp.keys import b64url
+from mock_idp.pytest_plugin import MockIdPKeys
+
+PRIVATE = "/api/private"
+SCOPED = "/api/private-scoped"
+REGENERATE = ".venv/bin/python -m tests.security.catalogue --markdown > docs/security.md"
+
+# -- sources ---------------------------------------------------------------------------------------
+
+RFC6750_2 = "RFC 6750 §2"
+RFC6750_21 = "RFC 6750 §2.1"
+RFC6750_31 = "RFC 6750 §3.1"
+RFC7515_41 = "RFC 7515 §4.1"
+RFC7515_5 = "RFC 7515 §5.2"
+RFC7515_7 = "RFC 7515 §7.1"
+RFC7517_4 = "RFC 7517 §4"
+RFC7519_41 = "RFC 7519 §4.1"
+RFC8725_31 = "RFC 8725 §3.1"
+RFC8725_32 = "RFC 8725 §3.2"
+RFC8725_35 = "RFC 8725 §3.5"
+RFC8725_39 = "RFC 8725 §3.9"
+RFC8725_310 = "RFC 8725 §3.10"
+RFC8725_311 = "RFC 8725 §3.11"
+RFC9068_21 = "RFC 9068 §2.1"
+RFC9068_22 = "RFC 9068 §2.2"
+RFC9068_4 = "RFC 9068 §4"
+RFC7797 = "RFC 7797 §3"
+PS_NONE = "PortSwigger lab: JWT authentication bypass via flawed signature verification"
+PS_UNVERIFIED = "PortSwigger lab: JWT authentication bypass via unverified signature"
+PS_WEAK = "PortSwigger lab: JWT authentication bypass via weak signing key"
+PS_JWK = "PortSwigger lab: JWT authentication bypass via jwk header injection"
+PS_JKU = "PortSwigger lab: JWT authentication bypass via jku header injection"
+PS_KID = "PortSwigger lab: JWT authentication bypass via kid header path traversal"
+PS_CONFUSION = "PortSwigger lab: JWT authentication bypass via algorithm confusion"
+JT_NONE = "jwt_tool -X a"
+JT_NULL_SIG = "jwt_tool -X n"
+JT_BLANK = "jwt_tool -X b"
+JT_SPOOF_JWKS = "jwt_tool -X s"
+JT_CONFUSION = "jwt_tool -X k"
+JT_INLINE_JWKS = "jwt_tool -X i"
+JT_INJECT = "jwt_tool -I (header injection)"
+JT_CRACK = "jwt_tool -C -d (dictionary)"
+SPEC = "SPEC.md"
+
+
+# -- the table -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One HTTP request to the API: the ``Authorization`` value, query, form body, method."""
+
+    authorization: str | None
+    query: Mapping[str, str] = field(default_factory=dict)
+    form: Mapping[str, str] | None = None
+    method: str = "GET"
+
+
+@dataclass
+class Scene:
+    """What a case builds its attack from: the IdP, the session keys, Django settings."""
+
+    idp: MockIdP
+    keys: MockIdPKeys
+    settings: Any
+    send: Callable[[Attack, str], Any]
+
+
+Build = Callable[[Scene], Attack]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A named attack, the answer the API must give, and where the attack comes from.
+
+    ``error`` is None for answers without an error body (200, 405). ``fetches`` is the number
+    of JWKS fetches the attack may cost (None: not checked). ``bug`` marks a known failure.
+    """
+
+    id: str
+    category: str
+    attack: str
+    build: Build
+    status: int
+    error: str | None
+    source: str
+    path: str = PRIVATE
+    fetches: int | None = None
+    bug: str | None = None
+
+    @property
+    def answer(self) -> str:
+        if self.status == 405:
+            return "405 (GET only)"
+        return f"{self.status} {self.error}" if self.error else str(self.status)
+
+
+def bearer(token: str) -> Attack:
+    return Attack(f"Bearer {token}")
+
+
+def forged(name: str, **options: Any) -> Build:
+    """A build sending ``mock_idp.forge(name, **options)`` as a bearer token."""
+    return lambda scene: bearer(scene.idp.forge(name, **options))
+
+
+def minted(**options: Any) -> Build:
+    """A build sending ``mock_idp.mint(**options)`` as a bearer token."""
+    return lambda scene: bearer(scene.idp.mint(**options))
+
+
+def claims(**values: Any) -> Build:
+    return minted(claims=values)
+
+
+def without(*names: str) -> Build:
+    return minted(remove_claims=list(names))
+
+
+CASES: list[Case] = []
+
+
+def case(
+    id: str,
+    category: str,
+    attack: str,
+    build: Build,
+    answer: tuple[int, str | None],
+    source: str,
+    **extra: Any,
+) -> None:
+    """Add one case to ``CASES``; ids must be unique."""
+    if any(existing.id == id for existing in CASES):
+        raise ValueError(f"duplicate case id {id!r}")
+    CASES.append(Case(id, category, attack, build, answer[0], answer[1], source, **extra))
+
+
+OK = (200, None)
+INVALID = (401, "invalid_token")
+SCOPE = (403, "insufficient_scope")
+MISSING = (401, "missing_authorization")
+NOT_BEARER = (401, "unsupported_token_type")
+TWO_PLACES = (400, "invalid_request")
+UNAVAILABLE = (503, "temporarily_unavailable")
+NOT_ALLOWED = (405, None)
+
+# -- baseline: what must keep working --------------------------------------------------------------
+
+BASE = "baseline"
+case("valid-machine-token", BASE, "Auth0 client-credentials token", minted(), OK, SPEC)
+case(
+    "valid-user-token-aud-list",
+    BASE,
+    "user token, `aud` a list holding ours and /userinfo",
+    minted(user=True, scope="openid read:messages"),
+    OK,
+    RFC7519_41,
+    path=SCOPED,
+)
+case(
+    "valid-typ-at-jwt",
+    BASE,
+    "RFC 9068 `typ: at+jwt`",
+    minted(header={"typ": "at+jwt"}),
+    OK,
+    RFC9068_21,
+)
+case(
+    "valid-typ-application-at-jwt-uppercase",
+    BASE,
+    "`typ: APPLICATION/AT+JWT` (media types are case-insensitive)",
+    minted(header={"typ": "APPLICATION/AT+JWT"}),
+    OK,
+    RFC9068_21,
+)
+case("valid-no-typ", BASE, "no `typ` header", minted(remove_header=["typ"]), OK, RFC8725_311)
+
+# -- algorithms ------------------------------------------------------------------------------------
+
+ALG = "algorithm"
+_CASINGS = {"none": "lowercase", "None": "capitalised", "NONE": "uppercase", "nOnE": "mixed-case"}
+for _alg in ALG_NONE_VARIANTS:
+    case(
+        f"alg-none-{_CASINGS[_alg]}",
+        ALG,
+        f"`alg: {_alg}`, empty signature",
+        forged("alg_none", alg=_alg),
+        INVALID,
+        f"{RFC8725_31}; {PS_NONE}; {JT_NONE}",
+        fetches=0,
+    )
+case(
+    "alg-none-with-real-signature",
+    ALG,
+    "`alg: none` over a real RS256 signature",
+    forged("alg_none", signature="original"),
+    INVALID,
+    f"{RFC8725_31}; {PS_NONE}",
+    fetches=0,
+)
+case(
+    "alg-missing",
+    ALG,
+    "no `alg` header, real signature",
+    forged("missing_alg"),
+    INVALID,
+    RFC7515_41,
+    fetches=0,
+)
+_HMAC_FORMS = {
+    "pem": "PEM SubjectPublicKeyInfo",
+    "pem_no_newline": "PEM without the trailing newline",
+    "pkcs1": "PKCS#1 PEM",
+    "der": "DER SubjectPublicKeyInfo",
+    "jwk": "the public JWK as JSON",
+    "n": "the raw modulus `n`",
+}
+for _hs in ("HS256", "HS384", "HS512"):
+    for _form, _what in _HMAC_FORMS.items():
+        case(
+            f"alg-{_hs.lower()}-keyed-with-{_form.replace('_', '-')}",
+            ALG,
+            f"{_hs} keyed with the RSA public key: {_what}",
+            forged("hmac_public_key", alg=_hs, key_form=_form),
+            INVALID,
+            f"CVE-2024-37568; {RFC8725_31}; {PS_CONFUSION}; {JT_CONFUSION}",
+            fetches=0,
+        )
+_MORE_FORMS = {
+    "pkcs1_no_newline": "PKCS#1 PEM without the trailing newline",
+    "pkcs1_der": "PKCS#1 DER",
+    "certificate_pem": "the x509 certificate PEM",
+    "n_b64url": "`n` as base64url text",
+}
+for _form, _what in _MORE_FORMS.items():
+    case(
+        f"alg-hs256-keyed-with-{_form.replace('_', '-')}",
+        ALG,
+        f"HS256 keyed with the RSA public key: {_what}",
+        forged("hmac_public_key", key_form=_form),
+        INVALID,
+        f"CVE-2024-37568; {PS_CONFUSION}",
+        fetches=0,
+    )
+for _secret in COMMON_HMAC_SECRETS:
+    case(
+        f"alg-hs256-secret-{_secret or 'blank'}",
+        ALG,
+        f"HS256 with the secret {_secret!r}",
+        forged("hmac_secret", secret=_secret),
+        INVALID,
+        f"{RFC8725_32}; {PS_WEAK}; {JT_BLANK if not _secret else JT_CRACK}",
+        fetches=0,
+    )
+for _other in ("RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"):
+    case(
+        f"alg-{_other.lower()}-not-allowed",
+        ALG,
+        f"{_other}, signed by a key the JWKS publishes; only RS256 is allowed",
+        forged("other_algorithm", alg=_other),
+        INVALID,
+        f"{RFC8725_31}; RFC 7518 §3.1",
+        fetches=0,
+    )
+for _slug, _value in {
+    "unknown": "XYZ256",
+    "empty": "",
+    "lowercase-rs256": "rs256",
+    "list": ["RS256"],
+    "null": None,
+}.items():
+    case(
+        f"alg-{_slug}",
+        ALG,
+        f"`alg: {json.dumps(_value)}`, real signature",
+        minted(header={"alg": _value}),
+        INVALID,
+        f"{RFC7515_41}; {RFC8725_31}",
+        fetches=0,
+    )
+case(
+    "alg-duplicate-member-last-none",
+    ALG,
+    'header JSON `{"alg":"RS256","alg":"none",...}`: the last member wins',
+    forged("duplicate_header", first="RS256", last="none"),
+    INVALID,
+    f"{RFC7515_5}; {RFC8725_31}",
+    fetches=0,
+)
+case(
+    "alg-duplicate-member-last-rs256",
+    ALG,
+    'header JSON `{"alg":"none","alg":"RS256",...}`, really signed: RS256 wins, as RFC 7515 says',
+    forged("duplicate_header", first="none", last="RS256"),
+    OK,
+    RFC7515_5,
+)
+
+# -- header ----------------------------------------------------------------------------------------
+
+HEADER = "header"
+for _mode in ("real", "foreign", "none"):
+    case(
+        f"header-embedded-jwk-kid-{_mode}",
+        HEADER,
+        f"attacker's key embedded as `jwk` (kid: {_mode}), token signed with it",
+        forged("embedded_jwk", kid=_mode),
+        INVALID,
+        f"CVE-2018-0114; {RFC8725_310}; {PS_JWK}; {JT_INLINE_JWKS}",
+    )
+for _mode in ("real", "foreign"):
+    case(
+        f"header-jku-kid-{_mode}",
+        HEADER,
+        f"`jku` pointing at the attacker's JWKS (kid: {_mode})",
+        forged("jku", kid=_mode),
+        INVALID,
+        f"{RFC7515_41}; {PS_JKU}; {JT_SPOOF_JWKS}",
+    )
+case(
+    "header-x5u",
+    HEADER,
+    "`x5u` pointing at the attacker's certificate",
+    forged("x5u"),
+    INVALID,
+    f"{RFC7515_41}; {RFC8725_310}",
+)
+case(
+    "header-x5c",
+    HEADER,
+    "attacker's self-signed certificate in `x5c`",
+    forged("x5c"),
+    INVALID,
+    f"{RFC7515_41}; {RFC8725_310}",
+)
+case(
+    "header-kid-path-traversal-hs256-null-key",
+    HEADER,
+    "`kid: ../../../../../../dev/null`, HS256 keyed with a null byte",
+    forged("hmac_secret", secret=b"\x00", header={"kid": "../../../../../../dev/null"}),
+    INVALID,
+    f"{PS_KID}; {JT_INJECT}",
+    fetches=0,
+)
+_KIDS = {
+    "path-traversal": "../../../../../../etc/passwd",
+    "absolute-path": "/dev/null",
+    "sql-injection-union": "x' UNION SELECT 'secret' -- ",
+    "sql-injection-or": "' OR '1'='1",
+    "command-injection-pipe": "key.pem|whoami",
+    "command-injection-subshell": "$(id)",
+    "unknown": "unknown-kid",
+    "very-long": "k" * 1000,
+}
+for _slug, _kid in _KIDS.items():
+    case(
+        f"header-kid-{_slug}",
+        HEADER,
+        f"`kid` {_slug.replace('-', ' ')}"
+        + (f": `{_kid}`" if len(_kid) < 40 else " (1000 characters)")
+        + ", signed by the real key",
+        forged("unknown_kid", kid=_kid),
+        INVALID,
+        f"{RFC7515_41}; {PS_KID}; {JT_INJECT}",
+        fetches=0 if _slug == "very-long" else 1,
+    )
+case(
+    "header-kid-real-in-uppercase",
+    HEADER,
+    "the real `kid` in upper case, signed by the real key",
+    lambda scene: bearer(scene.idp.mint(header={"kid": scene.idp.keys.signing_key.kid.upper()})),
+    INVALID,
+    RFC7515_41,
+    fetches=1,
+)
+for _slug, _kid in {
+    "empty": "",
+    "number": 7,
+    "list": ["a"],
+    "object": {"a": 1},
+    "null": None,
+}.items():
+    case(
+        f"header-kid-{_slug}",
+        HEADER,
+        f"`kid: {json.dumps(_kid)}`, signed by the real key",
+        forged("unknown_kid", kid=_kid),
+        INVALID,
+        f"{RFC7515_41}; {JT_INJECT}",
+        fetches=0,
+    )
+case(
+    "header-kid-missing",
+    HEADER,
+    "no `kid`, signed by the real key",
+    forged("missing_kid"),
+    INVALID,
+    RFC7515_41,
+    fetches=0,
+)
+case(
+    "header-crit-unknown",
+    HEADER,
+    "`crit` naming an extension nobody understands",
+    forged("unknown_crit"),
+    INVALID,
+    "RFC 7515 §4.1.11; CVE-2025-59420",
+    fetches=0,
+)
+case(
+    "header-crit-empty-list",
+    HEADER,
+    "`crit: []` (forbidden by RFC 7515)",
+    minted(header={"crit": []}),
+    INVALID,
+    "RFC 7515 §4.1.11",
+    fetches=0,
+)
+case(
+    "header-b64-false-in-crit",
+    HEADER,
+    "RFC 7797 unencoded payload, `b64: false` listed in `crit`",
+    forged("b64_false"),
+    INVALID,
+    f"{RFC7797}; GHSA-wphv-vfrh-23q5",
+    fetches=0,
+)
+case(
+    "header-b64-false-without-crit",
+    HEADER,
+    "`b64: false` without `crit`",
+    forged("b64_false", crit=False),
+    INVALID,
+    RFC7797,
+    fetches=0,
+)
+for _typ in ("dpop+jwt", "logout+jwt", "secevent+jwt", "token-introspection+jwt", "JOSE", ""):
+    case(
+        f"header-typ-{_typ.replace('+', '-').lower() or 'empty'}",
+        HEADER,
+        f"`typ: {_typ!r}`: not an access token, real signature",
+        forged("wrong_typ", typ=_typ),
+        INVALID,
+        f"{RFC8725_311}; {RFC9068_4}",
+        fetches=0,
+    )
+case(
+    "header-typ-number",
+    HEADER,
+    "`typ: 1`",
+    forged("wrong_typ", typ=1),
+    INVALID,
+    RFC8725_311,
+    fetches=0,
+)
+
+# -- signature -------------------------------------------------------------------------------------
+
+SIG = "signature"
+case(
+    "sig-stripped-keep-dot",
+    SIG,
+    "signature removed, trailing dot kept",
+    forged("stripped_signature"),
+    INVALID,
+    f"{RFC7515_7}; {PS_UNVERIFIED}; {JT_NULL_SIG}",
+    fetches=0,
+)
+case(
+    "sig-stripped-no-dot",
+    SIG,
+    "signature and its dot removed",
+    forged("stripped_signature", keep_dot=False),
+    INVALID,
+    RFC7515_7,
+    fetches=0,
+)
+for _mode, _what in {
+    "zero": "all null bytes",
+    "truncate": "truncated by one byte",
+    "flip": "one bit flipped",
+    "other_token": "swapped in from another valid token",
+}.items():
+    case(
+        f"sig-{_mode.replace('_', '-')}",
+        SIG,
+        f"signature {_what}",
+        forged("tampered_signature", mode=_mode),
+        INVALID,
+        f"{RFC7515_7}; {PS_UNVERIFIED}",
+    )
+case(
+    "sig-null-byte-appended",
+    SIG,
+    "a NUL character after the signature",
+    lambda scene: bearer(scene.idp.mint() + "\x00"),
+    INVALID,
+    RFC7515_7,
+    fetches=0,
+)
+case(
+    "sig-foreign-key-real-kid",
+    SIG,
+    "signed by a never-published key under the real `kid`",
+    forged("foreign_key"),
+    INVALID,
+    f"{RFC7515_7}; {RFC8725_35}",
+)
+case(
+    "sig-payload-tampered",
+    SIG,
+    "`scope` escalated after signing, signature kept",
+    forged("tampered_payload", scope=""),
+    INVALID,
+    f"{RFC7515_7}; {PS_UNVERIFIED}",
+    path=SCOPED,
+)
+
+
+def _header_swapped(scene: Scene) -> Attack:
+    """The payload and signature of a real token under a different (unsigned) header."""
+    _, payload, signature = scene.idp.mint().split(".")
+    header = scene.idp.mint(header={"typ": "at+jwt"}).split(".")[0]
+    return bearer(f"{header}.{payload}.{signature}")
+
+
+case(
+    "sig-header-tampered",
+    SIG,
+    "header changed after signing (`typ` rewritten), signature kept",
+    _header_swapped,
+    INVALID,
+    RFC7515_7,
+)
+
+# -- claims ----------------------------------------------------------------------------------------
+
+CLAIMS = "claims"
+case("claims-exp-past", CLAIMS, "expired an hour ago", forged("expired"), INVALID, RFC7519_41)
+case(
+    "claims-exp-past-beyond-leeway",
+    CLAIMS,
+    "expired 40 s ago (leeway is 30 s)",
+    forged("expired", by=40),
+    INVALID,
+    f"{RFC7519_41}; RFC 7519 §4.1.4",
+)
+case(
+    "claims-exp-past-within-leeway",
+    CLAIMS,
+    "expired 20 s ago: within the 30 s leeway",
+    forged("expired", by=20),
+    OK,
+    "RFC 7519 §4.1.4",
+)
+case("claims-exp-missing", CLAIMS, "no `exp`", without("exp"), INVALID, RFC9068_22)
+case(
+    "claims-exp-string",
+    CLAIMS,
+    '`exp: "4102444800"` (a string)',
+    claims(exp="4102444800"),
+    INVALID,
+    RFC7519_41,
+)
+case("claims-exp-boolean", CLAIMS, "`exp: true`", claims(exp=True), INVALID, RFC7519_41)
+case(
+    "claims-exp-overflow",
+    CLAIMS,
+    "`exp: 1e400` (parses to infinity)",
+    lambda scene: bearer(
+        scene.idp.mint(
+            payload=json.dumps({**scene.idp.claims(), "exp": 0})
+            .replace('"exp": 0', '"exp": 1e400')
+            .encode()
+        )
+    ),
+    INVALID,
+    RFC7519_41,
+)
+case(
+    "claims-exp-huge-integer",
+    CLAIMS,
+    "`exp: 2**64`, signed by the IdP: no maximum lifetime is enforced",
+    claims(exp=2**64),
+    OK,
+    "RFC 7519 §4.1.4",
+)
+case("claims-nbf-future", CLAIMS, "`nbf` an hour ahead", forged("future_nbf"), INVALID, RFC7519_41)
+case(
+    "claims-nbf-future-within-leeway",
+    CLAIMS,
+    "`nbf` 20 s ahead: within the leeway",
+    forged("future_nbf", by=20),
+    OK,
+    "RFC 7519 §4.1.5",
+)
+case("claims-nbf-string", CLAIMS, "`nbf` a string", claims(nbf="yesterday"), INVALID, RFC7519_41)
+case("claims-iat-future", CLAIMS, "`iat` an hour ahead", forged("future_iat"), INVALID, RFC7519_41)
+case("claims-iat-missing", CLAIMS, "no `iat`", without("iat"), INVALID, RFC9068_22)
+case("claims-iat-string", CLAIMS, "`iat` a string", claims(iat="now"), INVALID, RFC7519_41)
+for _variant, _what in {
+    "attacker": "another tenant",
+    "no_trailing_slash": "without the trailing slash",
+    "http": "`http` instead of `https`",
+    "uppercase_host": "host in upper case",
+    "suffix": "our host as a prefix of another",
+    "empty": "empty",
+}.items():
+    case(
+        f"claims-iss-{_variant.replace('_', '-')}",
+        CLAIMS,
+        f"`iss` {_what}",
+        forged("wrong_issuer", variant=_variant),
+        INVALID,
+        f"{RFC7519_41}; {RFC8725_39}",
+    )
+case(
+    "claims-iss-homoglyph",
+    CLAIMS,
+    "`iss` with a Cyrillic U+0430 for the first `a` (homoglyph)",
+    lambda scene: bearer(
+        scene.idp.forge("wrong_issuer", iss=scene.idp.issuer.replace("a", "\u0430", 1))
+    ),
+    INVALID,
+    RFC8725_39,
+)
+case(
+    "claims-iss-list",
+    CLAIMS,
+    "`iss` a list holding the issuer",
+    lambda scene: bearer(scene.idp.forge("wrong_issuer", iss=[scene.idp.issuer])),
+    INVALID,
+    RFC7519_41,
+)
+case("claims-iss-missing", CLAIMS, "no `iss`", forged("missing_issuer"), INVALID, RFC9068_22)
+for _variant, _what in {
+    "other": "another API",
+    "list_without": "a list without ours",
+    "trailing_slash": "ours plus a trailing slash (suffix)",
+    "uppercase": "ours in upper case",
+    "empty": "empty",
+    "empty_list": "an empty list",
+}.items():
+    case(
+        f"claims-aud-{_variant.replace('_', '-')}",
+        CLAIMS,
+        f"`aud` {_what}",
+        forged("wrong_audience", variant=_variant),
+        INVALID,
+        f"{RFC7519_41}; {RFC8725_39}",
+    )
+case(
+    "claims-aud-prefix",
+    CLAIMS,
+    "`aud` a prefix of ours",
+    lambda scene: bearer(scene.idp.forge("wrong_audience", aud=(scene.idp.audience or "")[:-3])),
+    INVALID,
+    RFC8725_39,
+)
+case(
+    "claims-aud-suffix-host",
+    CLAIMS,
+    "`aud` ours with another domain appended",
+    lambda scene: bearer(
+        scene.idp.forge("wrong_audience", aud=f"{scene.idp.audience}.attacker.example")
+    ),
+    INVALID,
+    RFC8725_39,
+)
+case(
+    "claims-aud-number",
+    CLAIMS,
+    "`aud: 12345`",
+    forged("wrong_audience", aud=12345),
+    INVALID,
+    RFC7519_41,
+)
+case(
+    "claims-aud-nested-list",
+    CLAIMS,
+    "`aud` a list holding a list holding ours",
+    lambda scene: bearer(scene.idp.forge("wrong_audience", aud=[[scene.idp.audience]])),
+    INVALID,
+    RFC7519_41,
+)
+case("claims-aud-missing", CLAIMS, "no `aud`", forged("missing_audience"), INVALID, RFC9068_22)
+case("claims-sub-missing", CLAIMS, "no `sub`", forged("missing_subject"), INVALID, RFC9068_22)
+case("claims-sub-number", CLAIMS, "`sub: 12345`", forged("wrong_subject"), INVALID, RFC7519_41)
+case(
+    "claims-payload-nan",
+    CLAIMS,
+    "`exp: NaN` (not JSON)",
+    lambda scene: bearer(
+        scene.idp.mint(
+            payload=json.dumps({**scene.idp.claims(), "exp": 0}).replace("0", "NaN", 1).encode()
+        )
+    ),
+    INVALID,
+    "RFC 7519 §7.2",
+)
+case(
+    "claims-payload-deeply-nested",
+    CLAIMS,
+    "claims nested 5000 arrays deep",
+    minted(payload=b"[" * 5000 + b"]" * 5000),
+    INVALID,
+    "RFC 7519 §7.2",
+)
+
+# -- scope -----------------------------------------------------------------------------------------
+
+SCOPES = "scope"
+for _slug, _scope, _answer in (
+    ("exact", "read:messages", OK),
+    ("among-others", "openid read:messages profile", OK),
+    ("surrounded-by-spaces", "  read:messages  ", OK),
+    ("substring", "read:message", SCOPE),
+    ("prefix-of-a-longer-scope", "read:messages:all", SCOPE),
+    ("suffix-of-a-longer-scope", "xread:messages", SCOPE),
+    ("uppercase", "READ:MESSAGES", SCOPE),
+    ("tab-separated", "openid\tread:messages", SCOPE),
+    ("nbsp-separated", "openid\u00a0read:messages", SCOPE),
+    ("ideographic-space-separated", "openid\u3000read:messages", SCOPE),
+    ("comma-separated", "openid,read:messages", SCOPE),
+    ("plus-separated", "openid+read:messages", SCOPE),
+    ("none", "", SCOPE),
+):
+    case(
+        f"scope-{_slug}",
+        SCOPES,
+        f"`scope: {json.dumps(_scope)}` on the scoped route",
+        minted(scope=_scope),
+        _answer,
+        "RFC 6749 §3.3; RFC 9068 §2.2.3" + (f"; {RFC6750_31}" if _answer == SCOPE else ""),
+        path=SCOPED,
+    )
+case(
+    "scope-list-instead-of-string",
+    SCOPES,
+    '`scope: ["read:messages"]`',
+    forged("non_string_scope"),
+    INVALID,
+    "RFC 9068 §2.2.3",
+    path=SCOPED,
+)
+case(
+    "scope-null",
+    SCOPES,
+    "`scope: null`",
+    claims(scope=None),
+    INVALID,
+    "RFC 9068 §2.2.3",
+    path=SCOPED,
+)
+case(
+    "scope-permissions-grant",
+    SCOPES,
+    'Auth0 RBAC `permissions: ["read:messages"]`, empty `scope`',
+    minted(scope="", permissions=["read:messages"]),
+    OK,
+    "Auth0 RBAC permissions",
+    path=SCOPED,
+)
+for _slug, _value, _answer in (
+    ("string", "read:messages", INVALID),
+    ("object", {"read:messages": True}, INVALID),
+    ("list-of-numbers", [1], INVALID),
+    ("null", None, INVALID),
+    ("uppercase", ["READ:MESSAGES"], SCOPE),
+    ("trailing-space", ["read:messages "], SCOPE),
+    ("space-joined", ["openid read:messages"], SCOPE),
+):
+    case(
+        f"scope-permissions-{_slug}",
+        SCOPES,
+        f"`permissions: {json.dumps(_value)}`, empty `scope`",
+        minted(scope="", claims={"permissions": _value}),
+        _answer,
+        "Auth0 RBAC permissions" + (f"; {RFC6750_31}" if _answer == SCOPE else ""),
+        path=SCOPED,
+    )
+
+# -- request ---------------------------------------------------------------------------------------
+
+REQUEST = "request"
+
+
+def _authorization(template: str) -> Build:
+    """A raw ``Authorization`` value; ``{t}`` is a valid token."""
+    return lambda scene: Attack(template.replace("{t}", scene.idp.mint()))
+
+
+for _slug, _template, _answer, _source in (
+    ("no-authorization", None, MISSING, RFC6750_31),
+    ("blank-authorization", "   ", MISSING, RFC6750_31),
+    ("basic-scheme", "Basic dXNlcjpwYXNzd29yZA==", NOT_BEARER, RFC6750_31),
+    ("token-scheme", "Token {t}", NOT_BEARER, RFC6750_21),
+    ("dpop-scheme", "DPoP {t}", NOT_BEARER, "RFC 9449 §7.1"),
+    ("no-scheme", "{t}", NOT_BEARER, RFC6750_21),
+    ("tab-after-scheme", "Bearer\t{t}", NOT_BEARER, "RFC 7235 §2.1"),
+    ("empty-bearer", "Bearer ", INVALID, RFC6750_21),
+    ("bare-bearer", "Bearer", INVALID, RFC6750_21),
+    ("extra-spaces", "  Bearer    {t}  ", OK, RFC6750_21),
+    ("lowercase-scheme", "bearer {t}", OK, "RFC 7235 §2.1"),
+    ("uppercase-scheme", "BEARER {t}", OK, "RFC 7235 §2.1"),
+    ("trailing-junk", "Bearer {t} junk", INVALID, RFC6750_21),
+    ("two-headers-joined-comma-space", "Bearer {t}, Bearer {t}", INVALID, "RFC 9110 §5.3"),
+    ("two-headers-joined-comma", "Bearer {t},Bearer x.y.z", INVALID, "RFC 9110 §5.3"),
+    ("oversized-header", "Bearer " + "A" * (1024 * 1024), INVALID, "CVE-2025-61920"),
+    ("non-ascii-token", "Bearer \u00e9t\u00e9.a.b", INVALID, RFC6750_21),
+):
+    case(
+        f"request-{_slug}",
+        REQUEST,
+        "no `Authorization` header"
+        if _template is None
+        else "`Authorization: "
+        + (_template if len(_template) < 60 else _template[:20] + "…")
+        .replace("{t}", "<token>")
+        .replace("\t", "\\t")
+        + "`"
+        + (" (what a WSGI server passes on for two headers)" if "two" in _slug else ""),
+        (lambda scene: Attack(None)) if _template is None else _authorization(_template),
+        _answer,
+        _source,
+        fetches=None if _answer == OK else 0,
+    )
+case(
+    "request-token-in-query-only",
+    REQUEST,
+    "token in `?access_token=` only",
+    lambda scene: Attack(None, query={"access_token": scene.idp.mint()}),
+    MISSING,
+    f"{RFC6750_2}; {RFC9068_4}",
+    fetches=0,
+)
+case(
+    "request-token-in-get-body-only",
+    REQUEST,
+    "token in a form body of a GET only",
+    lambda scene: Attack(None, form={"access_token": scene.idp.mint()}),
+    MISSING,
+    "RFC 6750 §2.2",
+    fetches=0,
+)
+case(
+    "request-header-plus-query",
+    REQUEST,
+    "token in the header and in `?access_token=`",
+    lambda scene: Attack(f"Bearer {scene.idp.mint()}", query={"access_token": scene.idp.mint()}),
+    TWO_PLACES,
+    f"{RFC6750_2}; {RFC6750_31}",
+    fetches=0,
+)
+case(
+    "request-header-plus-empty-query",
+    REQUEST,
+    "token in the header and an empty `?access_token=`",
+    lambda scene: Attack(f"Bearer {scene.idp.mint()}", query={"access_token": ""}),
+    TWO_PLACES,
+    RFC6750_2,
+    fetches=0,
+)
+case(
+    "request-header-plus-get-body",
+    REQUEST,
+    "valid header token plus `access_token` in a GET body: GET bodies carry no form "
+    "parameters, the body is ignored",
+    lambda scene: Attack(f"Bearer {scene.idp.mint()}", form={"access_token": "x"}),
+    OK,
+    "RFC 6750 §2.2",
+)
+case(
+    "request-header-plus-post-body",
+    REQUEST,
+    "token in the header and in a POST form body: refused before authentication",
+    lambda scene: Attack(
+        f"Bearer {scene.idp.mint()}", form={"access_token": scene.idp.mint()}, method="POST"
+    ),
+    NOT_ALLOWED,
+    f"RFC 6750 §2.2; {SPEC}",
+    fetches=0,
+)
+
+# -- signing keys ----------------------------------------------------------------------------------
+
+KEYS = "signing-keys"
+
+
+def serve_jwks(scene: Scene, members: list[Any]) -> None:
+    """Make the IdP's JWKS route answer ``{"keys": members}``."""
+    body = json.dumps({"keys": members}).encode()
+    scene.idp.inject_fault(JWKS, Fault(status=200, body=body, content_type="application/json"))
+
+
+def _symmetric_key(scene: Scene) -> Attack:
+    secret = b"shared-secret-published-by-mistake"
+    oct_key = {"kty": "oct", "kid": "hmac-1", "k": b64url(secret), "alg": "HS256", "use": "sig"}
+    serve_jwks(scene, [oct_key, *scene.idp.jwks()["keys"]])
+    return bearer(scene.idp.forge("hmac_secret", secret=secret, header={"kid": "hmac-1"}))
+
+
+def _symmetric_beside_good(scene: Scene) -> Attack:
+    oct_key = {"kty": "oct", "kid": "hmac-1", "k": b64url(b"x" * 32)}
+    serve_jwks(scene, [oct_key, *scene.idp.jwks()["keys"]])
+    return bearer(scene.idp.mint())
+
+
+def _private_members(scene: Scene) -> Attack:
+    leaked = scene.keys.secondary
+    member = RSAKey.import_key(leaked.private_pem()).as_dict(private=True)
+    serve_jwks(scene, [{**member, "kid": leaked.kid}, *scene.idp.jwks()["keys"]])
+    return bearer(scene.idp.mint(key=leaked))
+
+
+def _duplicate_kid(scene: Scene) -> Attack:
+    real = scene.idp.keys.signing_key
+    impostor = {**scene.idp.foreign_key.public_jwk(), "kid": real.kid}
+    serve_jwks(scene, [real.public_jwk(), impostor, scene.keys.secondary.public_jwk()])
+    return bearer(scene.idp.forge("foreign_key"))
+
+
+def _malformed_members(scene: Scene) -> Attack:
+    real = scene.idp.keys.signing_key.public_jwk()
+    junk: list[Any] = [
+        "junk",
+        42,
+        None,
+        [],
+        {"kty": "RSA"},
+        {"kty": "RSA", "kid": "bad-n", "n": "!!!!", "e": "AQAB"},
+        {"kty": "RSA", "kid": "bad-e", "n": real["n"], "e": "%%%"},
+        {"kty": "RSA", "kid": 5, "n": real["n"], "e": "AQAB"},
+        {"kty": "RSA", "kid": "enc-1", "use": "enc", "n": real["n"], "e": "AQAB"},
+    ]
+    serve_jwks(scene, [*junk, real])
+    return bearer(scene.idp.mint())
+
+
+def _use_enc(scene: Scene) -> Attack:
+    key = scene.keys.secondary
+    serve_jwks(scene, [{**key.public_jwk(), "use": "enc"}, *scene.idp.jwks()["keys"]])
+    return bearer(scene.idp.mint(key=key))
+
+
+def _member_alg_mismatch(scene: Scene) -> Attack:
+    key = scene.keys.secondary
+    serve_jwks(scene, [{**key.public_jwk(), "alg": "RS512"}, *scene.idp.jwks()["keys"]])
+    return bearer(scene.idp.mint(key=key))
+
+
+def _ec_key_es256(scene: Scene) -> Attack:
+    scene.idp.keys.add(scene.keys.ec_p256)
+    return bearer(scene.idp.mint(key=scene.keys.ec_p256))
+
+
+def _ec_key_beside_rsa(scene: Scene) -> Attack:
+    scene.idp.keys.add(scene.keys.ec_p256)
+    return bearer(scene.idp.mint())
+
+
+def _ec_key_rs256_claimed(scene: Scene) -> Attack:
+    ec_key = scene.keys.ec_p256
+    scene.idp.keys.add(ec_key)
+    return bearer(scene.idp.mint(key=ec_key, algorithm="ES256", header={"alg": "RS256"}))
+
+
+def _unknown_kid_flood(scene: Scene) -> Attack:
+    for n in range(50):
+        scene.send(bearer(scene.idp.forge("unknown_kid", kid=f"flood-{n}")), PRIVATE)
+    return bearer(scene.idp.forge("unknown_kid", kid="flood-last"))
+
+
+for _slug, _what, _build, _answer, _fetches in (
+    ("symmetric-key-hs256", "JWKS publishes an `oct` key; HS256 token with its kid",
+     _symmetric_key, INVALID, 0),
+    ("symmetric-key-beside-rsa", "an `oct` member beside the real key; real token",
+     _symmetric_beside_good, OK, 1),
+    ("private-members", "a member with private parts (`d`, `p`, ...) and its token",
+     _private_members, INVALID, 1),
+    ("rsa-1024", "a published 1024-bit RSA key signs the token",
+     forged("weak_key"), INVALID, 1),
+    ("duplicate-kid", "two members share the real `kid`; attacker signs with the other",
+     _duplicate_kid, INVALID, 1),
+    ("malformed-members-beside-good", "junk members beside the real key; real token",
+     _malformed_members, OK, 1),
+    ("use-enc", "the signing key is published with `use: enc`", _use_enc, INVALID, 1),
+    ("member-alg-rs512", "the signing key's member says `alg: RS512`",
+     _member_alg_mismatch, INVALID, 1),
+    ("ec-key-es256", "an EC P-256 key is published; ES256 token", _ec_key_es256, INVALID, 0),
+    ("ec-key-beside-rsa", "an EC key beside the real key; real token", _ec_key_beside_rsa, OK, 1),
+    ("ec-key-signature-as-rs256", "ES256 signature by a published EC key, header says RS256",
+     _ec_key_rs256_claimed, INVALID, 1),
+    ("unknown-kid-flood", "51 tokens with unknown kids: one JWKS fetch in all",
+     _unknown_kid_flood, INVALID, 1),
+):  # fmt: skip
+    case(
+        f"jwks-{_slug}",
+        KEYS,
+        _what,
+        _build,
+        _answer,
+        f"{RFC7517_4}; {RFC8725_35}"
+        + ("; CVE-2026-48524" if "flood" in _slug else "")
+        + ("; CVE-2024-37568" if "symmetric" in _slug else ""),
+        fetches=_fetches,
+    )
+
+
+def _faulty_jwks(fault: Fault) -> Build:
+    def build(scene: Scene) -> Attack:
+        scene.idp.inject_fault(JWKS, fault)
+        return bearer(scene.idp.mint())
+
+    return build
+
+
+for _slug, _what, _fault in (
+    ("down", "JWKS answers 503", Fault.error(503)),
+    ("server-error", "JWKS answers 500", Fault.error(500)),
+    ("rate-limited", "JWKS answers 429", Fault.error(429, **{"Retry-After": "10"})),
+    ("not-found", "JWKS answers 404", Fault.error(404)),
+    ("slow", "JWKS answers after 30 s (beyond the read timeout)", Fault.slow(30)),
+    ("html", "JWKS answers an HTML page", Fault.html()),
+    ("garbage", "JWKS answers bytes that are not JSON", Fault.garbage()),
+    ("empty", 'JWKS answers `{"keys": []}`',
+     Fault(status=200, body=b'{"keys": []}', content_type="application/json")),
+    ("keys-not-a-list", 'JWKS answers `{"keys": {}}`',
+     Fault(status=200, body=b'{"keys": {}}', content_type="application/json")),
+    ("not-an-object", "JWKS answers a JSON array",
+     Fault(status=200, body=b"[1, 2]", content_type="application/json")),
+    ("oversized-20mb", "JWKS answers 20 MiB", Fault.oversized()),
+    ("redirect-off-host", "JWKS redirects to another host", Fault.redirect()),
+):  # fmt: skip
+    case(
+        f"jwks-{_slug}",
+        KEYS,
+        f"{_what}; a valid token arrives",
+        _faulty_jwks(_fault),
+        UNAVAILABLE,
+        f"RFC 7517 §5; {SPEC}",
+        fetches=1,
+    )
+
+
+def _only_unusable_keys(scene: Scene) -> Attack:
+    real = scene.idp.keys.signing_key.public_jwk()
+    serve_jwks(scene, [{"kty": "oct", "k": "AAAA", "kid": "h"}, {**real, "use": "enc"}])
+    return bearer(scene.idp.mint())
+
+
+case(
+    "jwks-only-unusable-keys",
+    KEYS,
+    "every member is unusable (symmetric, `use: enc`)",
+    _only_unusable_keys,
+    UNAVAILABLE,
+    f"{RFC7517_4}; {SPEC}",
+    fetches=1,
+)
+
+# -- malformed tokens ------------------------------------------------------------------------------
+
+SHAPE = "malformed"
+for _shape in MALFORMED_SHAPES:
+    case(
+        f"shape-{_shape.replace('_', '-')}",
+        SHAPE,
+        f"not a compact JWS: {_shape.replace('_', ' ')}",
+        forged("malformed", shape=_shape),
+        INVALID,
+        f"{RFC7515_7}; RFC 7519 §7.2",
+        fetches=1
+        if _shape in ("payload_not_json", "payload_array")
+        else 0,  # claims are read after the signature
+    )
+
+# -- advisories on the JOSE stack ------------------------------------------------------------------
+
+CVE = "cve-regression"
+
+
+def _deprecated_jwe(scene: Scene) -> Attack:
+    """JWE with RSA1_5, which joserfc warns about while encrypting it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        return bearer(scene.idp.forge("jwe", alg="RSA1_5", enc="A128CBC-HS256"))
+
+
+for _id, _what, _build, _source in (
+    ("cve-2022-39174-jwe", "a compact JWE (5 segments) where a JWS is expected",
+     forged("jwe"), "CVE-2022-39174 (Authlib)"),
+    ("cve-2022-39175-jwk-with-real-kid", "embedded `jwk` beside the real `kid`",
+     forged("embedded_jwk"), "CVE-2022-39175 (Authlib)"),
+    ("cve-2024-37568-hs256-pem-junk-prefix", "HS256 keyed with the PEM after leading junk",
+     forged("hmac_public_key", key_form="pem_junk_prefix"),
+     "CVE-2024-37568 (Authlib, joserfc); Authlib 2026-10 advisory"),
+    ("cve-2024-37568-hs512-openssh", "HS512 keyed with the OpenSSH public key",
+     forged("hmac_public_key", alg="HS512", key_form="openssh"), "CVE-2024-37568"),
+    ("cve-2025-59420-crit-exp", "`crit: [\"exp\"]`: a registered claim as critical",
+     minted(header={"crit": ["exp"]}), "CVE-2025-59420 (Authlib)"),
+    ("cve-2025-61920-oversized-header", "1 MiB header segment, real signature",
+     forged("oversized", segment="header"), "CVE-2025-61920 (Authlib)"),
+    ("cve-2025-61920-oversized-signature", "1 MiB signature segment",
+     forged("oversized", segment="signature"), "CVE-2025-61920 (Authlib)"),
+    ("cve-2025-62706-jwe-zip-def", "compact JWE with `zip: DEF`",
+     forged("jwe", zip="DEF"), "CVE-2025-62706 (Authlib)"),
+    ("cve-2026-28802-alg-none-empty-signature", "`alg: none` with an empty signature",
+     forged("alg_none"), "CVE-2026-28802 (Authlib)"),
+    ("cve-2026-27962-jwk-without-kid", "embedded `jwk`, no `kid`: a validator with no key",
+     forged("embedded_jwk", kid="none"), "CVE-2026-27962 (Authlib)"),
+    ("cve-2026-28490-jwe-rsa1-5", "compact JWE with `alg: RSA1_5`",
+     _deprecated_jwe, "CVE-2026-28490 (Authlib)"),
+    ("cve-2026-96760-json-general-empty-signatures",
+     "general JSON JWS with `signatures: []`",
+     forged("json_serialization", form="general_empty_signatures"),
+     "CVE-2026-96760 (Authlib); joserfc < 1.7.4"),
+    ("cve-2026-96760-json-flattened-unsigned", "flattened JSON JWS with no signature",
+     forged("json_serialization", form="flattened_unsigned"), "CVE-2026-96760 (Authlib)"),
+    ("cve-2026-96760-json-general-signed", "general JSON JWS, really signed: compact only",
+     forged("json_serialization", form="general_signed"), "CVE-2026-96760 (Authlib)"),
+    ("authlib-2026-10-empty-hmac-key", "HS256 with an empty key",
+     forged("hmac_secret", secret=""), "Authlib 2026-10 advisory (legacy module)"),
+    ("cve-2026-49852-empty-hmac-key-hs512", "HS512 with an empty key, no kid",
+     forged("hmac_secret", secret="", alg="HS512", kid="none"), "CVE-2026-49852 (joserfc)"),
+    ("ghsa-wphv-vfrh-23q5-b64-false-oversized", "`b64: false` with a 12 KiB payload",
+     forged("b64_false", claims={"x-pad": "A" * 12_000}), "GHSA-wphv-vfrh-23q5 (joserfc)"),
+    ("cve-2025-65015-log-amplification", "1 MiB payload: the logs hold no token material",
+     forged("oversized", segment="payload"), "CVE-2025-65015 (joserfc)"),
+    ("cve-2022-29217-es256-with-published-ec-key", "ES256 signed by a published EC key",
+     forged("other_algorithm", alg="ES256"), "CVE-2022-29217 (PyJWT)"),
+    ("cve-2026-32597-crit-custom", "`crit` naming a custom parameter that is present",
+     forged("unknown_crit", param="urn:example:policy"), "CVE-2026-32597 (PyJWT)"),
+    ("cve-2026-48526-hs256-jwk", "HS256 keyed with the public JWK's JSON, foreign kid",
+     forged("hmac_public_key", key_form="jwk", kid="none"), "CVE-2026-48526 (PyJWT)"),
+    ("cve-2024-33663-hs256-openssh", "HS256 keyed with the OpenSSH-format public key",
+     forged("hmac_public_key", key_form="openssh"), "CVE-2024-33663 (python-jose)"),
+):  # fmt: skip
+    case(_id, CVE, _what, _build, INVALID, _source, fetches=0)
+
+
+# -- rendering -------------------------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(cases: list[Case] | None = None) -> str:
+    """``docs/security.md``: the catalogue as one markdown table, with a count per category."""
+    cases = CASES if cases is None else cases
+    counts = Counter(c.category for c in cases)
+    lines = [
+        "# Security regression catalogue",
+        "",
+        "<!-- Generated from tests/security/catalogue.py; do not edit by hand. Regenerate with:",
+        f"     {REGENERATE} -->",
+        "",
+        f"Generated from `tests/security/catalogue.py`: regenerate with `{REGENERATE}`.",
+        "`tests/security/test_docs.py` fails when this file and the table differ.",
+        "",
+        "Rerun every case against the validator after any change to Django, Authlib, joserfc or",
+        "this code with `.venv/bin/pytest -m security -v` (ids as `test_attack[<id>]`). Each case",
+        "asserts the status, the `error` code, the `WWW-Authenticate` challenge (none on 503,",
+        '`Bearer realm="api"` when no bearer credentials were sent), `Cache-Control: no-store`,',
+        "how many JWKS fetches it cost where that matters, and that no token segment reached the",
+        "logs. Property-based tests (`test_properties.py`) add random `Authorization` values,",
+        "random token segments and random signed claim sets: never a 5xx, never a 200 for an",
+        "invalid token.",
+        "",
+        f"{len(cases)} cases: "
+        + ", ".join(f"{category} {count}" for category, count in counts.items())
+        + ".",
+        "",
+        "| id | category | attack | expected answer | source |",
+        "|---|---|---|---|---|",
+    ]
+    for c in cases:
+        answer = c.answer + (f" (known bug: {c.bug})" if c.bug else "")
+        row = [f"`{c.id}`", c.category, c.attack, answer, c.source]
+        lines.append("| " + " | ".join(_cell(cell) for cell in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m tests.security.catalogue --markdown``: print docs/security.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--markdown", action="store_true", help="print docs/security.md")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        print(render_markdown(), end="")
+    else:
+        for c in CASES:
+            print(f"{c.id:60} {c.answer}")
+
+
+__all__ = ["CASES", "Attack", "Case", "Scene", "render_markdown", "serve_jwks"]
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Every case of the security catalogue, through the API: ``test_attack[<case id>]``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+
+from mock_idp import MockIdP
+from mock_idp.pytest_plugin import MockIdPKeys
+from tests.apiexample.helpers import assert_refused, jwks_fetches
+from tests.security.catalogue import CASES, Attack, Case, Scene
+
+pytestmark = pytest.mark.security
+
+#: Shorter segments (``e30``, an empty signature) may appear in logs by coincidence.
+_MIN_SEGMENT = 8
+
+
+def send(api: Client, attack: Attack, path: str) -> Any:
+    """One request as a WSGI server would hand it to Django."""
+    url = f"{path}?{urlencode(attack.query)}" if attack.query else path
+    extra: dict[str, Any] = {}
+    if attack.authorization is not None:
+        extra["HTTP_AUTHORIZATION"] = attack.authorization
+    if attack.form is None:
+        return api.generic(attack.method, url, **extra)
+    body = urlencode(attack.form)
+    return api.generic(
+        attack.method, url, body, content_type="application/x-www-form-urlencoded", **extra
+    )
+
+
+@pytest.fixture
+def scene(api: Client, api_settings: Any, mock_idp: MockIdP, mock_idp_keys: MockIdPKeys) -> Scene:
+    return Scene(
+        mock_idp, mock_idp_keys, api_settings, lambda attack, path: send(api, attack, path)
+    )
+
+
+def assert_answer(response: Any, case: Case) -> None:
+    """Status, ``error``, ``WWW-Authenticate`` (via assert_refused) or an exact success."""
+    if case.status == 200:
+        assert response.status_code == 200, response.content
+        assert "WWW-Authenticate" not in response
+    elif case.status == 405:
+        assert response.status_code == 405
+        assert response["Allow"] == "GET"
+    else:
+        assert case.error is not None
+        assert_refused(response, case.status, case.error)
+        if case.status == 403:
+            assert 'scope="read:messages"' in response["WWW-Authenticate"]
+
+
+def _params() -> list[Any]:
+    marks = {c.id: pytest.mark.xfail(strict=True, reason=c.bug) for c in CASES if c.bug}
+    return [pytest.param(c, id=c.id, marks=marks.get(c.id, ())) for c in CASES]
+
+
+@pytest.mark.parametrize("case", _params())
+def test_attack(case: Case, scene: Scene, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    attack = case.build(scene)
+    response = scene.send(attack, case.path)
+    assert_answer(response, case)
+    if case.fetches is not None:
+        assert jwks_fetches(scene.idp) == case.fetches
+    token = (attack.authorization or "").strip().partition(" ")[2]
+    for segment in token.split("."):
+        if len(segment) >= _MIN_SEGMENT:
+            assert segment not in caplog.text, "token material in the logs"
+
+
+def test_the_catalogue_is_large_and_every_case_cites_a_source() -> None:
+    assert len(CASES) >= 100
+    assert len({c.id for c in CASES}) == len(CASES)
+    assert all(c.source and c.attack for c in CASES)
