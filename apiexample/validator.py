@@ -2,22 +2,33 @@
 
 The pipeline for one token string, cheapest refusal first (RFC 8725 section 3):
 compact shape and size -> protected header (``alg`` allow-list, ``typ``, ``crit``, ``kid``)
--> key from the issuer's JWKS -> signature (joserfc) -> claims (joserfc registry plus our
-scope rules). Every refusal is an ``InvalidToken`` with a reason code; a key set that cannot
-be obtained is ``TemporarilyUnavailable``. Settings are read per request through
-``conf.current()``, so ``override_settings`` works and misconfiguration fails closed.
+-> key from the issuer's JWKS -> signature -> claims (joserfc registry plus our scope rules).
+Every refusal is an ``InvalidToken`` with a reason code; a key set that cannot be obtained is
+``TemporarilyUnavailable``. Settings are read per request through ``conf.current()``, so
+``override_settings`` works and misconfiguration fails closed.
+
+Per configuration, two things are remembered (``_Policies``): protected headers that already
+passed every header rule and headed a verified token (the issuer uses a handful; only a
+successful verification adds one, so forged headers never take a slot), and verified tokens
+(``apiexample.token_cache``, AUTH0_TOKEN_CACHE_SIZE). A cached token is served only while it
+has not expired and its signing key is still the one the key cache holds; a configuration
+change builds new ``_Policies``, so nothing validated under the old settings is ever served.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc7523 import JWTBearerToken, JWTBearerTokenValidator
 from joserfc import jws
 from joserfc.errors import JoseError
+from joserfc.jwa import JWSAlgModel
+from joserfc.jwk import RSAKey
 
 from apiexample import conf
 from apiexample.claims import ClaimsPolicy, granted_scopes, parse_payload
@@ -29,9 +40,14 @@ from apiexample.errors import (
     TemporarilyUnavailable,
 )
 from apiexample.signing_keys import SigningKeysUnavailable, cache_for
+from apiexample.token_cache import TokenCache, VerifiedToken
 from apiexample.token_format import check_compact_shape, check_header
 
 logger = logging.getLogger(__name__)
+
+#: Distinct protected headers remembered per configuration; an issuer signs with one header
+#: per key (and ``typ``), so this is never reached in practice.
+MAX_REMEMBERED_HEADERS = 64
 
 
 class Auth0AccessToken(JWTBearerToken):  # type: ignore[misc]
@@ -49,6 +65,14 @@ class Auth0AccessToken(JWTBearerToken):  # type: ignore[misc]
         return " ".join(sorted(self.scopes))
 
 
+@dataclass(frozen=True)
+class _Header:
+    """A protected header that passed every rule: the key to look up and the algorithm."""
+
+    kid: str
+    alg: JWSAlgModel
+
+
 class _Policies:
     """What one configuration needs per token: built once, reused for every request."""
 
@@ -58,6 +82,54 @@ class _Policies:
             algorithms=list(config.algorithms), strict_check_header=False
         )
         self.claims = ClaimsPolicy(config.issuer, config.audience, config.leeway, clock)
+        self.headers: dict[str, _Header] = {}
+        self.tokens = TokenCache(config.token_cache_size) if config.token_cache_size else None
+
+    def header(self, token_string: str, header_segment: str) -> _Header:
+        """The checked header of ``token_string``: remembered, or decoded and checked now."""
+        header = self.headers.get(header_segment)
+        if header is not None:
+            return header
+        try:
+            obj = jws.extract_compact(token_string.encode("ascii"), registry=self.jws_registry)
+        except (JoseError, ValueError) as exc:
+            raise InvalidToken("token_malformed") from exc
+        fields = obj.headers()
+        kid = check_header(fields, self.config.algorithms)
+        try:
+            self.jws_registry.check_header(fields)  # joserfc: registered header member types
+            alg = self.jws_registry.get_alg(fields["alg"])
+        except (JoseError, ValueError) as exc:
+            raise InvalidToken("signature_invalid").for_kid(kid) from exc
+        return _Header(kid, alg)
+
+    def remember_header(self, header_segment: str, header: _Header) -> None:
+        if len(self.headers) >= MAX_REMEMBERED_HEADERS:
+            self.headers.clear()
+        self.headers[header_segment] = header
+
+
+#: The last character of a canonical base64url string with 2 or 3 characters in its last
+#: quantum: the unused low bits must be zero (RFC 4648 section 3.5), as joserfc requires.
+_CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
+
+
+def _b64decode(segment: str) -> bytes:
+    """A base64url segment (RFC 7515 section 2) of a token that passed ``check_compact_shape``.
+
+    Only canonical encodings decode, so one byte string has exactly one spelling in a token.
+    """
+    remainder = len(segment) % 4
+    if remainder and (remainder == 1 or segment[-1] not in _CANONICAL_LAST[remainder]):
+        raise ValueError("not canonical base64url")
+    return base64.urlsafe_b64decode(segment + "==")
+
+
+def _decode_segment(segment: str) -> bytes:
+    try:
+        return _b64decode(segment)
+    except ValueError as exc:
+        raise InvalidToken("token_malformed") from exc
 
 
 class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
@@ -75,11 +147,7 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
     def policies(self) -> _Policies:
         config = conf.current()
         policies = self._policies
-        if (
-            policies is None
-            or policies.config is not config
-            or policies.claims.clock is not self.clock
-        ):
+        if policies is None or policies.config is not config:
             if config.problems:
                 logger.error(
                     "auth0 settings are invalid: %s",
@@ -96,33 +164,79 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
     def authenticate_token(self, token_string: str) -> Auth0AccessToken:
         """Verify ``token_string`` and return its claims, or raise a BearerError."""
         policies = self.policies()
+        tokens = policies.tokens
+        if tokens is not None:
+            cached = tokens.get(token_string)
+            if cached is not None:
+                if self._still_valid(cached, policies):
+                    return Auth0AccessToken(parse_payload(cached.payload), policies.claims)
+                tokens.discard(token_string, cached)
         check_compact_shape(token_string)
+        header_segment, payload_segment, signature_segment = token_string.split(".")
+        header = policies.header(token_string, header_segment)
+        if len(signature_segment) > policies.jws_registry.max_signature_length:
+            raise InvalidToken("token_malformed")
+        payload = _decode_segment(payload_segment)
         try:
-            obj = jws.extract_compact(token_string.encode("ascii"), registry=policies.jws_registry)
-        except (JoseError, ValueError) as exc:
-            raise InvalidToken("token_malformed") from exc
-        kid = check_header(obj.headers(), policies.config.algorithms)
-        try:
-            return self._verify(obj, kid, policies)
+            key = self._current_key(header.kid, policies)
+            if key is None:
+                raise InvalidToken("kid_unknown")
+            self._verify_signature(header, key, header_segment, payload_segment, signature_segment)
+            claims = parse_payload(payload)
+            policies.claims.validate(claims)
         except BearerError as error:
-            raise error.for_kid(kid) from error.__cause__
+            raise error.for_kid(header.kid) from error.__cause__
+        policies.remember_header(header_segment, header)
+        if tokens is not None:
+            valid_from = max(claims["iat"], claims.get("nbf", claims["iat"]))
+            tokens.put(
+                token_string, VerifiedToken(payload, header.kid, key, valid_from, claims["exp"])
+            )
+        return Auth0AccessToken(claims, policies.claims)
 
-    def _verify(self, obj: jws.CompactSignature, kid: str, policies: _Policies) -> Auth0AccessToken:
+    @staticmethod
+    def _verify_signature(
+        header: _Header, key: RSAKey, header_segment: str, payload_segment: str, signature: str
+    ) -> None:
+        """RFC 7515 section 5.2 steps 8-9, with the algorithm the header named."""
         try:
-            key = cache_for(policies.config.jwks_url).get(kid)
-        except SigningKeysUnavailable as exc:
-            raise TemporarilyUnavailable(exc.reason, exc.retry_after) from exc
-        if key is None:
-            raise InvalidToken("kid_unknown")
-        try:
-            verified = jws.validate_compact(obj, key, registry=policies.jws_registry)
+            header.alg.check_key(key)  # joserfc: use "sig", RSA, the JWK's own alg if it has one
+            verified = header.alg.verify(
+                f"{header_segment}.{payload_segment}".encode("ascii"),
+                _b64decode(signature),
+                key,
+            )
         except (JoseError, ValueError) as exc:
             raise InvalidToken("signature_invalid") from exc
         if not verified:
             raise InvalidToken("signature_invalid")
-        claims = parse_payload(obj.payload)
-        policies.claims.validate(claims)
-        return Auth0AccessToken(claims, policies.claims)
+
+    @staticmethod
+    def _current_key(kid: str, policies: _Policies) -> RSAKey | None:
+        """The key named ``kid`` in the issuer's current key set (refreshed per the key cache)."""
+        try:
+            return cache_for(policies.config.jwks_url).get(kid)
+        except SigningKeysUnavailable as exc:
+            raise TemporarilyUnavailable(exc.reason, exc.retry_after) from exc
+
+    def _still_valid(self, cached: VerifiedToken, policies: _Policies) -> bool:
+        """Whether a cached token may be served: in its validity window, same signing key.
+
+        The window follows the claims rules (leeway included). The key check asks the key
+        cache, which refreshes on its TTL as for any token, and compares key objects, which
+        every successful JWKS fetch replaces: a rotated-out key or a changed key set sends
+        the token through full validation again.
+        """
+        claims = policies.claims
+        now = claims.clock()
+        if cached.expires_at <= now - claims.leeway:
+            return False
+        if cached.valid_from > int(now) + int(claims.leeway):
+            return False
+        try:
+            return self._current_key(cached.kid, policies) is cached.key
+        except BearerError as error:
+            raise error.for_kid(cached.kid) from error.__cause__
 
     def validate_token(
         self, token: Auth0AccessToken | None, scopes: Iterable[str] | None, request: Any

@@ -1,0 +1,74 @@
+"""A bounded, thread-safe LRU of verified access tokens, keyed by the exact token string.
+
+Verifying an RS256 signature is the dominant cost of a protected request; an API client sends
+the same access token many times during its lifetime (Auth0 issues them for 24 hours). This
+module only stores and evicts: what a cached entry must still satisfy before it is served
+(expiry with leeway, its signing key still the one the key cache holds, the configuration it
+was validated under) is the validator's rule, applied on every hit.
+
+Only the exact string is ever looked up: no normalisation, no prefix or segment matching, so a
+token differing by one character is a miss and goes through full validation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import NamedTuple
+
+from joserfc.jwk import RSAKey
+
+
+class VerifiedToken(NamedTuple):
+    """What a successful validation established about one token string.
+
+    ``payload`` is the verified claims set as signed (each hit parses it again, so a view that
+    mutates ``request.oauth_token`` cannot change what later requests see). ``key`` is the very
+    ``RSAKey`` object that verified the signature: the key cache replaces its key objects on
+    every successful JWKS fetch, so an identity check tells whether the key set changed.
+    ``valid_from`` and ``expires_at`` are the claims' ``max(iat, nbf)`` and ``exp``.
+    """
+
+    payload: bytes
+    kid: str
+    key: RSAKey
+    valid_from: float
+    expires_at: float
+
+
+class TokenCache:
+    """At most ``size`` entries; the least recently used one is evicted first."""
+
+    def __init__(self, size: int) -> None:
+        if size <= 0:
+            raise ValueError("a token cache needs a positive size")
+        self.size = size
+        self._entries: OrderedDict[str, VerifiedToken] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, token: str) -> VerifiedToken | None:
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is not None:
+                self._entries.move_to_end(token)
+            return entry
+
+    def put(self, token: str, entry: VerifiedToken) -> None:
+        with self._lock:
+            self._entries[token] = entry
+            self._entries.move_to_end(token)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def discard(self, token: str, entry: VerifiedToken) -> None:
+        """Drop ``token`` if it still maps to ``entry`` (a newer entry is left alone)."""
+        with self._lock:
+            if self._entries.get(token) is entry:
+                del self._entries[token]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
