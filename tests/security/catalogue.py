@@ -830,6 +830,7 @@ for _slug, _template, _answer, _source in (
     ("trailing-junk", "Bearer {t} junk", INVALID, RFC6750_21),
     ("two-headers-joined-comma-space", "Bearer {t}, Bearer {t}", INVALID, "RFC 9110 §5.3"),
     ("two-headers-joined-comma", "Bearer {t},Bearer x.y.z", INVALID, "RFC 9110 §5.3"),
+    ("two-headers-basic-then-bearer", "Basic dXNlcjpw, Bearer {t}", NOT_BEARER, "RFC 9110 §5.3"),
     ("oversized-header", "Bearer " + "A" * (1024 * 1024), INVALID, "CVE-2025-61920"),
     ("non-ascii-token", "Bearer \u00e9t\u00e9.a.b", INVALID, RFC6750_21),
 ):
@@ -839,7 +840,7 @@ for _slug, _template, _answer, _source in (
         "no `Authorization` header"
         if _template is None
         else "`Authorization: "
-        + (_template if len(_template) < 60 else _template[:20] + "…")
+        + (_template if len(_template) < 60 else _template[:12] + "… (1 MiB)")
         .replace("{t}", "<token>")
         .replace("\t", "\\t")
         + "`"
