@@ -198,6 +198,8 @@ def runner(config: DevConfig) -> Iterator[Runner]:
         output.append(line)
         if line.startswith("Ctrl-C stops"):
             break
+    else:  # pragma: no cover - only when the stack cannot start
+        pytest.fail(f"devtools.run exited ({process.wait(30)}) early:\n{''.join(output)}")
     try:
         yield Runner(process, "".join(output))
     finally:
