@@ -1,0 +1,239 @@
+"""The API under gunicorn on 127.0.0.1, its worker processes, and their memory (Linux /proc).
+
+gunicorn runs in its own session and, on Linux, is SIGKILLed by the kernel if this process
+dies, so no run leaves a server behind; ``stop()`` terminates it, then kills whatever is left
+of its process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import http.client
+import importlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = "127.0.0.1"
+ACCESS_LOG_FORMAT = "%(p)s %({x-soak-request}i)s %(s)s %(D)s"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to SIGKILL the child when this process dies."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return None
+    prctl = ctypes.CDLL(libc_name, use_errno=True).prctl
+
+    def preexec() -> None:
+        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+    return preexec
+
+
+def _no_control_socket() -> list[str]:
+    """``--no-control-socket`` where gunicorn has one (> 23): parallel runs must not share it."""
+    config_module = importlib.import_module("gunicorn.config")
+    names = {setting.name for setting in config_module.KNOWN_SETTINGS}
+    return ["--no-control-socket"] if "control_socket_disable" in names else []
+
+
+@dataclass
+class Gunicorn:
+    """``gunicorn apiexample.wsgi:application`` with gthread workers, started by ``start()``."""
+
+    env: Mapping[str, str]
+    log_dir: Path
+    workers: int = 2
+    threads: int = 4
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    _stderr: IO[bytes] | None = None
+
+    @property
+    def access_log(self) -> Path:
+        return self.log_dir / "access.log"
+
+    @property
+    def error_log(self) -> Path:
+        return self.log_dir / "gunicorn.log"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", "apiexample.wsgi:application",
+            "--bind", f"{LOOPBACK}:{self.port}",
+            "--workers", str(self.workers),
+            "--worker-class", "gthread",
+            "--threads", str(self.threads),
+            "--timeout", "60",
+            "--graceful-timeout", "5",
+            "--access-logfile", str(self.access_log),
+            "--access-logformat", ACCESS_LOG_FORMAT,
+            *_no_control_socket(),
+        ]  # fmt: skip
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start gunicorn and wait until every worker answers ``/api/public``."""
+        self.port = self.port or free_port()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._stderr = self.error_log.open("wb")
+        self.process = subprocess.Popen(
+            self.command(),
+            cwd=PROJECT_ROOT,
+            env=dict(self.env),
+            stdin=subprocess.DEVNULL,
+            stdout=self._stderr,
+            stderr=self._stderr,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(),  # only prctl, resolved before fork
+        )
+        deadline = time.monotonic() + timeout
+        while not self._answers() or len(self.worker_pids()) < self.workers:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start; see {self.error_log}")
+            time.sleep(0.05)
+
+    def _answers(self) -> bool:
+        connection = http.client.HTTPConnection(LOOPBACK, self.port, timeout=2)
+        try:
+            connection.request("GET", "/api/public")
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
+    def worker_pids(self) -> list[int]:
+        """The master's children (its workers), from /proc."""
+        if self.process is None:
+            return []
+        return children(self.process.pid)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the master, SIGKILL its process group if it lingers, and reap it."""
+        process = self.process
+        if process is not None:
+            if process.poll() is None:
+                process.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+
+def children(pid: int) -> list[int]:
+    """Pids whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name may contain spaces and parentheses: fields follow the last ')'.
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 1 and fields[1] == str(pid):
+            found.append(int(entry))
+    return sorted(found)
+
+
+def rss_kib(pid: int) -> int | None:
+    """``VmRSS`` of ``pid`` in KiB, or None once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return None
+
+
+@dataclass(frozen=True)
+class RssSample:
+    time: float
+    pid: int
+    kib: int
+
+
+class RssSampler:
+    """Samples the VmRSS of gunicorn's workers every ``interval`` seconds, in a thread."""
+
+    def __init__(self, gunicorn: Gunicorn, interval: float = 1.0) -> None:
+        self.gunicorn = gunicorn
+        self.interval = interval
+        self.samples: list[RssSample] = []
+        self.pids_seen: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="soak rss sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def sample(self) -> None:
+        now = time.monotonic()
+        for pid in self.gunicorn.worker_pids():
+            kib = rss_kib(pid)
+            if kib is not None:
+                self.pids_seen.add(pid)
+                self.samples.append(RssSample(now, pid, kib))
+
+    def _run(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(self.interval):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+def api_environment(issuer: str, audience: str, extra: Mapping[str, str]) -> dict[str, str]:
+    """The API's environment: every AUTH0_* and DJANGO_* setting pinned (a ``.env`` cannot
+    point the run elsewhere), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH0_", "DJANGO_"))}
+    env.update(
+        PYTHONPATH=str(PROJECT_ROOT),
+        PYTHONUNBUFFERED="1",
+        DJANGO_SETTINGS_MODULE="apiexample.settings",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(32),
+        DJANGO_DEBUG="false",
+        DJANGO_ALLOWED_HOSTS=LOOPBACK,
+        AUTH0_ISSUER=issuer,
+        AUTH0_AUDIENCE=audience,
+        AUTH0_JWKS_URL=f"{issuer}.well-known/jwks.json",
+        AUTH0_ALGORITHMS="RS256",
+        AUTH0_LEEWAY="30",
+        AUTH0_JWKS_STALE_IF_ERROR="86400",
+        AUTH0_TOKEN_CACHE_SIZE="4096",
+    )
+    env.update(extra)
+    return env

@@ -1,0 +1,387 @@
+"""What a soak run observed, judged against the scenario, and printed as one table.
+
+Every request is expected per class and route (``scenario.expected_statuses``), with a 503
+allowed only where SPEC.md designs one. JWKS fetches are bounded per SPEC.md: per worker
+process at most one fetch per cooldown plus one per TTL (and the first of each), over the
+run and over each phase. Worker memory is the VmRSS peak of the first quarter of the run
+against that of the last quarter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from soak.load import Outcome
+from soak.processes import RssSample
+from soak.scenario import (
+    CLASSES,
+    MAX_RSS_GROWTH,
+    ROUTES,
+    VALID_CLASSES,
+    Phase,
+    SoakConfig,
+    degraded_windows,
+    expected_statuses,
+    may_be_designed_503,
+)
+
+MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The raw record of a run; times are ``time.monotonic()``."""
+
+    config: SoakConfig
+    phases: list[tuple[Phase, float, float]]
+    t0: float
+    outcomes: list[Outcome]
+    worker_of: dict[str, int]
+    jwks_hits: list[tuple[float, int]]
+    rss: list[RssSample]
+    workers_seen: list[int]
+    log_dir: Path
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One request judged: ``why`` is empty when it was expected."""
+
+    outcome: Outcome
+    worker: int | None
+    designed_503: bool
+    why: str
+
+
+@dataclass
+class SoakResult:
+    """The analysis: ``ok`` when every check passed; ``table`` is the printed report."""
+
+    observed: Observed
+    checks: list[tuple[str, bool, str]] = field(default_factory=list)
+    table: str = ""
+    unexpected: list[Verdict] = field(default_factory=list)
+    jwks_fetches: int = 0
+    jwks_bound: int = 0
+    rss_growth: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(passed for _name, passed, _detail in self.checks)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile of sorted ``values`` (0 when empty)."""
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, max(0, math.ceil(fraction * len(values)) - 1))]
+
+
+def fetch_bound(workers: int, seconds: float, config: SoakConfig) -> int:
+    """SPEC.md: per worker, one fetch per cooldown (unknown kids, failures) plus TTL refreshes."""
+    per_worker = (math.floor(seconds / config.cooldown) + 1) + (
+        math.floor(seconds / config.cache_ttl) + 1
+    )
+    return workers * per_worker
+
+
+def _statuses(counter: Counter[int]) -> str:
+    return " ".join(f"{status or 'none'}:{n}" for status, n in sorted(counter.items()))
+
+
+def _render(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    """A plain-text table, numbers right-aligned."""
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [
+        all(row[i].replace(".", "", 1).replace("%", "").lstrip("+-").isdigit() for row in cells[1:])
+        for i in range(len(headers))
+    ]
+    lines = []
+    for n, row in enumerate(cells):
+        parts = [
+            cell.rjust(widths[i]) if numeric[i] and n else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        lines.append("  ".join(parts).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def _judge(observed: Observed) -> list[Verdict]:
+    """Each request against its expectation, in order of sending."""
+    windows = degraded_windows(observed.phases, observed.config)
+    # When each worker first answered 200 to a token of each key: from then on it holds it.
+    holds_since: dict[tuple[int, str], float] = {}
+    for o in observed.outcomes:
+        worker = observed.worker_of.get(o.request_id)
+        if worker is not None and o.status == 200 and o.detail.endswith("_key"):
+            key = (worker, o.detail)
+            holds_since[key] = min(holds_since.get(key, math.inf), o.done)
+    verdicts = []
+    for o in observed.outcomes:
+        worker = observed.worker_of.get(o.request_id)
+        holds = worker is not None and holds_since.get((worker, o.detail), math.inf) < o.sent
+        why = ""
+        designed = False
+        if o.status == 0:
+            why = "no answer"
+        elif o.status not in expected_statuses(o.token_class, o.route):
+            if o.status == 503 and may_be_designed_503(
+                o.token_class, o.sent, o.done, windows, holds
+            ):
+                designed = True
+            elif o.status == 200:
+                why = "accepted!"
+            elif o.token_class in VALID_CLASSES:
+                why = "valid token refused"
+            elif o.status >= 500:
+                why = "5xx"
+            else:
+                why = "wrong status"
+        verdicts.append(Verdict(o, worker, designed, why))
+    return verdicts
+
+
+def _phase_of(t: float, observed: Observed) -> str:
+    if t < observed.t0:
+        return "warmup"
+    name = observed.phases[0][0].name
+    for phase, start, _end in observed.phases:
+        if t >= start:
+            name = phase.name
+    return name
+
+
+def _rss_rows(observed: Observed) -> tuple[list[list[object]], float]:
+    """Per worker and in total: peak RSS of the first and last quarter, and the growth."""
+    config, t0 = observed.config, observed.t0
+    first = (t0, t0 + config.duration / 4)
+    last = (t0 + 3 * config.duration / 4, t0 + config.duration + 1e-9)
+    totals: dict[float, int] = defaultdict(int)
+    per_worker: dict[int, list[RssSample]] = defaultdict(list)
+    for sample in observed.rss:
+        totals[sample.time] += sample.kib
+        per_worker[sample.pid].append(sample)
+
+    def peaks(points: Iterable[tuple[float, int]]) -> tuple[int, int]:
+        points = list(points)
+        q1 = max((kib for t, kib in points if first[0] <= t < first[1]), default=0)
+        q4 = max((kib for t, kib in points if last[0] <= t < last[1]), default=0)
+        return q1, q4
+
+    served = Counter(observed.worker_of.values())
+    rows: list[list[object]] = []
+    worst = 0.0
+    series = [
+        (f"worker {pid}", served[pid], [(s.time, s.kib) for s in samples])
+        for pid, samples in sorted(per_worker.items())
+    ]
+    series.append(("all workers", sum(served.values()), list(totals.items())))
+    for name, requests, points in series:
+        q1, q4 = peaks(points)
+        growth = (q4 - q1) / q1 if q1 else math.inf
+        worst = max(worst, growth)
+        rows.append(
+            [name, requests, f"{q1 / 1024:.1f}", f"{q4 / 1024:.1f}", f"{100 * growth:+.1f}%"]
+        )
+    return rows, worst
+
+
+def analyse(observed: Observed) -> SoakResult:
+    """Judge the run and render the table."""
+    config = observed.config
+    result = SoakResult(observed)
+    verdicts = _judge(observed)
+    result.unexpected = [v for v in verdicts if v.why]
+    workers = max(len(observed.workers_seen), config.workers)
+    lines: list[str] = []
+    outcomes = observed.outcomes
+    span = (outcomes[-1].done - outcomes[0].sent) if outcomes else 0.0
+    measured = [o for o in outcomes if o.sent >= observed.t0]
+
+    lines.append(
+        f"soak: {config.duration:g} s (+{config.warmup:g} s warm-up), gunicorn -w {config.workers}"
+        f" -k gthread --threads {config.threads} on 127.0.0.1, mock IdP on 127.0.0.1 (in the soak"
+        " process)"
+    )
+    lines.append(
+        f"API settings for the soak: AUTH0_JWKS_CACHE_TTL={config.cache_ttl:g}"
+        f" AUTH0_JWKS_COOLDOWN={config.cooldown:g} AUTH0_JWKS_TIMEOUT={config.jwks_timeout:g}"
+        " (short, so that TTL refreshes and cooldown-gated refetches happen during the run;"
+        " stale-if-error 86400)"
+    )
+    lines.append(
+        f"load: {config.clients} client processes, target {config.rate:g} req/s; sent"
+        f" {len(outcomes)} requests ({len(measured) / config.duration:.0f} req/s after warm-up)"
+    )
+
+    # -- phases ------------------------------------------------------------------------------
+    by_phase: dict[str, list[Verdict]] = defaultdict(list)
+    for v in verdicts:
+        by_phase[_phase_of(v.outcome.sent, observed)].append(v)
+    starts = [("warmup", observed.t0 - config.warmup, observed.t0, "old key signs, caches fill")]
+    starts += [(p.name, start, end, p.what) for p, start, end in observed.phases]
+    hits_by_phase: dict[str, list[int]] = defaultdict(list)
+    for t, status in observed.jwks_hits:
+        hits_by_phase[_phase_of(t, observed)].append(status)
+    phase_rows = []
+    phase_bound_ok = True
+    for name, start, end, what in starts:
+        phase_verdicts = by_phase.get(name, [])
+        hits = hits_by_phase.get(name, [])
+        bound = fetch_bound(workers, end - start, config)
+        phase_bound_ok &= len(hits) <= bound
+        valid_ms = sorted(
+            1000 * (v.outcome.done - v.outcome.sent)
+            for v in phase_verdicts
+            if v.outcome.token_class in VALID_CLASSES
+        )
+        phase_rows.append(
+            [
+                name,
+                f"{start - observed.t0:.1f}",
+                f"{end - observed.t0:.1f}",
+                len(phase_verdicts),
+                sum(1 for v in phase_verdicts if v.why),
+                sum(1 for v in phase_verdicts if v.designed_503),
+                len(hits),
+                sum(1 for s in hits if s == 200),
+                bound,
+                f"{percentile(valid_ms, 0.99):.0f}",
+                what,
+            ]
+        )
+    lines += ["", "Phases (s from the end of the warm-up; JWKS fetches from the IdP's hit log)"]
+    lines += _render(
+        [
+            "phase",
+            "from",
+            "to",
+            "requests",
+            "unexpected",
+            "designed 503",
+            "JWKS fetches",
+            "of which 200",
+            "fetch bound",
+            "valid p99 ms",
+            "what",
+        ],
+        phase_rows,
+    )
+
+    # -- classes -----------------------------------------------------------------------------
+    class_rows = []
+    for token_class in CLASSES:
+        for route in ROUTES:
+            group = [
+                v
+                for v in verdicts
+                if v.outcome.token_class == token_class and v.outcome.route == route
+            ]
+            ms = sorted(1000 * (v.outcome.done - v.outcome.sent) for v in group)
+            class_rows.append(
+                [
+                    token_class,
+                    ROUTES[route],
+                    "/".join(str(s) for s in sorted(expected_statuses(token_class, route))),
+                    len(group),
+                    _statuses(Counter(v.outcome.status for v in group)),
+                    sum(1 for v in group if v.why),
+                    *(f"{percentile(ms, q):.1f}" for q in (0.5, 0.95, 0.99)),
+                    f"{ms[-1] if ms else 0:.1f}",
+                ]
+            )
+    lines += ["", "Requests per class (latency in ms, client side)"]
+    lines += _render(
+        [
+            "class",
+            "route",
+            "expected",
+            "requests",
+            "statuses",
+            "unexpected",
+            "p50",
+            "p95",
+            "p99",
+            "max",
+        ],
+        class_rows,
+    )
+
+    # -- unexpected --------------------------------------------------------------------------
+    lines += ["", f"Unexpected: {len(result.unexpected)}"]
+    if result.unexpected:
+        lines += _render(
+            ["t (s)", "phase", "class", "route", "detail", "status", "worker", "why"],
+            [
+                [
+                    f"{v.outcome.sent - observed.t0:.2f}",
+                    _phase_of(v.outcome.sent, observed),
+                    v.outcome.token_class,
+                    v.outcome.route,
+                    v.outcome.detail,
+                    v.outcome.status,
+                    v.worker or "?",
+                    v.why,
+                ]
+                for v in result.unexpected[:MAX_LISTED]
+            ],
+        )
+    accepted = [v for v in result.unexpected if v.why == "accepted!"]
+
+    # -- JWKS --------------------------------------------------------------------------------
+    result.jwks_fetches = len(observed.jwks_hits)
+    result.jwks_bound = fetch_bound(workers, span, config)
+    ok_fetches = sum(1 for _t, s in observed.jwks_hits if s == 200)
+    lines += [
+        "",
+        f"JWKS fetches: {result.jwks_fetches} ({ok_fetches} answered 200); bound"
+        f" {result.jwks_bound} = {workers} workers x (floor({span:.1f} s / cooldown"
+        f" {config.cooldown:g} s) + 1 + floor({span:.1f} s / TTL {config.cache_ttl:g} s) + 1)",
+    ]
+
+    # -- memory ------------------------------------------------------------------------------
+    rss_rows, result.rss_growth = _rss_rows(observed)
+    lines += ["", "Worker memory (VmRSS sampled every 1 s; MiB, peak per quarter of the run)"]
+    lines += _render(
+        ["process", "requests served", "first quarter", "last quarter", "growth"], rss_rows
+    )
+
+    # -- checks ------------------------------------------------------------------------------
+    missing = [c for c in CLASSES if not any(o.token_class == c for o in outcomes)]
+    result.checks = [
+        ("every class exercised", not missing, f"missing: {', '.join(missing)}" if missing else ""),
+        ("no unexpected status", not result.unexpected, f"{len(result.unexpected)} unexpected"),
+        ("no bad token accepted", not accepted, f"{len(accepted)} accepted"),
+        (
+            "JWKS fetches within the bound",
+            result.jwks_fetches <= result.jwks_bound and phase_bound_ok,
+            f"{result.jwks_fetches} <= {result.jwks_bound}, and per phase",
+        ),
+        (
+            f"worker RSS growth < {100 * MAX_RSS_GROWTH:.0f}%",
+            result.rss_growth < MAX_RSS_GROWTH,
+            f"worst {100 * result.rss_growth:+.1f}%",
+        ),
+        (
+            "no worker replaced",
+            len(observed.workers_seen) <= config.workers,
+            f"{len(observed.workers_seen)} worker pids seen",
+        ),
+    ]
+    lines += ["", "Checks"]
+    lines += [
+        f"  {'PASS' if passed else 'FAIL'}  {name}{f' ({detail})' if detail else ''}"
+        for name, passed, detail in result.checks
+    ]
+    lines.append(f"soak: {'PASS' if result.ok else 'FAIL'}")
+    if not result.ok:
+        lines.append(f"logs kept in {observed.log_dir}")
+    result.table = "\n".join(lines)
+    return result

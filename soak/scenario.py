@@ -1,0 +1,170 @@
+"""What the soak run does and what it must observe: settings, phases, traffic mix, expectations.
+
+The phases are fractions of the run, so ``--duration 6`` is the 60 s scenario compressed. The
+new key is published a full TTL plus two cooldowns before it signs (as Auth0 publishes its next
+key ahead of use), so every worker holds it before any token needs it: from then on a valid
+token always has a cached key, and anything but 200 is unexpected. A 503 is designed only where
+SPEC.md designs it: signing keys that cannot be obtained (the JWKS failing) for a token whose
+key the serving worker does not hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+ROUTES = {"private": "/api/private", "scoped": "/api/private-scoped"}
+SCOPE = "read:messages"
+
+VALID_OLD = "valid_old_key"
+VALID_NEW = "valid_new_key"
+NO_SCOPE = "no_scope"
+EXPIRED = "expired"
+FORGED = "forged"
+GARBAGE = "garbage"
+UNKNOWN_KID = "unknown_kid"
+CLASSES = (VALID_OLD, VALID_NEW, NO_SCOPE, EXPIRED, FORGED, GARBAGE, UNKNOWN_KID)
+VALID_CLASSES = frozenset({VALID_OLD, VALID_NEW})
+#: Share of requests per class; valid traffic moves half to the new key once it signs.
+MIX = {VALID_OLD: 40, NO_SCOPE: 10, EXPIRED: 8, FORGED: 14, GARBAGE: 10, UNKNOWN_KID: 18}
+#: Named forgeries of ``mock_idp.forgeries`` that leave the IdP's key ring untouched.
+FORGERIES = (
+    "alg_none",
+    "hmac_public_key",
+    "hmac_secret",
+    "foreign_key",
+    "embedded_jwk",
+    "jku",
+    "x5c",
+    "tampered_signature",
+    "tampered_payload",
+    "wrong_issuer",
+    "wrong_audience",
+    "future_nbf",
+    "missing_kid",
+    "unknown_crit",
+)
+#: Worker memory may grow less than this between the first and the last quarter of the run.
+MAX_RSS_GROWTH = 0.10
+
+
+@dataclass(frozen=True)
+class SoakConfig:
+    """One run's settings; ``for_duration`` derives the cache timings from the duration."""
+
+    duration: float = 60.0
+    workers: int = 2
+    threads: int = 4
+    clients: int = 4
+    rate: float = 250.0
+    cache_ttl: float = 10.0
+    cooldown: float = 2.0
+    jwks_timeout: float = 3.0
+    warmup: float = 2.0
+    seed: int = 7
+
+    @classmethod
+    def for_duration(cls, duration: float = 60.0, **overrides: Any) -> SoakConfig:
+        """TTL duration/6, cooldown duration/30, JWKS timeout duration/20 (>= 1 s) by default."""
+        derived = cls(
+            duration=duration,
+            cache_ttl=round(duration / 6, 3),
+            cooldown=round(duration / 30, 3),
+            jwks_timeout=round(max(1.0, duration / 20), 3),
+            warmup=round(min(2.0, duration / 12), 3),
+        )
+        config = replace(derived, **{k: v for k, v in overrides.items() if v is not None})
+        config.schedule()  # refuse settings the phases cannot honour
+        return config
+
+    @property
+    def slow_delay(self) -> float:
+        """The JWKS delay of the slow phase: within the fetch timeout."""
+        return round(self.jwks_timeout / 2, 3)
+
+    @property
+    def hung_delay(self) -> float:
+        """The JWKS delay of the hung phase: beyond the fetch timeout."""
+        return round(self.jwks_timeout * 2, 3)
+
+    def environment(self) -> dict[str, str]:
+        """The API's cache settings (the rest is pinned by the runner)."""
+        return {
+            "AUTH0_JWKS_CACHE_TTL": f"{self.cache_ttl:g}",
+            "AUTH0_JWKS_COOLDOWN": f"{self.cooldown:g}",
+            "AUTH0_JWKS_TIMEOUT": f"{self.jwks_timeout:g}",
+        }
+
+    def schedule(self) -> list[Phase]:
+        """The phases, in order; each lasts until the next starts, the last until ``duration``."""
+        d = self.duration
+        published = 0.12 * d
+        rotated = published + self.cache_ttl + 2 * self.cooldown
+        down = 0.45 * d
+        if rotated >= down - self.cooldown:
+            raise ValueError(
+                f"duration {d:g}s is too short for TTL {self.cache_ttl:g}s and cooldown "
+                f"{self.cooldown:g}s: the new key must be published a TTL and two cooldowns "
+                "before it signs, and before the JWKS goes down"
+            )
+        return [
+            Phase("baseline", 0.0, "old key signs"),
+            Phase("published", published, "new key published, not signing yet"),
+            Phase("rotated", rotated, "new key signs, old key retired (still published)"),
+            Phase("jwks_down", down, "JWKS answers 503", degraded=True),
+            Phase("recovered", 0.65 * d, "faults cleared"),
+            Phase("jwks_slow", 0.75 * d, f"JWKS answers after {self.slow_delay:g}s"),
+            Phase("jwks_hung", 0.85 * d, f"JWKS answers after {self.hung_delay:g}s", degraded=True),
+            Phase("recovered_2", 0.95 * d, "faults cleared"),
+        ]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A stretch of the run; ``degraded`` when JWKS fetches fail during it."""
+
+    name: str
+    start: float
+    what: str
+    degraded: bool = False
+
+
+def expected_statuses(token_class: str, route: str) -> frozenset[int]:
+    """The statuses a request of ``token_class`` on ``route`` must get (designed 503s aside)."""
+    if token_class in VALID_CLASSES:
+        return frozenset({200})
+    if token_class == NO_SCOPE:
+        return frozenset({200 if route == "private" else 403})
+    return frozenset({401})
+
+
+def degraded_windows(
+    phases: Iterable[tuple[Phase, float, float]], config: SoakConfig
+) -> list[tuple[float, float]]:
+    """Times when a key could not be obtained: degraded phases, plus a cooldown and a fetch."""
+    grace = config.cooldown + config.jwks_timeout
+    return [
+        (start, end + grace + (config.hung_delay if phase.name == "jwks_hung" else 0.0))
+        for phase, start, end in phases
+        if phase.degraded
+    ]
+
+
+def may_be_designed_503(
+    token_class: str,
+    sent: float,
+    done: float,
+    windows: Iterable[tuple[float, float]],
+    worker_holds_key: bool,
+) -> bool:
+    """Whether SPEC.md designs a 503 here: keys unobtainable for a token whose key is not held.
+
+    Unknown kids never have a held key; forged, expired and garbage tokens are refused on their
+    own (no key or a held one), and a valid token whose key the worker holds must be served.
+    """
+    if token_class not in VALID_CLASSES and token_class != UNKNOWN_KID:
+        return False
+    if token_class in VALID_CLASSES and worker_holds_key:
+        return False
+    return any(sent < end and done > start for start, end in windows)
