@@ -44,10 +44,10 @@ venv: $(STAMP) ## Create .venv and install requirements-dev.txt (only when they 
 run: $(STAMP) ## Serve the API on 127.0.0.1:8000 against the mock IdP on :8001 (API_PORT=, IDP_PORT=)
 	exec $(PY) -m devtools.run --api-port $(API_PORT) --idp-port $(IDP_PORT)
 
-test: $(STAMP) ## Run the test suite with coverage
+test: $(STAMP) ## Run the test suite with coverage (PYTEST_ARGS=...)
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-tox: $(STAMP) ## Run the tox matrix (Python 3.10-3.13 x Django 4.2-6.1, lowest, lint)
+tox: $(STAMP) ## Run the tox matrix, lowest deps and lint (TOX_ARGS=...)
 	PYENV_VERSION=$(TOX_PYTHONS) $(BIN)/tox $(TOX_ARGS)
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
@@ -56,10 +56,10 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(BIN)/mypy apiexample mock_idp devtools
 
 bench: $(STAMP) ## Run the benchmarks
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
-soak: $(STAMP) ## Run the soak test
-	@if [ -f soak/run.py ]; then $(PY) soak/run.py; else $(PY) -m soak; fi
+soak: $(STAMP) ## Run the soak test (SOAK_ARGS=...)
+	$(PY) -m soak $(SOAK_ARGS)
 
 clean: ## Remove caches, coverage data, .tox and var/ (keeps .venv)
 	rm -rf .tox var .coverage .coverage.* htmlcov coverage.xml .pytest_cache .mypy_cache \
