@@ -265,3 +265,61 @@ def test_ec_keys_in_the_jwks_are_skipped(call: Any, mock_idp: MockIdP, mock_idp_
     mock_idp.keys.add(ec)
     assert call("/api/private", mock_idp.mint()).status_code == 200
     assert_refused(call("/api/private", mock_idp.mint(key=ec)), 401, "invalid_token")
+
+
+@pytest.mark.parametrize(
+    "header", [{"jku": 1}, {"x5c": "not-a-list"}, {"cty": 1}, {"jwk": "not-a-key"}]
+)
+def test_malformed_registered_header_members_are_refused_before_any_key(
+    call: Any, mock_idp: MockIdP, header: dict[str, Any]
+) -> None:
+    assert_refused(call("/api/private", mock_idp.mint(header=header)), 401, "invalid_token")
+    assert mock_idp.hit_count() == 0
+
+
+@pytest.mark.parametrize("segment", [1, 2])
+def test_non_canonical_base64url_is_refused(call: Any, mock_idp: MockIdP, segment: int) -> None:
+    """Unused low bits set in the last character: a lenient decoder reads the same bytes."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for n in range(8):  # find a token whose segment has unused bits in its last character
+        parts = mock_idp.mint(claims={"n": "x" * n}).split(".")
+        if len(parts[segment]) % 4 in {2, 3}:
+            break
+    last = parts[segment][-1]
+    parts[segment] = parts[segment][:-1] + alphabet[alphabet.index(last) + 1]
+    assert_refused(call("/api/private", ".".join(parts)), 401, "invalid_token")
+
+
+def test_policies_are_built_once_per_configuration(api_settings: Any) -> None:
+    from apiexample.validator import Auth0JWTBearerTokenValidator
+
+    validator = Auth0JWTBearerTokenValidator()
+    first = validator.policies()
+    assert validator.policies() is first
+    validator.clock = lambda: 0.0  # read through validator.now: no rebuild needed
+    assert validator.policies() is first
+    api_settings.AUTH0_LEEWAY = 5
+    assert validator.policies() is not first
+
+
+def test_only_verified_headers_are_remembered(call: Any, mock_idp: MockIdP) -> None:
+    from apiexample.views import require_auth
+
+    forged = mock_idp.mint(key=mock_idp.foreign_key, header={"kid": mock_idp.keys.signing_key.kid})
+    assert_refused(call("/api/private", forged), 401, "invalid_token")
+    policies = require_auth.get_token_validator("bearer").policies()
+    assert policies.headers == {}
+    token = mock_idp.mint()
+    assert call("/api/private", token).status_code == 200
+    assert list(policies.headers) == [token.split(".")[0]]
+    assert_refused(call("/api/private", forged), 401, "invalid_token")  # same header, still no
+
+
+def test_remembered_headers_are_bounded(call: Any, mock_idp: MockIdP) -> None:
+    from apiexample.validator import MAX_REMEMBERED_HEADERS
+    from apiexample.views import require_auth
+
+    for n in range(MAX_REMEMBERED_HEADERS + 1):
+        assert call("/api/private", mock_idp.mint(header={"x-n": n})).status_code == 200
+    policies = require_auth.get_token_validator("bearer").policies()
+    assert 0 < len(policies.headers) <= MAX_REMEMBERED_HEADERS

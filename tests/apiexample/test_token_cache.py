@@ -1,0 +1,398 @@
+"""The verified-token cache: what a hit needs, what invalidates it, and that nothing else hits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from apiexample import signing_keys
+from apiexample.errors import InvalidToken, TemporarilyUnavailable
+from apiexample.token_cache import TokenCache, VerifiedToken
+from apiexample.validator import Auth0JWTBearerTokenValidator
+from apiexample.views import require_auth
+from mock_idp import ControllableClock, MockIdP
+from mock_idp.http import Fault
+from tests.apiexample.helpers import JWKS_PATH, assert_refused, jwks_fetches
+
+
+@pytest.fixture
+def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ``kid`` of every signature the validator checks: a cache hit adds nothing."""
+    seen: list[str] = []
+    original = Auth0JWTBearerTokenValidator._verify_signature
+
+    def spy(header: Any, *args: Any) -> None:
+        seen.append(header.kid)
+        original(header, *args)
+
+    monkeypatch.setattr(Auth0JWTBearerTokenValidator, "_verify_signature", staticmethod(spy))
+    return seen
+
+
+@pytest.fixture
+def validator() -> Auth0JWTBearerTokenValidator:
+    """The validator the views use (its cache is what the requests hit)."""
+    found: Auth0JWTBearerTokenValidator = require_auth.get_token_validator("bearer")
+    return found
+
+
+@pytest.fixture
+def key_clock(mock_idp: MockIdP, api_settings: Any) -> ControllableClock:
+    """The clock of the API's key cache, frozen; tokens keep real time."""
+    clock = ControllableClock()
+    clock.freeze()
+    signing_keys.cache_for(mock_idp.jwks_uri).clock = clock.now
+    return clock
+
+
+def test_a_repeated_token_is_verified_once(
+    call: Any, mock_idp: MockIdP, verifications: list[str]
+) -> None:
+    token = mock_idp.mint()
+    for _ in range(5):
+        assert call("/api/private", token).status_code == 200
+    assert len(verifications) == 1
+
+
+def test_distinct_tokens_are_each_verified(
+    call: Any, mock_idp: MockIdP, verifications: list[str]
+) -> None:
+    for n in range(3):
+        assert call("/api/private", mock_idp.mint(claims={"jti": str(n)})).status_code == 200
+    assert len(verifications) == 3
+
+
+def test_size_zero_turns_the_cache_off(
+    call: Any, mock_idp: MockIdP, api_settings: Any, verifications: list[str]
+) -> None:
+    api_settings.AUTH0_TOKEN_CACHE_SIZE = 0
+    token = mock_idp.mint()
+    for _ in range(3):
+        assert call("/api/private", token).status_code == 200
+    assert len(verifications) == 3
+
+
+def test_the_least_recently_used_token_is_evicted(
+    call: Any, mock_idp: MockIdP, api_settings: Any, verifications: list[str]
+) -> None:
+    api_settings.AUTH0_TOKEN_CACHE_SIZE = 2
+    first, second, third = (mock_idp.mint(claims={"jti": str(n)}) for n in range(3))
+    for token in (first, second, first, third):  # third evicts second, the least recent
+        assert call("/api/private", token).status_code == 200
+    assert len(verifications) == 3
+    assert call("/api/private", first).status_code == 200
+    assert len(verifications) == 3
+    assert call("/api/private", second).status_code == 200
+    assert len(verifications) == 4
+
+
+def mutations(token: str) -> dict[str, str]:
+    header, payload, signature = token.split(".")
+    last = signature[-1]
+    return {
+        "trailing_char": token + "A",
+        "trailing_dot": token + ".",
+        "trailing_space": token + " ",
+        "trailing_newline": token + "\n",
+        "leading_space": " " + token,
+        "last_char_dropped": token[:-1],
+        "last_char_changed": token[:-1] + ("B" if last != "B" else "C"),
+        "non_canonical_last_char": token[:-1] + chr(ord(last) + 1),
+        "first_char_changed": ("f" if token[0] != "f" else "g") + token[1:],
+        "payload_char_changed": f"{header}.{payload[:-1]}{'A' if payload[-1] != 'A' else 'B'}"
+        f".{signature}",
+        "padded": token + "==",
+        "upper_cased": token.upper(),
+    }
+
+
+@pytest.mark.parametrize("mutation", list(mutations("a.b.c")))
+def test_no_other_token_string_ever_hits(
+    validator: Auth0JWTBearerTokenValidator,
+    api_settings: Any,
+    mock_idp_network: Any,
+    mock_idp: MockIdP,
+    verifications: list[str],
+    mutation: str,
+) -> None:
+    token = mock_idp.mint()
+    validator.authenticate_token(token)
+    validator.authenticate_token(token)
+    assert len(verifications) == 1
+    other = mutations(token)[mutation]
+    with pytest.raises(InvalidToken):
+        validator.authenticate_token(other)
+    tokens = validator.policies().tokens
+    assert tokens is not None
+    assert tokens.get(other) is None
+    assert len(tokens) == 1
+
+
+def test_cached_tokens_are_refused_once_expired(
+    validator: Auth0JWTBearerTokenValidator,
+    api_settings: Any,
+    mock_idp_network: Any,
+    mock_idp: MockIdP,
+    monkeypatch: pytest.MonkeyPatch,
+    verifications: list[str],
+) -> None:
+    token = mock_idp.mint(expires_in=60)
+    validator.authenticate_token(token)
+    monkeypatch.setattr(validator, "clock", lambda: time.time() + 60 + 20)  # within the leeway
+    validator.authenticate_token(token)
+    assert len(verifications) == 1
+    monkeypatch.setattr(validator, "clock", lambda: time.time() + 60 + 31)
+    with pytest.raises(InvalidToken) as refused:
+        validator.authenticate_token(token)
+    assert refused.value.reason == "token_expired"
+    assert len(verifications) == 2  # the entry was not served: full validation said no
+
+
+def test_cached_tokens_are_refused_before_their_time(
+    validator: Auth0JWTBearerTokenValidator,
+    api_settings: Any,
+    mock_idp_network: Any,
+    mock_idp: MockIdP,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = mock_idp.mint()
+    validator.authenticate_token(token)
+    monkeypatch.setattr(validator, "clock", lambda: time.time() - 120)  # the clock stepped back
+    with pytest.raises(InvalidToken) as refused:
+        validator.authenticate_token(token)
+    assert refused.value.reason == "claim_invalid_iat"
+
+
+def test_expired_cached_token_is_refused_through_the_api(
+    call: Any, mock_idp: MockIdP, validator: Auth0JWTBearerTokenValidator, monkeypatch: Any
+) -> None:
+    token = mock_idp.mint(expires_in=60)
+    assert call("/api/private", token).status_code == 200
+    monkeypatch.setattr(validator, "clock", lambda: time.time() + 3600)
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+def test_the_scope_is_checked_on_every_request(
+    call: Any, mock_idp: MockIdP, verifications: list[str]
+) -> None:
+    token = mock_idp.mint(scope="write:messages")
+    assert call("/api/private", token).status_code == 200
+    for _ in range(2):
+        assert_refused(call("/api/private-scoped", token), 403, "insufficient_scope")
+    assert len(verifications) == 1
+
+
+def test_a_key_rotated_out_invalidates_its_tokens(
+    call: Any, mock_idp: MockIdP, mock_idp_keys: Any, key_clock: ControllableClock
+) -> None:
+    old = mock_idp.mint()
+    assert call("/api/private", old).status_code == 200
+    mock_idp.keys.rotate(mock_idp_keys.secondary)
+    mock_idp.keys.remove(mock_idp_keys.primary.kid)
+    key_clock.advance(601)  # the TTL passes: the next use of any key refetches
+    assert_refused(call("/api/private", old), 401, "invalid_token")
+    assert call("/api/private", mock_idp.mint()).status_code == 200
+    assert jwks_fetches(mock_idp) == 2
+
+
+def test_a_jwks_refetch_sends_cached_tokens_through_validation_once(
+    call: Any, mock_idp: MockIdP, key_clock: ControllableClock, verifications: list[str]
+) -> None:
+    token = mock_idp.mint()
+    assert call("/api/private", token).status_code == 200
+    key_clock.advance(601)
+    for _ in range(3):
+        assert call("/api/private", token).status_code == 200
+    assert jwks_fetches(mock_idp) == 2
+    assert len(verifications) == 2
+
+
+def test_a_stale_but_servable_key_set_still_counts_as_current(
+    call: Any, mock_idp: MockIdP, key_clock: ControllableClock, verifications: list[str]
+) -> None:
+    token = mock_idp.mint()
+    assert call("/api/private", token).status_code == 200
+    mock_idp.inject_fault(JWKS_PATH, Fault.error(503))
+    key_clock.advance(601)  # the refresh fails; the fetched keys keep serving
+    for _ in range(3):
+        assert call("/api/private", token).status_code == 200
+    assert len(verifications) == 1
+    assert jwks_fetches(mock_idp) == 2  # one refresh attempt, then the cooldown
+
+
+def test_keys_that_cannot_be_obtained_any_more_give_503_for_cached_tokens(
+    call: Any, mock_idp: MockIdP, api_settings: Any, key_clock: ControllableClock
+) -> None:
+    api_settings.AUTH0_JWKS_STALE_IF_ERROR = 60
+    token = mock_idp.mint()
+    assert call("/api/private", token).status_code == 200
+    mock_idp.inject_fault(JWKS_PATH, Fault.error(503))
+    key_clock.advance(601 + 60)  # past the TTL and the stale-if-error window
+    assert_refused(call("/api/private", token), 503, "temporarily_unavailable")
+
+
+def test_a_cache_hit_needing_unobtainable_keys_is_refused_by_the_validator(
+    validator: Auth0JWTBearerTokenValidator,
+    api_settings: Any,
+    mock_idp_network: Any,
+    mock_idp: MockIdP,
+    key_clock: ControllableClock,
+) -> None:
+    api_settings.AUTH0_JWKS_STALE_IF_ERROR = 0
+    api_settings.AUTH0_JWKS_COOLDOWN = 0  # a second lookup would mean a second fetch
+    token = mock_idp.mint()
+    validator.authenticate_token(token)
+    mock_idp.inject_fault(JWKS_PATH, Fault.error(503))
+    key_clock.advance(601)
+    with pytest.raises(TemporarilyUnavailable) as refused:
+        validator.authenticate_token(token)
+    assert refused.value.kid == repr(mock_idp.keys.signing_key.kid)
+    assert jwks_fetches(mock_idp) == 2  # one failed refresh: the hit did not ask twice
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"AUTH0_AUDIENCE": "https://other.api.example"},
+        {"AUTH0_ISSUER": "https://other-tenant.example/"},
+        {"AUTH0_ALGORITHMS": "PS256"},
+        {"AUTH0_LEEWAY": 0},
+    ],
+)
+def test_entries_validated_under_other_settings_are_never_served(
+    call: Any,
+    mock_idp: MockIdP,
+    api_settings: Any,
+    verifications: list[str],
+    change: dict[str, Any],
+) -> None:
+    api_settings.AUTH0_JWKS_URL = mock_idp.jwks_uri  # keys stay reachable whatever changes
+    token = mock_idp.mint(expires_in=-10)  # expired, within the default leeway
+    assert call("/api/private", token).status_code == 200
+    for name, value in change.items():
+        setattr(api_settings, name, value)
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+def test_misconfiguration_fails_closed_for_cached_tokens(
+    call: Any, mock_idp: MockIdP, api_settings: Any
+) -> None:
+    token = mock_idp.mint()
+    assert call("/api/private", token).status_code == 200
+    api_settings.AUTH0_ALGORITHMS = "RS256,HS256"
+    assert_refused(call("/api/private", token), 503, "temporarily_unavailable")
+    api_settings.AUTH0_ALGORITHMS = "RS256"
+    api_settings.AUTH0_AUDIENCE = ""
+    assert_refused(call("/api/private", token), 503, "temporarily_unavailable")
+
+
+def test_a_view_changing_its_token_does_not_change_the_cache(
+    validator: Auth0JWTBearerTokenValidator,
+    api_settings: Any,
+    mock_idp_network: Any,
+    mock_idp: MockIdP,
+) -> None:
+    token = mock_idp.mint(scope="a", permissions=["p"])
+    first = validator.authenticate_token(token)
+    first["scope"] = "read:messages"
+    first["permissions"].append("read:messages")
+    again = validator.authenticate_token(token)
+    assert again["scope"] == "a"
+    assert again["permissions"] == ["p"]
+    assert again.scopes == {"a", "p"}
+
+
+def test_concurrent_requests_share_one_consistent_cache(
+    validator: Auth0JWTBearerTokenValidator,
+    api_settings: Any,
+    mock_idp_network: Any,
+    mock_idp: MockIdP,
+) -> None:
+    api_settings.AUTH0_TOKEN_CACHE_SIZE = 8
+    tokens = [mock_idp.mint(claims={"jti": str(n)}) for n in range(16)]
+    failures: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for round_ in range(20):
+                n = (offset + round_) % len(tokens)
+                assert validator.authenticate_token(tokens[n])["jti"] == str(n)
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    cache = validator.policies().tokens
+    assert cache is not None
+    assert len(cache) <= 8
+
+
+class TestTokenCache:
+    @staticmethod
+    def entry(n: int = 0) -> VerifiedToken:
+        return VerifiedToken(b"{}", f"kid-{n}", object(), 0.0, 1.0)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("size", [0, -1])
+    def test_needs_a_positive_size(self, size: int) -> None:
+        with pytest.raises(ValueError, match="positive"):
+            TokenCache(size)
+
+    def test_exact_strings_only(self) -> None:
+        cache = TokenCache(4)
+        entry = self.entry()
+        cache.put("a.b.c", entry)
+        assert cache.get("a.b.c") is entry
+        for other in ["a.b.c ", "a.b.C", "A.b.c", "a.b", "a.b.c.", ""]:
+            assert cache.get(other) is None
+
+    def test_bounded_lru(self) -> None:
+        cache = TokenCache(2)
+        cache.put("one", self.entry(1))
+        cache.put("two", self.entry(2))
+        assert cache.get("one") is not None
+        cache.put("three", self.entry(3))
+        assert cache.get("two") is None
+        assert cache.get("one") is not None
+        assert len(cache) == 2
+
+    def test_discard_leaves_a_newer_entry(self) -> None:
+        cache = TokenCache(2)
+        old, new = self.entry(1), self.entry(2)
+        cache.put("t", old)
+        cache.put("t", new)
+        cache.discard("t", old)
+        assert cache.get("t") is new
+        cache.discard("t", new)
+        assert cache.get("t") is None
+        cache.discard("t", new)  # already gone: nothing happens
+
+    def test_clear(self) -> None:
+        cache = TokenCache(2)
+        cache.put("t", self.entry())
+        cache.clear()
+        assert len(cache) == 0
+
+    def test_threads_never_exceed_the_size(self) -> None:
+        cache = TokenCache(32)
+        entry = self.entry()
+
+        def work(offset: int) -> None:
+            for n in range(2000):
+                name = str((offset * 7 + n) % 100)
+                cache.put(name, entry)
+                cache.get(name)
+                cache.discard(str(n % 100), entry)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(cache) <= 32
