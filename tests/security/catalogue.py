@@ -88,6 +88,7 @@ class Scene:
     keys: MockIdPKeys
     settings: Any
     send: Callable[[Attack, str], Any]
+    monkeypatch: Any = None
 
 
 Build = Callable[[Scene], Attack]
@@ -1081,6 +1082,110 @@ case(
     _only_unusable_keys,
     UNAVAILABLE,
     f"{RFC7517_4}; {SPEC}",
+    fetches=1,
+)
+
+# -- canonical encodings and the verified-token cache ----------------------------------------------
+
+CACHE = "token-cache"
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def non_canonical(token: str) -> str:
+    """The same bytes, spelled differently: set an unused low bit of the signature's last char."""
+    head, _, signature = token.rpartition(".")
+    assert len(signature) % 4 in (2, 3), "the signature has no unused bits"
+    return f"{head}.{signature[:-1]}{_B64URL[_B64URL.index(signature[-1]) + 1]}"
+
+
+def _accepted(scene: Scene, token: str, path: str = PRIVATE) -> str:
+    """Send ``token`` once and insist it is accepted (and so cached)."""
+    response = scene.send(bearer(token), path)
+    assert response.status_code == 200, response.content
+    return token
+
+
+def _validator_clock_ahead(scene: Scene, seconds: float) -> None:
+    from apiexample.views import require_auth
+
+    validator = require_auth.get_token_validator("bearer")
+    clock = validator.clock
+    scene.monkeypatch.setattr(validator, "clock", lambda: clock() + seconds)
+
+
+def _key_clock_ahead(scene: Scene, seconds: float) -> None:
+    import time
+
+    from apiexample import signing_keys
+
+    cache = signing_keys.cache_for(scene.idp.jwks_uri)
+    scene.monkeypatch.setattr(cache, "clock", lambda: time.monotonic() + seconds)
+
+
+def _cached_then_non_canonical(scene: Scene) -> Attack:
+    return bearer(non_canonical(_accepted(scene, scene.idp.mint())))
+
+
+def _cached_then_expired(scene: Scene) -> Attack:
+    token = _accepted(scene, scene.idp.mint(expires_in=60))
+    _validator_clock_ahead(scene, 120)
+    return bearer(token)
+
+
+def _cached_then_key_removed(scene: Scene) -> Attack:
+    token = _accepted(scene, scene.idp.mint())
+    scene.idp.keys.rotate(scene.keys.secondary)
+    scene.idp.keys.remove(scene.keys.primary.kid)
+    _key_clock_ahead(scene, 601)  # past the JWKS cache TTL
+    return bearer(token)
+
+
+def _cached_then_scoped_route(scene: Scene) -> Attack:
+    return bearer(_accepted(scene, scene.idp.mint(scope="openid")))
+
+
+case(
+    "sig-non-canonical-base64",
+    SIG,
+    "the signature's last character changed in its unused bits: same bytes, other spelling",
+    lambda scene: bearer(non_canonical(scene.idp.mint())),
+    INVALID,
+    "RFC 4648 §3.5; RFC 7515 §2",
+)
+case(
+    "cache-non-canonical-twin-of-cached-token",
+    CACHE,
+    "an accepted token, then its non-canonical twin",
+    _cached_then_non_canonical,
+    INVALID,
+    "RFC 4648 §3.5; RFC 7515 §2",
+    fetches=1,
+)
+case(
+    "cache-accepted-then-expired",
+    CACHE,
+    "an accepted token (exp in 60 s), presented again 120 s later",
+    _cached_then_expired,
+    INVALID,
+    f"RFC 7519 §4.1.4; {RFC9068_4}",
+)
+case(
+    "cache-accepted-then-key-removed",
+    CACHE,
+    "an accepted token, presented again after its key left the JWKS and the TTL passed",
+    _cached_then_key_removed,
+    INVALID,
+    f"{RFC7517_4}; {SPEC}",
+    fetches=2,
+)
+case(
+    "cache-accepted-then-scoped-route",
+    CACHE,
+    "a token accepted on /api/private, then sent to the scoped route without the scope",
+    _cached_then_scoped_route,
+    SCOPE,
+    RFC6750_31,
+    path=SCOPED,
     fetches=1,
 )
 

@@ -35,9 +35,19 @@ def send(api: Client, attack: Attack, path: str) -> Any:
 
 
 @pytest.fixture
-def scene(api: Client, api_settings: Any, mock_idp: MockIdP, mock_idp_keys: MockIdPKeys) -> Scene:
+def scene(
+    api: Client,
+    api_settings: Any,
+    mock_idp: MockIdP,
+    mock_idp_keys: MockIdPKeys,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Scene:
     return Scene(
-        mock_idp, mock_idp_keys, api_settings, lambda attack, path: send(api, attack, path)
+        mock_idp,
+        mock_idp_keys,
+        api_settings,
+        lambda attack, path: send(api, attack, path),
+        monkeypatch,
     )
 
 
