@@ -142,6 +142,9 @@ def without(*names: str) -> Build:
     return minted(remove_claims=list(names))
 
 
+#: Expected status and ``error`` code (None: no error body).
+Answer = tuple[int, str | None]
+
 CASES: list[Case] = []
 
 
@@ -150,7 +153,7 @@ def case(
     category: str,
     attack: str,
     build: Build,
-    answer: tuple[int, str | None],
+    answer: Answer,
     source: str,
     **extra: Any,
 ) -> None:
@@ -160,14 +163,14 @@ def case(
     CASES.append(Case(id, category, attack, build, answer[0], answer[1], source, **extra))
 
 
-OK = (200, None)
-INVALID = (401, "invalid_token")
-SCOPE = (403, "insufficient_scope")
-MISSING = (401, "missing_authorization")
-NOT_BEARER = (401, "unsupported_token_type")
-TWO_PLACES = (400, "invalid_request")
-UNAVAILABLE = (503, "temporarily_unavailable")
-NOT_ALLOWED = (405, None)
+OK: Answer = (200, None)
+INVALID: Answer = (401, "invalid_token")
+SCOPE: Answer = (403, "insufficient_scope")
+MISSING: Answer = (401, "missing_authorization")
+NOT_BEARER: Answer = (401, "unsupported_token_type")
+TWO_PLACES: Answer = (400, "invalid_request")
+UNAVAILABLE: Answer = (503, "temporarily_unavailable")
+NOT_ALLOWED: Answer = (405, None)
 
 # -- baseline: what must keep working --------------------------------------------------------------
 
@@ -398,18 +401,19 @@ case(
     RFC7515_41,
     fetches=1,
 )
-for _slug, _kid in {
+_ODD_KIDS: dict[str, Any] = {
     "empty": "",
     "number": 7,
     "list": ["a"],
     "object": {"a": 1},
     "null": None,
-}.items():
+}
+for _slug, _odd_kid in _ODD_KIDS.items():
     case(
         f"header-kid-{_slug}",
         HEADER,
-        f"`kid: {json.dumps(_kid)}`, signed by the real key",
-        forged("unknown_kid", kid=_kid),
+        f"`kid: {json.dumps(_odd_kid)}`, signed by the real key",
+        forged("unknown_kid", kid=_odd_kid),
         INVALID,
         f"{RFC7515_41}; {JT_INJECT}",
         fetches=0,
@@ -786,7 +790,7 @@ case(
     "Auth0 RBAC permissions",
     path=SCOPED,
 )
-for _slug, _value, _answer in (
+_PERMISSIONS: list[tuple[str, Any, Answer]] = [
     ("string", "read:messages", INVALID),
     ("object", {"read:messages": True}, INVALID),
     ("list-of-numbers", [1], INVALID),
@@ -794,7 +798,8 @@ for _slug, _value, _answer in (
     ("uppercase", ["READ:MESSAGES"], SCOPE),
     ("trailing-space", ["read:messages "], SCOPE),
     ("space-joined", ["openid read:messages"], SCOPE),
-):
+]
+for _slug, _value, _answer in _PERMISSIONS:
     case(
         f"scope-permissions-{_slug}",
         SCOPES,
