@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc7523 import JWTBearerToken, JWTBearerTokenValidator
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwa import JWSAlgModel
@@ -71,6 +74,21 @@ class _Header:
 
     kid: str
     alg: JWSAlgModel
+    scheme: tuple[padding.AsymmetricPadding, hashes.HashAlgorithm]
+
+
+def _signature_scheme(alg: str) -> tuple[padding.AsymmetricPadding, hashes.HashAlgorithm]:
+    """RFC 7518 sections 3.3 and 3.5: RS* is PKCS #1 v1.5, PS* is PSS (MGF1, salt = hash size)."""
+    digest: hashes.HashAlgorithm = {
+        "256": hashes.SHA256(),
+        "384": hashes.SHA384(),
+        "512": hashes.SHA512(),
+    }[alg[2:]]
+    if alg[:2] == "PS":
+        return padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size), digest
+    if alg[:2] == "RS":
+        return padding.PKCS1v15(), digest
+    raise ValueError(f"{alg} is not an RSA signature algorithm")
 
 
 class _Policies:
@@ -83,6 +101,7 @@ class _Policies:
         )
         self.claims = ClaimsPolicy(config.issuer, config.audience, config.leeway, clock)
         self.headers: dict[str, _Header] = {}
+        self.checked_keys: dict[tuple[str, str], RSAKey] = {}
         self.tokens = TokenCache(config.token_cache_size) if config.token_cache_size else None
 
     def header(self, token_string: str, header_segment: str) -> _Header:
@@ -99,14 +118,30 @@ class _Policies:
         try:
             self.jws_registry.check_header(fields)  # joserfc: registered header member types
             alg = self.jws_registry.get_alg(fields["alg"])
-        except (JoseError, ValueError) as exc:
+            scheme = _signature_scheme(alg.name)
+        except (JoseError, ValueError, KeyError) as exc:
             raise InvalidToken("signature_invalid").for_kid(kid) from exc
-        return _Header(kid, alg)
+        return _Header(kid, alg, scheme)
 
     def remember_header(self, header_segment: str, header: _Header) -> None:
         if len(self.headers) >= MAX_REMEMBERED_HEADERS:
             self.headers.clear()
         self.headers[header_segment] = header
+
+    def check_key(self, header: _Header, key: RSAKey) -> None:
+        """joserfc's rules for ``key`` verifying ``header.alg``; once per key object and alg.
+
+        ``use`` absent or ``sig``, an RSA key, the JWK's own ``alg`` (when it has one) equal to
+        the header's, and ``key_ops`` (when present) allowing ``verify``.
+        """
+        remembered = (header.kid, header.alg.name)
+        if self.checked_keys.get(remembered) is key:
+            return
+        header.alg.check_key(key)
+        key.check_key_op("verify")
+        if len(self.checked_keys) >= MAX_REMEMBERED_HEADERS:
+            self.checked_keys.clear()
+        self.checked_keys[remembered] = key
 
 
 #: The last character of a canonical base64url string with 2 or 3 characters in its last
@@ -181,7 +216,9 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
             key = self._current_key(header.kid, policies)
             if key is None:
                 raise InvalidToken("kid_unknown")
-            self._verify_signature(header, key, header_segment, payload_segment, signature_segment)
+            self._verify_signature(
+                header, key, policies, header_segment, payload_segment, signature_segment
+            )
             claims = parse_payload(payload)
             policies.claims.validate(claims)
         except BearerError as error:
@@ -196,20 +233,23 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
 
     @staticmethod
     def _verify_signature(
-        header: _Header, key: RSAKey, header_segment: str, payload_segment: str, signature: str
+        header: _Header,
+        key: RSAKey,
+        policies: _Policies,
+        header_segment: str,
+        payload_segment: str,
+        signature: str,
     ) -> None:
-        """RFC 7515 section 5.2 steps 8-9, with the algorithm the header named."""
+        """RFC 7515 section 5.2 steps 8-9: the key's rules, then the signature itself."""
         try:
-            header.alg.check_key(key)  # joserfc: use "sig", RSA, the JWK's own alg if it has one
-            verified = header.alg.verify(
-                f"{header_segment}.{payload_segment}".encode("ascii"),
+            policies.check_key(header, key)
+            key.public_key.verify(
                 _b64decode(signature),
-                key,
+                f"{header_segment}.{payload_segment}".encode("ascii"),
+                *header.scheme,
             )
-        except (JoseError, ValueError) as exc:
+        except (JoseError, ValueError, InvalidSignature) as exc:
             raise InvalidToken("signature_invalid") from exc
-        if not verified:
-            raise InvalidToken("signature_invalid")
 
     @staticmethod
     def _current_key(kid: str, policies: _Policies) -> RSAKey | None:
