@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import random
 import threading
 import time
@@ -71,6 +72,8 @@ class ClientPlan:
     rate: float
     seed: int
     threads: int
+    #: Created by the runner when it fails: the clients stop at once.
+    stop_file: str
     tokens: TokenPools = field(repr=False)
 
 
@@ -180,7 +183,7 @@ def _send_loop(plan: ClientPlan, thread: int, outcomes: list[Outcome]) -> None:
             now = time.monotonic()
             if next_at > now:
                 time.sleep(next_at - now)
-            if next_at >= plan.end_at:
+            if next_at >= plan.end_at or os.path.exists(plan.stop_file):
                 break
             # A thread that falls behind does not burst to catch up.
             next_at = max(next_at + interval, time.monotonic() - 1.0)

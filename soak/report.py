@@ -44,6 +44,7 @@ class Observed:
     jwks_hits: list[tuple[float, int]]
     rss: list[RssSample]
     workers_seen: list[int]
+    master_pid: int
     log_dir: Path
 
 

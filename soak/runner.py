@@ -28,7 +28,7 @@ TOKENS_PER_POOL = 8
 #: Time for the client processes to start (spawn) before the warm-up begins.
 CLIENT_START_ALLOWANCE = 1.0
 #: Threads per client process: requests keep coming while some wait for slow answers.
-CLIENT_THREADS = 8
+CLIENT_THREADS = 16
 
 
 def mint_pools(issuer: str, old: KeyPair, new: KeyPair, foreign: KeyPair) -> TokenPools:
@@ -143,6 +143,7 @@ def run(config: SoakConfig, log_dir: Path | None = None) -> SoakResult:
                 rate=config.rate / config.clients,
                 seed=config.seed * 1000 + i,
                 threads=CLIENT_THREADS,
+                stop_file=str(logs / "stop"),
                 tokens=tokens,
             )
             for i in range(config.clients)
@@ -151,9 +152,13 @@ def run(config: SoakConfig, log_dir: Path | None = None) -> SoakResult:
         with ProcessPoolExecutor(max_workers=config.clients, mp_context=context) as pool:
             futures = [pool.submit(run_client, plan) for plan in plans]
             sampler.start()
-            began = _drive(schedule, t0, _phase_actions(idp, config, new))
-            for future in futures:
-                outcomes.extend(future.result())
+            try:
+                began = _drive(schedule, t0, _phase_actions(idp, config, new))
+                for future in futures:
+                    outcomes.extend(future.result())
+            except BaseException:
+                (logs / "stop").touch()  # the clients stop before the pool waits for them
+                raise
         sampler.stop()
         idp.clear_faults()
     finally:
@@ -175,6 +180,7 @@ def run(config: SoakConfig, log_dir: Path | None = None) -> SoakResult:
         ],
         rss=list(sampler.samples),
         workers_seen=sorted(sampler.pids_seen | set(worker_of.values())),
+        master_pid=gunicorn.process.pid if gunicorn.process is not None else 0,
         log_dir=logs,
     )
     result = analyse(observed)
