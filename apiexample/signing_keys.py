@@ -120,21 +120,27 @@ class SigningKeyCache:
         return self._snapshot
 
     def get(self, kid: str) -> RSAKey | None:
-        """The key named ``kid``, or None when the issuer does not publish it.
+        """The key named ``kid``, or None when the issuer's current key set lacks it.
 
-        Raises SigningKeysUnavailable when no usable key set is at hand.
+        Raises SigningKeysUnavailable when no usable key set is at hand, and when ``kid`` is
+        unknown but the key set could not be checked for it: the last refresh failed, or one
+        is still running. Only a request with no usable key set at all waits for a refresh
+        running in another thread, so slow fetches never hold requests that can be answered.
         """
         snapshot = self._snapshot
         if self._is_fresh(snapshot) and kid in snapshot.keys:
             return snapshot.keys[kid]
-        # A stale key that may still serve never waits for a refresh running in another thread.
-        has_stale_key = kid in snapshot.keys and self._is_servable(snapshot)
-        snapshot = self._refresh_if_allowed(snapshot, wait=not has_stale_key)
+        snapshot = self._refresh_if_allowed(snapshot, wait=not self._is_servable(snapshot))
         if not self._is_servable(snapshot):
             raise SigningKeysUnavailable(
                 self._last_failure or "jwks_unavailable", self._retry_after()
             )
-        return snapshot.keys.get(kid)
+        key = snapshot.keys.get(kid)
+        if key is None and self._last_failure:
+            raise SigningKeysUnavailable(self._last_failure, self._retry_after())
+        if key is None and self._lock.locked():
+            raise SigningKeysUnavailable("jwks_refreshing", conf.current().jwks_timeout)
+        return key
 
     def _is_fresh(self, snapshot: KeySetSnapshot) -> bool:
         return (

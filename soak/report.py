@@ -26,6 +26,7 @@ from soak.scenario import (
     SoakConfig,
     degraded_windows,
     expected_statuses,
+    fetch_windows,
     may_be_designed_503,
 )
 
@@ -117,6 +118,7 @@ def _render(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[st
 def _judge(observed: Observed) -> list[Verdict]:
     """Each request against its expectation, in order of sending."""
     windows = degraded_windows(observed.phases, observed.config)
+    in_flight = fetch_windows((t for t, _status in observed.jwks_hits), observed.config)
     # When each worker first answered 200 to a token of each key: from then on it holds it.
     holds_since: dict[tuple[int, str], float] = {}
     for o in observed.outcomes:
@@ -134,7 +136,7 @@ def _judge(observed: Observed) -> list[Verdict]:
             why = "no answer"
         elif o.status not in expected_statuses(o.token_class, o.route):
             if o.status == 503 and may_be_designed_503(
-                o.token_class, o.sent, o.done, windows, holds
+                o.token_class, o.sent, o.done, windows, holds, in_flight
             ):
                 designed = True
             elif o.status == 200:

@@ -151,20 +151,29 @@ def degraded_windows(
     ]
 
 
+def fetch_windows(jwks_hits: Iterable[float], config: SoakConfig) -> list[tuple[float, float]]:
+    """Times a JWKS fetch may have been in flight: from each hit, for at most the fetch timeout."""
+    return [(t - 0.05, t + config.jwks_timeout + 0.05) for t in jwks_hits]
+
+
 def may_be_designed_503(
     token_class: str,
     sent: float,
     done: float,
     windows: Iterable[tuple[float, float]],
     worker_holds_key: bool,
+    in_flight: Iterable[tuple[float, float]] = (),
 ) -> bool:
     """Whether SPEC.md designs a 503 here: keys unobtainable for a token whose key is not held.
 
-    Unknown kids never have a held key; forged, expired and garbage tokens are refused on their
-    own (no key or a held one), and a valid token whose key the worker holds must be served.
+    Unknown kids never have a held key, and cannot be checked while a refresh fails or is still
+    running (``in_flight``); forged, expired and garbage tokens are refused on their own (no key
+    or a held one), and a valid token whose key the worker holds must be served.
     """
     if token_class not in VALID_CLASSES and token_class != UNKNOWN_KID:
         return False
     if token_class in VALID_CLASSES and worker_holds_key:
         return False
+    if token_class == UNKNOWN_KID:
+        windows = [*windows, *in_flight]
     return any(sent < end and done > start for start, end in windows)

@@ -80,6 +80,21 @@ def test_cached_keys_keep_serving_when_the_idp_goes_down(
     assert jwks_fetches(mock_idp) == 4
 
 
+def test_a_new_key_during_an_outage_is_503_not_invalid(
+    call: Any, mock_idp: MockIdP, mock_idp_keys: Any, key_clock: ControllableClock
+) -> None:
+    assert call("/api/private", mock_idp.mint()).status_code == 200
+    mock_idp.inject_fault(JWKS_PATH, Fault.error(503))
+    mock_idp.keys.add(mock_idp_keys.secondary, KeyState.PUBLISHED)
+    key_clock.advance(30)
+    new = mock_idp.mint(key=mock_idp_keys.secondary)
+    assert_refused(call("/api/private", new), 503, "temporarily_unavailable")
+    assert call("/api/private", mock_idp.mint()).status_code == 200
+    mock_idp.clear_faults()
+    key_clock.advance(30)
+    assert call("/api/private", new).status_code == 200
+
+
 def test_a_rotated_key_is_accepted_without_restart(
     call: Any, mock_idp: MockIdP, mock_idp_keys: Any, api_settings: Any
 ) -> None:

@@ -202,6 +202,39 @@ class TestCache:
         assert len(results) == 8
         assert all(key is not None for key in results)
 
+    def test_unknown_kid_while_refresh_fails_is_unavailable_not_unknown(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
+    ) -> None:
+        cache.get(kid_of(jwks))
+        idp.failure = "jwks_http_503"
+        clock.now += 30
+        with pytest.raises(SigningKeysUnavailable) as caught:
+            cache.get("a-new-key-we-could-not-fetch")
+        assert caught.value.reason == "jwks_http_503"
+        assert cache.get(kid_of(jwks)) is not None  # known keys keep serving meanwhile
+        idp.failure = None
+        clock.now += 30
+        assert cache.get("a-new-key-we-could-not-fetch") is None  # checked: really unknown
+
+    def test_requests_that_can_be_answered_never_wait_for_a_slow_fetch(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
+    ) -> None:
+        cache.get(kid_of(jwks))
+        clock.now += 601  # stale: the next request refreshes, and the IdP hangs
+        idp.gate = threading.Event()
+        fetcher = threading.Thread(target=cache.get, args=(kid_of(jwks),))
+        fetcher.start()
+        while not cache._lock.locked():
+            threading.Event().wait(0.001)
+        assert cache.get(kid_of(jwks)) is not None  # stale key: answered at once
+        with pytest.raises(SigningKeysUnavailable) as caught:
+            cache.get("unknown")  # cannot be checked yet: answered at once too
+        assert caught.value.reason == "jwks_refreshing"
+        idp.gate.set()
+        fetcher.join(5)
+        assert cache.get("unknown") is None
+        assert idp.calls == 2
+
     def test_settings_are_read_at_call_time(
         self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, api_settings: Any
     ) -> None:
