@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # The first of these that is Python 3.10+ creates .venv; override with `make PYTHON=...`.
-PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11 python3.10; do \
+PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11 python3.10; do \
   $$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' >/dev/null 2>&1 && { echo $$p; break; }; \
   done)
 VENV ?= .venv
@@ -28,7 +28,7 @@ help: ## List the targets
 
 $(PY):
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.10+ is needed and none was found" \
-	  "(python3, python3.10-3.13); install one or run: make $(MAKECMDGOALS) PYTHON=/path/to/python3" >&2; \
+	  "(python3, python3.10-3.14); install one or run: make $(MAKECMDGOALS) PYTHON=/path/to/python3" >&2; \
 	  exit 1; fi
 	@echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) -V 2>&1))"
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \

@@ -232,10 +232,16 @@ def _die_with_parent() -> Callable[[], None] | None:
 
 @dataclass
 class Child:
-    """A server started by the runner, in its own session (process group)."""
+    """A server started by the runner, in its own session (process group).
+
+    With a piped stdout, a daemon thread echoes each line prefixed with the name and queues it
+    for ``wait_for_line``; ``None`` is queued at end of file.
+    """
 
     name: str
     process: subprocess.Popen[str]
+    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    pump: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
@@ -243,7 +249,7 @@ class Child:
         return self.process.poll() is None
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM the process, SIGKILL its group if it lingers, and reap it."""
+        """SIGTERM the process, SIGKILL its group if it lingers, reap it and drain its output."""
         if self.running:
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGTERM)
@@ -255,8 +261,9 @@ class Child:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        if self.pump is not None:
+            # The pipe's writers are gone, so the echo thread reaches end of file.
+            self.pump.join(timeout)
 
 
 def spawn(name: str, argv: Sequence[str], env: Mapping[str, str], *, pipe_stdout: bool) -> Child:
@@ -271,31 +278,33 @@ def spawn(name: str, argv: Sequence[str], env: Mapping[str, str], *, pipe_stdout
         start_new_session=True,
         preexec_fn=_die_with_parent(),  # only prctl, resolved before fork
     )
-    return Child(name, process)
+    child = Child(name, process)
+    if process.stdout is not None:
+        child.pump = threading.Thread(
+            target=_pump, args=(process.stdout, child.lines, f"[{name}] "), daemon=True
+        )
+        child.pump.start()
+    return child
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str | None], echo_prefix: str) -> None:
-    """Copy ``stream`` to stdout line by line, queueing each line for ``wait_for_line``."""
-    for line in stream:
-        lines.put(line)
-        print(f"{echo_prefix}{line}", end="", flush=True)
+    """Copy ``stream`` to stdout line by line, queueing each line, then ``None``; close it."""
+    with stream:
+        for line in stream:
+            lines.put(line)
+            print(f"{echo_prefix}{line}", end="", flush=True)
     lines.put(None)
 
 
 def wait_for_line(child: Child, prefix: str, timeout: float) -> str:
-    """Wait until ``child`` prints a stdout line starting with ``prefix``; keep echoing after."""
-    assert child.process.stdout is not None  # noqa: S101 - spawned with pipe_stdout
-    lines: queue.Queue[str | None] = queue.Queue()
-    threading.Thread(
-        target=_pump, args=(child.process.stdout, lines, f"[{child.name}] "), daemon=True
-    ).start()
+    """Wait until ``child`` prints a stdout line starting with ``prefix``."""
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise DevRunError(f"{child.name} printed no '{prefix}' line within {timeout:.0f}s")
         try:
-            line = lines.get(timeout=remaining)
+            line = child.lines.get(timeout=remaining)
         except queue.Empty:
             continue
         if line is None:

@@ -7,7 +7,6 @@ import signal
 import socket
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -174,7 +173,6 @@ def test_wait_for_line_returns_the_ready_line_and_keeps_echoing(
         child.process.wait(10)
     finally:
         child.stop()
-    time.sleep(0.2)  # the echo thread drains the pipe
     out = capfd.readouterr().out
     assert "[child] booting" in out
     assert "[child] after" in out
