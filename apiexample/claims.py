@@ -9,6 +9,7 @@ strings. Both are granted scopes.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,15 +19,25 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from apiexample.errors import InvalidToken
 
+#: NumericDate claims (RFC 7519 section 2): JSON numbers, which booleans are not.
+TIME_CLAIMS = ("exp", "nbf", "iat")
+
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 overflows to infinity: a token that never expires
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
 def parse_payload(payload: bytes) -> dict[str, Any]:
-    """The JWT Claims Set (RFC 7519 section 7.2 step 10): a JSON object, no NaN or Infinity."""
+    """The JWT Claims Set (RFC 7519 section 7.2 step 10): a JSON object of finite numbers."""
     try:
-        claims = json.loads(payload, parse_constant=_refuse_constant)
+        claims = json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise InvalidToken("claims_not_json") from exc
     if not isinstance(claims, dict):
@@ -40,11 +51,11 @@ class ClaimsPolicy:
     def __init__(
         self, issuer: str, audience: str, leeway: float, clock: Callable[[], float] = time.time
     ) -> None:
-        self.leeway = leeway
+        self.leeway = int(leeway)
         self.clock = clock
         self._registry = JWTClaimsRegistry(
             now=lambda: int(self.clock()),
-            leeway=int(leeway),
+            leeway=self.leeway,
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience},
             exp={"essential": True},
@@ -53,6 +64,12 @@ class ClaimsPolicy:
         )
 
     def validate(self, claims: dict[str, Any]) -> None:
+        for name in TIME_CLAIMS:  # checked here too: joserfc < 1.8 takes True for a number
+            value = claims.get(name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float))
+            ):
+                raise InvalidToken(f"claim_invalid_{name}")
         try:
             self._registry.validate(claims)
         except ExpiredTokenError as exc:

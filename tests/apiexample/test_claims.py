@@ -49,6 +49,9 @@ def test_valid_claims_pass(policy: ClaimsPolicy) -> None:
         ({"nbf": NOW + 31}, "claim_invalid_nbf"),
         ({"iat": NOW + 31}, "claim_invalid_iat"),
         ({"exp": True}, "claim_invalid_exp"),
+        ({"iat": False}, "claim_invalid_iat"),
+        ({"nbf": "0"}, "claim_invalid_nbf"),
+        ({"exp": [NOW + 60]}, "claim_invalid_exp"),
         ({"scope": 1}, "scope_not_a_string"),
         ({"permissions": {"read:messages": True}}, "permissions_not_a_list_of_strings"),
     ],
@@ -59,7 +62,17 @@ def test_refusals(policy: ClaimsPolicy, changes: dict[str, Any], expected: str) 
 
 @pytest.mark.parametrize(
     "payload",
-    [b"[]", b"1", b"not json", b'{"exp": NaN}', b'{"exp": Infinity}', b"\xff", b"[" * 50_000],
+    [
+        b"[]",
+        b"1",
+        b"not json",
+        b'{"exp": NaN}',
+        b'{"exp": Infinity}',
+        b'{"exp": 1e400}',
+        b'{"exp": -1e400}',
+        b"\xff",
+        b"[" * 50_000,
+    ],
 )
 def test_payload_must_be_a_json_object_of_numbers(payload: bytes) -> None:
     with pytest.raises(InvalidToken):
