@@ -51,6 +51,9 @@ from mock_idp import KeyRing, MockIdP  # noqa: E402
 from mock_idp.server import MockIdPServer  # noqa: E402
 
 AUDIENCE = "https://api.example.test"
+#: The environment as this script found it: the test suite runs in it, not in the bench's.
+ORIGINAL_ENVIRONMENT = dict(os.environ)
+SUITE_TIMEOUT = 600
 JWKS_PATH = "/.well-known/jwks.json"
 LIBRARIES = ("Django", "Authlib", "joserfc", "cryptography", "PyJWT", "gunicorn")
 
@@ -452,9 +455,23 @@ def time_test_suite() -> tuple[list[str], float]:
     pytest = Path(sys.executable).with_name("pytest")
     command = [str(pytest), "--cov", "--cov-report=term"]
     started = time.monotonic()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=ORIGINAL_ENVIRONMENT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=SUITE_TIMEOUT,  # subprocess.run kills the suite when it expires
+        )
+        output = done.stdout
+    except subprocess.TimeoutExpired as expired:
+        output = f"timed out after {SUITE_TIMEOUT} s"
+        if expired.stdout:
+            output = f"{expired.stdout!s}\n{output}"
     seconds = time.monotonic() - started
-    summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1].strip("= ")
+    summary = (output.strip().splitlines() or ["(no output)"])[-1].strip("= ")
     return [f"test suite: `{' '.join(command[1:])}` {seconds:.1f} s wall: {summary}"], seconds
 
 
