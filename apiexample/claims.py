@@ -34,11 +34,14 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def parse_payload(payload: bytes) -> dict[str, Any]:
     """The JWT Claims Set (RFC 7519 section 7.2 step 10): a JSON object of finite numbers."""
     try:
-        claims = json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError) as exc:
+        claims = _DECODER.decode(payload.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise InvalidToken("claims_not_json") from exc
     if not isinstance(claims, dict):
         raise InvalidToken("claims_not_an_object")

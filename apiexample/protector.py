@@ -38,9 +38,19 @@ def bearer_token(request: HttpRequest) -> str:
     scheme, _, credentials = header.strip().partition(" ")
     if scheme.lower() != "bearer":
         raise UnsupportedTokenType("not_bearer")
-    if "access_token" in request.GET or "access_token" in request.POST:
+    if _access_token_parameter(request):
         raise InvalidRequest("token_in_two_places")
     return credentials.strip(" ")
+
+
+def _access_token_parameter(request: HttpRequest) -> bool:
+    """An ``access_token`` query or form parameter too (RFC 6750 sections 2.2 and 2.3).
+
+    Parameters are parsed only when there are some: most requests carry none.
+    """
+    if request.META.get("QUERY_STRING") and "access_token" in request.GET:
+        return True
+    return request.method == "POST" and "access_token" in request.POST
 
 
 class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]
