@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
-import ctypes.util
-import importlib
 import os
 import queue
 import secrets
@@ -27,11 +24,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO
+
+from devtools.processes import die_with_parent, gunicorn_command
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_API_PORT = 8000
@@ -92,30 +91,16 @@ def idp_command(config: DevConfig) -> list[str]:
     ]  # fmt: skip
 
 
-def gunicorn_options() -> list[str]:
-    """``--no-control-socket`` where gunicorn has a control socket (newer than 23).
-
-    A dev server needs no ``~/.gunicorn/gunicorn.ctl``, which parallel runs would also share.
-    """
-    try:
-        config_module = importlib.import_module("gunicorn.config")
-    except ImportError:  # pragma: no cover - gunicorn is a runtime requirement
-        return []
-    names = {setting.name for setting in config_module.KNOWN_SETTINGS}
-    return ["--no-control-socket"] if "control_socket_disable" in names else []
-
-
 def api_command(config: DevConfig) -> list[str]:
     """The command line serving the API: gunicorn, as in production."""
-    return [
-        config.python, "-m", "gunicorn", "apiexample.wsgi:application",
-        "--bind", f"{LOOPBACK}:{config.api_port}",
+    return gunicorn_command(
+        config.api_port,
         "--workers", "1",
         "--threads", "4",
         "--access-logfile", "-",
         "--graceful-timeout", "5",
-        *gunicorn_options(),
-    ]  # fmt: skip
+        python=config.python,
+    )  # fmt: skip
 
 
 def token_command(config: DevConfig, scope: str = DEFAULT_SCOPE) -> list[str]:
@@ -214,22 +199,6 @@ def ensure_port_free(port: int, what: str) -> None:
             ) from exc
 
 
-def _die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` asking Linux to SIGKILL the child when this process dies, if available."""
-    if not sys.platform.startswith("linux"):  # pragma: no cover - macOS: no PR_SET_PDEATHSIG
-        return None
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:  # pragma: no cover - a Linux without a findable libc
-        return None
-    prctl = ctypes.CDLL(libc_name, use_errno=True).prctl
-    pr_set_pdeathsig = 1
-
-    def preexec() -> None:  # pragma: no cover - runs in the forked child
-        prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-    return preexec
-
-
 @dataclass
 class Child:
     """A server started by the runner, in its own session (process group).
@@ -276,7 +245,7 @@ def spawn(name: str, argv: Sequence[str], env: Mapping[str, str], *, pipe_stdout
         stdout=subprocess.PIPE if pipe_stdout else None,
         text=True,
         start_new_session=True,
-        preexec_fn=_die_with_parent(),  # only prctl, resolved before fork
+        preexec_fn=die_with_parent(),  # only prctl, resolved before fork
     )
     child = Child(name, process)
     if process.stdout is not None:

@@ -8,55 +8,23 @@ of its process group.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import http.client
-import importlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from devtools.processes import die_with_parent, free_port, gunicorn_command
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
 ACCESS_LOG_FORMAT = "%(p)s %({x-soak-request}i)s %(s)s %(D)s"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` asking Linux to SIGKILL the child when this process dies."""
-    if not sys.platform.startswith("linux"):
-        return None
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return None
-    prctl = ctypes.CDLL(libc_name, use_errno=True).prctl
-
-    def preexec() -> None:
-        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-    return preexec
-
-
-def _no_control_socket() -> list[str]:
-    """``--no-control-socket`` where gunicorn has one (> 23): parallel runs must not share it."""
-    config_module = importlib.import_module("gunicorn.config")
-    names = {setting.name for setting in config_module.KNOWN_SETTINGS}
-    return ["--no-control-socket"] if "control_socket_disable" in names else []
 
 
 @dataclass
@@ -80,9 +48,8 @@ class Gunicorn:
         return self.log_dir / "gunicorn.log"
 
     def command(self) -> list[str]:
-        return [
-            sys.executable, "-m", "gunicorn", "apiexample.wsgi:application",
-            "--bind", f"{LOOPBACK}:{self.port}",
+        return gunicorn_command(
+            self.port,
             "--workers", str(self.workers),
             "--worker-class", "gthread",
             "--threads", str(self.threads),
@@ -90,8 +57,7 @@ class Gunicorn:
             "--graceful-timeout", "5",
             "--access-logfile", str(self.access_log),
             "--access-logformat", ACCESS_LOG_FORMAT,
-            *_no_control_socket(),
-        ]  # fmt: skip
+        )  # fmt: skip
 
     def start(self, timeout: float = 30.0) -> None:
         """Start gunicorn and wait until every worker answers ``/api/public``."""
@@ -106,7 +72,7 @@ class Gunicorn:
             stdout=self._stderr,
             stderr=self._stderr,
             start_new_session=True,
-            preexec_fn=_die_with_parent(),  # only prctl, resolved before fork
+            preexec_fn=die_with_parent(),  # only prctl, resolved before fork
         )
         deadline = time.monotonic() + timeout
         while not self._answers() or len(self.worker_pids()) < self.workers:

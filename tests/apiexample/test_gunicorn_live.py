@@ -7,7 +7,6 @@ Only the documented environment variables configure the API. The JWKS fetch uses
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.processes import free_port
 from mock_idp import KeyPair
 from mock_idp.http import Fault
 from mock_idp.server import MockIdPServer
@@ -27,12 +27,6 @@ pytestmark = pytest.mark.live
 ROOT = Path(__file__).resolve().parents[2]
 JWKS_PATH = "/.well-known/jwks.json"
 AUDIENCE = "https://api.example.test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
