@@ -20,6 +20,25 @@ def _fresh_key_caches() -> Iterator[None]:
     signing_keys.reset_caches()
 
 
+#: SPEC.md's defaults, so that a developer's environment or .env file never changes a test.
+DOCUMENTED_DEFAULTS = {
+    "AUTH0_ALGORITHMS": "RS256",
+    "AUTH0_LEEWAY": "30",
+    "AUTH0_JWKS_CACHE_TTL": "600",
+    "AUTH0_JWKS_COOLDOWN": "30",
+    "AUTH0_JWKS_TIMEOUT": "8",
+    "AUTH0_JWKS_STALE_IF_ERROR": "86400",
+    "AUTH0_TOKEN_CACHE_SIZE": "4096",
+    "CORS_ALLOWED_ORIGINS": [],
+}
+
+
+@pytest.fixture(autouse=True)
+def _documented_defaults(settings: Any) -> None:
+    for name, value in DOCUMENTED_DEFAULTS.items():
+        setattr(settings, name, value)
+
+
 @pytest.fixture
 def api_settings(settings: Any, mock_idp: MockIdP) -> Any:
     """Django settings pointing the validator at the mock IdP (Auth0's defaults otherwise)."""

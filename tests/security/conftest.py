@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from tests.apiexample.conftest import _fresh_key_caches, api, api_settings, call
+from tests.apiexample.conftest import (
+    _documented_defaults,
+    _fresh_key_caches,
+    api,
+    api_settings,
+    call,
+)
 
-__all__ = ["_fresh_key_caches", "api", "api_settings", "call"]
+__all__ = ["_documented_defaults", "_fresh_key_caches", "api", "api_settings", "call"]
