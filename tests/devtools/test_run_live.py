@@ -90,6 +90,14 @@ def assert_curls_answer(output: str) -> None:
         assert status == 200, (line, body)
         assert json.loads(body) == {"message": MESSAGES[f"/api{route}"]}
     assert curls[3].startswith("curl -X POST http://127.0.0.1:")
+    if shutil.which("curl"):  # the /oauth/token line, as a new user would paste it
+        status, body = run_curl(curls[3])
+        assert status == 200, body
+        token = json.loads(body)["access_token"]
+        scoped = next(line for line in curls[:3] if line.endswith("/api/private-scoped"))
+        api_url = shlex.split(scoped)[-1]
+        status, body = run_curl(f"curl -H 'Authorization: Bearer {token}' {api_url}")
+        assert status == 200, body
 
 
 def survivors(*needles: str) -> list[str]:
