@@ -53,7 +53,7 @@ tox: $(STAMP) ## Run the tox matrix, lowest deps and lint (TOX_ARGS=...)
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy apiexample mock_idp devtools
+	$(BIN)/mypy apiexample mock_idp devtools bench soak
 
 bench: $(STAMP) ## Run the benchmarks
 	$(PY) bench/run.py $(BENCH_ARGS)
