@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 5.0
@@ -38,17 +39,39 @@ def _same_origin(first: str, second: str) -> bool:
 
 
 def _read_capped(response: requests.Response, deadline: float) -> bytes:
+    """The body, decoded, refused past MAX_BYTES or the deadline, however slowly it trickles.
+
+    ``read1`` returns whatever one receive brings, and each receive waits at most for what is
+    left of the deadline, so a server sending a byte at a time cannot stretch the fetch.
+    """
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_BYTES:
         raise JWKSFetchError("jwks_too_large")
+    raw = response.raw
     body = bytearray()
-    for chunk in response.iter_content(_CHUNK):
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise JWKSFetchError("jwks_timeout")
+        _limit_next_receive(raw, min(READ_TIMEOUT, remaining))
+        try:
+            chunk = raw.read1(_CHUNK, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise JWKSFetchError("jwks_timeout") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise JWKSFetchError("jwks_unreachable") from exc
+        if not chunk:
+            return bytes(body)
         body += chunk
         if len(body) > MAX_BYTES:
             raise JWKSFetchError("jwks_too_large")
-        if time.monotonic() > deadline:
-            raise JWKSFetchError("jwks_timeout")
-    return bytes(body)
+
+
+def _limit_next_receive(raw: Any, seconds: float) -> None:
+    """Make the socket's next receive give up after ``seconds`` (a real connection only)."""
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
 
 
 def _get(url: str, deadline: float) -> requests.Response:
@@ -84,10 +107,7 @@ def fetch_jwks(url: str, timeout: float = DEADLINE) -> dict[str, Any]:
                 continue
             if response.status_code != 200:
                 raise JWKSFetchError(f"jwks_http_{response.status_code}")
-            try:
-                body = _read_capped(response, deadline)
-            except requests.RequestException as exc:
-                raise JWKSFetchError("jwks_unreachable") from exc
+            body = _read_capped(response, deadline)
         try:
             document = json.loads(body)
         except (ValueError, RecursionError) as exc:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from joserfc.jwk import RSAKey
 
 from apiexample import conf
@@ -57,7 +59,8 @@ def _skip_reason(member: Any, algorithms: Iterable[str]) -> str | None:
         return "not_for_signing"
     if not isinstance(member.get("kid"), str) or not member["kid"]:
         return "no_kid"
-    if "alg" in member and member["alg"] not in algorithms:
+    alg = member.get("alg")
+    if "alg" in member and not (isinstance(alg, str) and alg in algorithms):
         return "alg_not_allowed"
     try:
         if _modulus_bits(member) < MIN_RSA_BITS:
@@ -71,18 +74,20 @@ def usable_keys(document: dict[str, Any], algorithms: Iterable[str]) -> dict[str
     """The members of a JWKS document that may verify our tokens, by ``kid``."""
     allowed = frozenset(algorithms)
     members = document.get("keys", [])
-    kid_counts = Counter(m.get("kid") for m in members if isinstance(m, dict))
+    kid_counts = Counter(
+        m["kid"] for m in members if isinstance(m, dict) and isinstance(m.get("kid"), str)
+    )
     keys: dict[str, RSAKey] = {}
     skipped: Counter[str] = Counter()
     for member in members:
-        reason = _skip_reason(member, allowed)
-        if reason is None and kid_counts[member["kid"]] > 1:
-            reason = "duplicate_kid"
-        if reason is None:
-            try:
+        try:
+            reason = _skip_reason(member, allowed)
+            if reason is None and kid_counts[member["kid"]] > 1:
+                reason = "duplicate_kid"
+            if reason is None:
                 keys[member["kid"]] = RSAKey.import_key(member)
-            except Exception:  # joserfc and cryptography raise many types for bad members
-                reason = "malformed"
+        except Exception:  # a hostile member must never break the others (nor the request)
+            reason = "malformed"
         if reason is not None:
             skipped[reason] += 1
     if skipped:
@@ -135,10 +140,11 @@ class SigningKeyCache:
             raise SigningKeysUnavailable(
                 self._last_failure or "jwks_unavailable", self._retry_after()
             )
-        key = snapshot.keys.get(kid)
+        in_flight = self._lock.locked()  # read before the snapshot: a fetch may end meanwhile
+        key = self._snapshot.keys.get(kid)
         if key is None and self._last_failure:
             raise SigningKeysUnavailable(self._last_failure, self._retry_after())
-        if key is None and self._lock.locked():
+        if key is None and in_flight:
             raise SigningKeysUnavailable("jwks_refreshing", conf.current().jwks_timeout)
         return key
 
@@ -169,7 +175,7 @@ class SigningKeyCache:
         """Fetch unless the cooldown forbids it; a fetch in flight is shared, not repeated."""
         if not self._may_attempt() and not self._lock.locked():
             return self._snapshot  # the common case of an unknown-kid flood: no lock taken
-        if not self._lock.acquire(blocking=wait):
+        if not self._lock.acquire(timeout=conf.current().jwks_timeout if wait else 0):
             return self._snapshot
         try:
             # Another thread may have fetched while this one waited: share its result.
@@ -181,9 +187,11 @@ class SigningKeyCache:
                 keys = usable_keys(self._fetch(self.url, config.jwks_timeout), config.algorithms)
                 if not keys:
                     raise JWKSFetchError("jwks_no_usable_keys")
-            except JWKSFetchError as exc:
-                self._last_failure = exc.reason
-                logger.warning("jwks refresh failed: reason=%s url=%s", exc.reason, self.url)
+            except Exception as exc:  # whatever went wrong, the keys could not be obtained
+                self._last_failure = getattr(exc, "reason", "jwks_malformed")
+                logger.warning(
+                    "jwks refresh failed: reason=%s url=%s", self._last_failure, self.url
+                )
                 return self._snapshot
             self._snapshot = KeySetSnapshot(keys, self.clock())
             self._last_failure = ""
@@ -207,6 +215,17 @@ def cache_for(url: str) -> SigningKeyCache:
 
 
 def reset_caches() -> None:
-    """Forget every fetched key set (tests; a settings change)."""
+    """Forget every fetched key set."""
     with _caches_lock:
         _caches.clear()
+
+
+#: Settings that change which keys are trusted: a change forgets every fetched key set, so
+#: tests that each point the API at a fresh mock IdP (often under the same URL) never share keys.
+_KEY_SETTINGS = frozenset({"AUTH0_DOMAIN", "AUTH0_ISSUER", "AUTH0_JWKS_URL", "AUTH0_ALGORITHMS"})
+
+
+@receiver(setting_changed)
+def _forget_keys(setting: str = "", **kwargs: Any) -> None:
+    if setting in _KEY_SETTINGS:
+        reset_caches()

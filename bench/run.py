@@ -26,13 +26,11 @@ import logging
 import multiprocessing
 import os
 import platform
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -46,15 +44,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
-from devtools.processes import free_port, gunicorn_command  # noqa: E402
+from devtools.processes import api_environment, api_server  # noqa: E402
+from mock_idp import DEFAULT_AUDIENCE as AUDIENCE  # noqa: E402
 from mock_idp import KeyRing, MockIdP  # noqa: E402
+from mock_idp.http import JWKS as JWKS_PATH  # noqa: E402
 from mock_idp.server import MockIdPServer  # noqa: E402
 
-AUDIENCE = "https://api.example.test"
 #: The environment as this script found it: the test suite runs in it, not in the bench's.
 ORIGINAL_ENVIRONMENT = dict(os.environ)
 SUITE_TIMEOUT = 600
-JWKS_PATH = "/.well-known/jwks.json"
 LIBRARIES = ("Django", "Authlib", "joserfc", "cryptography", "PyJWT", "gunicorn")
 
 
@@ -338,48 +336,12 @@ def in_process(minter: Minter, plan: Plan, repeated: str) -> list[str]:
 
 @contextmanager
 def gunicorn(issuer: str, scratch: Path) -> Iterator[str]:
-    port = free_port()
-    env = dict(os.environ)
-    env.update(
-        AUTH0_ISSUER=issuer,
-        AUTH0_AUDIENCE=AUDIENCE,
-        AUTH0_DOMAIN="",
-        AUTH0_JWKS_URL="",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_SECRET_KEY="bench-only-not-a-secret",
-        DJANGO_DEBUG="",
-    )
-    log = (scratch / "gunicorn.log").open("wb")
-    command = gunicorn_command(
-        port, "--workers", "2", "--worker-class", "sync", "--log-level", "warning"
-    )
-    server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    ready = f"{base}/api/public"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {(scratch / 'gunicorn.log').read_text()}")
-            try:
-                with urllib.request.urlopen(ready, timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    """2 sync workers, as the issue asks; the API's settings pinned to the mock IdP."""
+    options = ("--workers", "2", "--worker-class", "sync", "--log-level", "warning")
+    with api_server(
+        api_environment(issuer, AUDIENCE), *options, log=scratch / "gunicorn.log"
+    ) as base:
         yield base
-    finally:
-        server.send_signal(signal.SIGTERM)  # the master stops its workers
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)  # our own session: gunicorn and its workers
-            server.wait()
-        log.close()
 
 
 def under_load(

@@ -6,15 +6,27 @@ API is always started the same way: ``gunicorn apiexample.wsgi:application`` bou
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import importlib
+import os
+import secrets
 import signal
 import socket
+import subprocess
 import sys
-from collections.abc import Callable
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import IO
+
+from apiexample import conf
+from mock_idp import DEFAULT_AUDIENCE
 
 LOOPBACK = "127.0.0.1"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -58,3 +70,101 @@ def gunicorn_command(port: int, *options: str, python: str = sys.executable) -> 
         *no_control_socket(),
         *options,
     ]  # fmt: skip
+
+
+def api_environment(
+    issuer: str,
+    audience: str = DEFAULT_AUDIENCE,
+    *,
+    base: Mapping[str, str] | None = None,
+    **overrides: str,
+) -> dict[str, str]:
+    """The API's environment: ``base`` (default ``os.environ``) with every AUTH0_* and DJANGO_*
+    setting pinned, SPEC.md's defaults where not given, so a developer's ``.env`` (read without
+    overriding the environment) can never point the API elsewhere; then ``overrides``."""
+    env = {
+        name: value
+        for name, value in (os.environ if base is None else base).items()
+        if not name.startswith(("AUTH0_", "DJANGO_"))
+    }
+    env.update(
+        PYTHONPATH=str(PROJECT_ROOT),
+        PYTHONUNBUFFERED="1",
+        DJANGO_SETTINGS_MODULE="apiexample.settings",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(32),
+        DJANGO_DEBUG="false",
+        DJANGO_ALLOWED_HOSTS=LOOPBACK,
+        AUTH0_DOMAIN="",
+        AUTH0_ISSUER=issuer,
+        AUTH0_AUDIENCE=audience,
+        AUTH0_JWKS_URL=f"{issuer}.well-known/jwks.json",
+        AUTH0_ALGORITHMS=",".join(conf.DEFAULT_ALGORITHMS),
+        AUTH0_LEEWAY=str(conf.DEFAULT_LEEWAY),
+        AUTH0_JWKS_CACHE_TTL=str(conf.DEFAULT_JWKS_CACHE_TTL),
+        AUTH0_JWKS_COOLDOWN=str(conf.DEFAULT_JWKS_COOLDOWN),
+        AUTH0_JWKS_TIMEOUT=str(conf.DEFAULT_JWKS_TIMEOUT),
+        AUTH0_JWKS_STALE_IF_ERROR=str(conf.DEFAULT_JWKS_STALE_IF_ERROR),
+        AUTH0_TOKEN_CACHE_SIZE=str(conf.DEFAULT_TOKEN_CACHE_SIZE),
+    )
+    env.update(overrides)
+    return env
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Poll ``url`` until it answers 200; fail early if ``process`` exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback URL
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def stop_process_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM a process started in its own session, then SIGKILL whatever is left of its
+    group (gunicorn's workers included) after it exits or ``grace`` runs out; reap it."""
+    if process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(grace)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@contextlib.contextmanager
+def api_server(
+    env: Mapping[str, str], *options: str, log: Path | None = None, timeout: float = 30.0
+) -> Iterator[str]:
+    """The API under gunicorn on a free loopback port, in its own session; yields its base URL.
+
+    Stopped with all its workers on exit, and (on Linux) killed if this process dies first.
+    """
+    port = free_port()
+    with contextlib.ExitStack() as stack:
+        output: IO[bytes] | int = subprocess.DEVNULL
+        if log is not None:
+            output = stack.enter_context(log.open("wb"))
+        process = subprocess.Popen(  # noqa: S603 - our own command line
+            gunicorn_command(port, *options),
+            cwd=PROJECT_ROOT,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
+        )
+        base = f"http://{LOOPBACK}:{port}"
+        try:
+            wait_until_serving(f"{base}/api/public", process, timeout)
+            yield base
+        finally:
+            stop_process_group(process)

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from devtools.processes import die_with_parent, gunicorn_command
+from devtools.processes import api_environment, die_with_parent, gunicorn_command
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_API_PORT = 8000
@@ -116,24 +116,16 @@ def token_command(config: DevConfig, scope: str = DEFAULT_SCOPE) -> list[str]:
 
 
 def api_env(config: DevConfig, base: Mapping[str, str], secret_key: str) -> dict[str, str]:
-    """The API's environment: ``base`` with every setting pinned to the mock IdP.
-
-    Every ``AUTH0_*`` setting is given explicitly, so a developer's ``.env`` (read by settings
-    without overriding the environment) cannot point the dev server at a real tenant.
-    """
-    env = {k: v for k, v in base.items() if k != "AUTH0_DOMAIN"}
-    env.update(
-        DJANGO_SETTINGS_MODULE="apiexample.settings",
-        AUTH0_ISSUER=config.issuer,
-        AUTH0_AUDIENCE=config.audience,
-        AUTH0_JWKS_URL=config.jwks_url,
-        AUTH0_ALGORITHMS="RS256",
+    """The API's environment: ``base`` with every AUTH0_* and DJANGO_* setting pinned to the
+    mock IdP (``devtools.processes.api_environment``), so a developer's ``.env`` cannot point
+    the dev server at a real tenant."""
+    return api_environment(
+        config.issuer,
+        config.audience,
+        base=base,
         DJANGO_SECRET_KEY=secret_key,
-        DJANGO_DEBUG="false",
         DJANGO_ALLOWED_HOSTS=f"{LOOPBACK},localhost",
-        PYTHONUNBUFFERED="1",
     )
-    return env
 
 
 def curl_lines(config: DevConfig, token: str) -> list[str]:

@@ -7,11 +7,8 @@ of its process group.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import os
-import secrets
-import signal
 import subprocess
 import threading
 import time
@@ -20,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from devtools.processes import die_with_parent, free_port, gunicorn_command
+from devtools.processes import die_with_parent, free_port, gunicorn_command, stop_process_group
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -98,15 +95,8 @@ class Gunicorn:
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the master, SIGKILL its process group if it lingers, and reap it."""
-        process = self.process
-        if process is not None:
-            if process.poll() is None:
-                process.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if self.process is not None:
+            stop_process_group(self.process, timeout)
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
@@ -180,26 +170,3 @@ class RssSampler:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-
-
-def api_environment(issuer: str, audience: str, extra: Mapping[str, str]) -> dict[str, str]:
-    """The API's environment: every AUTH0_* and DJANGO_* setting pinned (a ``.env`` cannot
-    point the run elsewhere), plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH0_", "DJANGO_"))}
-    env.update(
-        PYTHONPATH=str(PROJECT_ROOT),
-        PYTHONUNBUFFERED="1",
-        DJANGO_SETTINGS_MODULE="apiexample.settings",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(32),
-        DJANGO_DEBUG="false",
-        DJANGO_ALLOWED_HOSTS=LOOPBACK,
-        AUTH0_ISSUER=issuer,
-        AUTH0_AUDIENCE=audience,
-        AUTH0_JWKS_URL=f"{issuer}.well-known/jwks.json",
-        AUTH0_ALGORITHMS="RS256",
-        AUTH0_LEEWAY="30",
-        AUTH0_JWKS_STALE_IF_ERROR="86400",
-        AUTH0_TOKEN_CACHE_SIZE="4096",
-    )
-    env.update(extra)
-    return env

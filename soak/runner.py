@@ -15,11 +15,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from devtools.processes import api_environment
 from mock_idp import KeyPair, KeyRing, KeyState, MockIdP
 from mock_idp.http import JWKS, Fault
 from mock_idp.server import MockIdPServer
 from soak.load import ClientPlan, Outcome, TokenPools, run_client
-from soak.processes import Gunicorn, RssSampler, api_environment
+from soak.processes import Gunicorn, RssSampler
 from soak.report import Observed, SoakResult, analyse
 from soak.scenario import FORGERIES, SCOPE, Phase, SoakConfig
 
@@ -123,7 +124,7 @@ def run(config: SoakConfig, log_dir: Path | None = None) -> SoakResult:
         server.start()
         wall_minus_monotonic = time.time() - time.monotonic()
         gunicorn = Gunicorn(
-            api_environment(idp.issuer, AUDIENCE, config.environment()),
+            {**api_environment(idp.issuer, AUDIENCE), **config.environment()},
             logs,
             workers=config.workers,
             threads=config.threads,

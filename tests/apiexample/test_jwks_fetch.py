@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 import responses
+import urllib3
 
 from apiexample import jwks_fetch
 from apiexample.jwks_fetch import JWKSFetchError, fetch_jwks
@@ -120,8 +124,47 @@ def test_slow_drip_hits_the_deadline(network: Any, monkeypatch: pytest.MonkeyPat
 def test_a_body_failing_mid_read_is_unreachable(network: Any, monkeypatch: Any) -> None:
     network.get(URL, json=KEYS)
 
-    def broken(self: Any, size: int) -> Any:
-        raise requests.ConnectionError("reset")
+    def broken(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise urllib3.exceptions.ProtocolError("connection reset")
 
-    monkeypatch.setattr(requests.Response, "iter_content", broken)
+    monkeypatch.setattr(urllib3.response.HTTPResponse, "read1", broken)
     assert refusal() == "jwks_unreachable"
+
+
+@pytest.fixture
+def trickling_server() -> Iterator[str]:
+    """A JWKS endpoint on 127.0.0.1 that sends one byte every 50 ms and never finishes."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 100000\r\n\r\n{"
+            )
+            while not stop.wait(0.05):
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    return  # the client gave up, as it should
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/.well-known/jwks.json"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+
+
+def test_a_trickling_body_cannot_outlast_the_deadline(trickling_server: str) -> None:
+    reasons: list[str] = []
+    fetch = threading.Thread(target=lambda: reasons.append(refusal(trickling_server, 1.0)))
+    fetch.start()
+    fetch.join(10)  # not a timing assertion: without a deadline this fetch never returns
+    assert not fetch.is_alive(), "the fetch outlived its deadline"
+    assert reasons == ["jwks_timeout"]

@@ -81,6 +81,11 @@ class TestUsableKeys:
             {"n": "AQAB"},
             {"n": "!!!"},
             {"e": 12},
+            {"kid": ["a", "list"]},
+            {"kid": {"an": "object"}},
+            {"alg": ["RS256"]},
+            {"kty": ["RSA"]},
+            {"use": {"sig": True}},
         ],
     )
     def test_skips_a_bad_member_and_keeps_the_rest(
@@ -243,6 +248,14 @@ class TestCache:
         clock.now += 41
         cache.get(kid_of(jwks))
         assert idp.calls == 2
+
+
+def test_a_change_of_trusted_issuer_forgets_fetched_keys(settings: Any) -> None:
+    first = signing_keys.cache_for(URL)
+    settings.AUTH0_JWKS_COOLDOWN = "5"  # not about which keys to trust: kept
+    assert signing_keys.cache_for(URL) is first
+    settings.AUTH0_ISSUER = "https://another-tenant.example/"
+    assert signing_keys.cache_for(URL) is not first
 
 
 def test_caches_are_per_url_and_resettable() -> None:

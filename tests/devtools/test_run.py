@@ -80,7 +80,8 @@ def test_api_env_pins_every_auth0_setting_to_the_mock_idp() -> None:
     }
     env = run.api_env(CONFIG, base, secret_key="s3cret")
     assert env["PATH"] == "/usr/bin"
-    assert "AUTH0_DOMAIN" not in env
+    assert env["AUTH0_DOMAIN"] == ""
+    assert env["AUTH0_JWKS_COOLDOWN"] == "30"  # every AUTH0_* setting, defaults included
     assert env["AUTH0_ISSUER"] == "http://127.0.0.1:8101/"
     assert env["AUTH0_JWKS_URL"] == "http://127.0.0.1:8101/.well-known/jwks.json"
     assert env["AUTH0_AUDIENCE"] == "https://api.example.test"
