@@ -63,6 +63,10 @@ def _algorithms() -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
 
 
+def _is_count(value: float) -> bool:
+    return math.isfinite(value) and value >= 0 and value == int(value)
+
+
 def is_loopback_host(host: str | None) -> bool:
     """True for ``localhost``, 127.0.0.0/8 and ``::1``: the only hosts allowed plain ``http``."""
     if not host:
@@ -122,7 +126,7 @@ class Auth0Config:
             jwks_cooldown=_number("AUTH0_JWKS_COOLDOWN", DEFAULT_JWKS_COOLDOWN),
             jwks_stale_if_error=_number("AUTH0_JWKS_STALE_IF_ERROR", DEFAULT_JWKS_STALE_IF_ERROR),
             jwks_timeout=_number("AUTH0_JWKS_TIMEOUT", DEFAULT_JWKS_TIMEOUT),
-            token_cache_size=int(cache_size) if cache_size > 0 else 0,
+            token_cache_size=int(cache_size) if _is_count(cache_size) else -1,
         )
 
     @cached_property
@@ -190,6 +194,14 @@ class Auth0Config:
                     "AUTH0_JWKS_CACHE_TTL must be > 0; AUTH0_JWKS_COOLDOWN and "
                     "AUTH0_JWKS_STALE_IF_ERROR >= 0.",
                     "The defaults are 600, 30 and 86400 seconds.",
+                )
+            )
+        if self.token_cache_size < 0:
+            found.append(
+                Problem(
+                    "apiexample.E008",
+                    "AUTH0_TOKEN_CACHE_SIZE must be a whole number of tokens >= 0.",
+                    "The default is 4096; 0 turns the verified-token cache off.",
                 )
             )
         return tuple(found)

@@ -14,6 +14,7 @@ from typing import Any
 
 from authlib.integrations.django_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 
 from apiexample.errors import (
@@ -48,9 +49,14 @@ def _access_token_parameter(request: HttpRequest) -> bool:
 
     Parameters are parsed only when there are some: most requests carry none.
     """
-    if request.META.get("QUERY_STRING") and "access_token" in request.GET:
-        return True
-    return request.method == "POST" and "access_token" in request.POST
+    try:
+        if request.META.get("QUERY_STRING") and "access_token" in request.GET:
+            return True
+        return request.method == "POST" and "access_token" in request.POST
+    except SuspiciousOperation as exc:  # too many fields, a malformed body...
+        raise InvalidRequest(
+            "malformed_parameters", "The request parameters are malformed."
+        ) from exc
 
 
 class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]

@@ -174,6 +174,7 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         super().__init__(public_key=None, realm=REALM)
         self.clock = clock
         self._policies: _Policies | None = None
+        self._reported: conf.Auth0Config | None = None
 
     def now(self) -> float:
         """Current time from ``self.clock``, which tests may replace."""
@@ -184,10 +185,12 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         policies = self._policies
         if policies is None or policies.config is not config:
             if config.problems:
-                logger.error(
-                    "auth0 settings are invalid: %s",
-                    ", ".join(problem.id for problem in config.problems),
-                )
+                if self._reported is not config:  # once per configuration, not per request
+                    self._reported = config
+                    logger.error(
+                        "auth0 settings are invalid (manage.py check explains): %s",
+                        ", ".join(problem.id for problem in config.problems),
+                    )
                 raise TemporarilyUnavailable(
                     "misconfigured",
                     config.jwks_cooldown if config.jwks_cooldown >= 0 else 30,

@@ -122,6 +122,11 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
         ({"AUTH0_JWKS_CACHE_TTL": 0}, {"apiexample.E007"}),
         ({"AUTH0_JWKS_COOLDOWN": -5}, {"apiexample.E007"}),
         ({"AUTH0_JWKS_TIMEOUT": 0}, {"apiexample.E007"}),
+        ({"AUTH0_TOKEN_CACHE_SIZE": "inf"}, {"apiexample.E008"}),
+        ({"AUTH0_TOKEN_CACHE_SIZE": "abc"}, {"apiexample.E008"}),
+        ({"AUTH0_TOKEN_CACHE_SIZE": "-1"}, {"apiexample.E008"}),
+        ({"AUTH0_TOKEN_CACHE_SIZE": "2.5"}, {"apiexample.E008"}),
+        ({"AUTH0_TOKEN_CACHE_SIZE": "0"}, set()),
         ({"AUTH0_ISSUER": "http://127.0.0.1:8001/"}, set()),
     ],
 )

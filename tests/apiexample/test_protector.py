@@ -84,3 +84,19 @@ def test_refusals_are_logged_with_reason_and_kid_never_the_token(
     assert repr(mock_idp.keys.signing_key.kid) in refusal.getMessage()
     for segment in token.split("."):
         assert segment not in caplog.text
+
+
+def test_too_many_query_parameters_is_invalid_request(call: Any, mock_idp: MockIdP) -> None:
+    query = "&".join(f"p{n}=1" for n in range(1500))  # Django refuses more than 1000 fields
+    response = call(f"/api/private?{query}", mock_idp.mint())
+    assert_refused(response, 400, "invalid_request")
+
+
+def test_misconfiguration_is_logged_once_not_per_request(
+    call: Any, mock_idp: MockIdP, api_settings: Any, caplog: Any
+) -> None:
+    api_settings.AUTH0_AUDIENCE = ""
+    with caplog.at_level(logging.ERROR, logger="apiexample"):
+        for _ in range(3):
+            assert_refused(call("/api/private", mock_idp.mint()), 503, "temporarily_unavailable")
+    assert sum("settings are invalid" in r.getMessage() for r in caplog.records) == 1
