@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import responses
 from django.test import Client
 
 from mock_idp import MockIdP
+from mock_idp.forgeries import ATTACKER_URL
 from mock_idp.pytest_plugin import MockIdPKeys
 from tests.apiexample.helpers import assert_refused, jwks_fetches
 from tests.security.catalogue import CASES, Attack, Case, Scene
@@ -35,12 +39,27 @@ def send(api: Client, attack: Attack, path: str) -> Any:
 
 
 @pytest.fixture
+def attacker_host(mock_idp: MockIdP, mock_idp_network: Any) -> Iterator[None]:
+    """The attacker's host really serves its key set and certificate (``jku``, ``x5u``), so a
+    validator that followed those headers would verify the forgery; and it is never called."""
+    attacker = mock_idp.foreign_key
+    everything = re.compile(re.escape(ATTACKER_URL) + r".*")
+    mock_idp_network.add(responses.GET, everything, json={"keys": [attacker.public_jwk()]})
+    yield
+    called = [
+        c.request.url for c in mock_idp_network.calls if c.request.url.startswith(ATTACKER_URL)
+    ]
+    assert called == [], "the validator fetched from the attacker's host"
+
+
+@pytest.fixture
 def scene(
     api: Client,
     api_settings: Any,
     mock_idp: MockIdP,
     mock_idp_keys: MockIdPKeys,
     monkeypatch: pytest.MonkeyPatch,
+    attacker_host: None,
 ) -> Scene:
     return Scene(
         mock_idp,
@@ -59,6 +78,7 @@ def assert_answer(response: Any, case: Case) -> None:
     elif case.status == 405:
         assert response.status_code == 405
         assert response["Allow"] == "GET"
+        assert "WWW-Authenticate" not in response
     else:
         assert case.error is not None
         assert_refused(response, case.status, case.error)
