@@ -23,6 +23,34 @@ class FakeClock:
         return self.now
 
 
+class CountingLock:
+    """The cache's lock, counting the threads that asked for it (to know they are waiting)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.asked = 0
+        self._count = threading.Lock()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        with self._count:
+            self.asked += 1
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def wait_for(self, count: int) -> None:
+        deadline = threading.Event()
+        for _ in range(500):
+            if self.asked >= count:
+                return
+            deadline.wait(0.01)
+        raise AssertionError(f"only {self.asked} of {count} threads reached the lock")
+
+
 class FakeIdP:
     """A fetch function whose answer and failures the test controls."""
 
@@ -31,9 +59,11 @@ class FakeIdP:
         self.failure: str | None = None
         self.calls = 0
         self.gate: threading.Event | None = None
+        self.fetching = threading.Event()
 
     def __call__(self, url: str, timeout: float) -> dict[str, Any]:
         self.calls += 1
+        self.fetching.set()
         if self.gate is not None:
             self.gate.wait(5)
         if self.failure:
@@ -191,7 +221,11 @@ class TestCache:
         with pytest.raises(SigningKeysUnavailable):
             cache.get(kid_of(jwks))
 
-    def test_concurrent_misses_share_one_fetch(self, cache: Any, idp: FakeIdP, jwks: Any) -> None:
+    def test_concurrent_misses_share_one_fetch(
+        self, cache: Any, idp: FakeIdP, jwks: Any, api_settings: Any
+    ) -> None:
+        api_settings.AUTH0_JWKS_COOLDOWN = 0  # each waiter could fetch again: it must not
+        lock = cache._lock = CountingLock()
         idp.gate = threading.Event()
         results: list[Any] = []
         threads = [
@@ -200,9 +234,11 @@ class TestCache:
         ]
         for thread in threads:
             thread.start()
+        lock.wait_for(8)  # all eight missed and wait while the first one fetches
         idp.gate.set()
         for thread in threads:
             thread.join(5)
+            assert not thread.is_alive()
         assert idp.calls == 1
         assert len(results) == 8
         assert all(key is not None for key in results)
@@ -229,14 +265,14 @@ class TestCache:
         idp.gate = threading.Event()
         fetcher = threading.Thread(target=cache.get, args=(kid_of(jwks),))
         fetcher.start()
-        while not cache._lock.locked():
-            threading.Event().wait(0.001)
+        assert idp.fetching.wait(5)  # the refresh is under way, holding the lock
         assert cache.get(kid_of(jwks)) is not None  # stale key: answered at once
         with pytest.raises(SigningKeysUnavailable) as caught:
             cache.get("unknown")  # cannot be checked yet: answered at once too
         assert caught.value.reason == "jwks_refreshing"
         idp.gate.set()
         fetcher.join(5)
+        assert not fetcher.is_alive()
         assert cache.get("unknown") is None
         assert idp.calls == 2
 
