@@ -30,12 +30,11 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from devtools.processes import api_environment, die_with_parent, gunicorn_command
+from devtools.processes import LOOPBACK, api_environment, die_with_parent, gunicorn_command
+from mock_idp import DEFAULT_AUDIENCE
 
-LOOPBACK = "127.0.0.1"
 DEFAULT_API_PORT = 8000
 DEFAULT_IDP_PORT = 8001
-DEFAULT_AUDIENCE = "https://api.example.test"
 DEFAULT_SCOPE = "read:messages"
 TOKEN_LIFETIME = 3600
 IDP_READY_PREFIX = "mock_idp serving"

@@ -17,10 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from devtools.processes import die_with_parent, free_port, gunicorn_command, stop_process_group
+from devtools.processes import (
+    LOOPBACK,
+    die_with_parent,
+    free_port,
+    gunicorn_command,
+    stop_process_group,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LOOPBACK = "127.0.0.1"
 ACCESS_LOG_FORMAT = "%(p)s %({x-soak-request}i)s %(s)s %(D)s"
 
 

@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from devtools.processes import api_environment
+from mock_idp import DEFAULT_AUDIENCE as AUDIENCE
 from mock_idp import KeyPair, KeyRing, KeyState, MockIdP
 from mock_idp.http import JWKS, Fault
 from mock_idp.server import MockIdPServer
@@ -24,7 +25,6 @@ from soak.processes import Gunicorn, RssSampler
 from soak.report import Observed, SoakResult, analyse
 from soak.scenario import FORGERIES, SCOPE, Phase, SoakConfig
 
-AUDIENCE = "https://api.example.test"
 TOKENS_PER_POOL = 8
 #: Time for the client processes to start (spawn) before the warm-up begins.
 CLIENT_START_ALLOWANCE = 1.0

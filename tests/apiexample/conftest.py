@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from apiexample import signing_keys
-from mock_idp import MockIdP
+from mock_idp import ControllableClock, MockIdP
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +69,22 @@ def call(api: Client) -> Call:
         return api.get(path, **extra)
 
     return get
+
+
+@pytest.fixture
+def tenant(settings: Any) -> Any:
+    """Settings of a real Auth0 tenant, as a user of the quickstart would write them."""
+    settings.AUTH0_DOMAIN = "example.us.auth0.com"
+    settings.AUTH0_AUDIENCE = "https://api.example.com"
+    settings.AUTH0_ISSUER = ""
+    settings.AUTH0_JWKS_URL = ""
+    return settings
+
+
+@pytest.fixture
+def key_clock(mock_idp: MockIdP, api_settings: Any) -> ControllableClock:
+    """The clock of the API's key cache, frozen; tokens keep real time."""
+    clock = ControllableClock()
+    clock.freeze()
+    signing_keys.cache_for(mock_idp.jwks_uri).clock = clock.now
+    return clock

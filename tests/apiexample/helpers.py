@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_idp import MockIdP
-
-JWKS_PATH = "/.well-known/jwks.json"
+from mock_idp.http import JWKS as JWKS_PATH
 
 
 def jwks_fetches(idp: MockIdP) -> int:

@@ -13,15 +13,6 @@ from django.core.management.base import SystemCheckError
 from apiexample.checks import check_auth0_settings, check_secret_key
 
 
-@pytest.fixture
-def tenant(settings: Any) -> Any:
-    settings.AUTH0_DOMAIN = "example.us.auth0.com"
-    settings.AUTH0_AUDIENCE = "https://api.example.com"
-    settings.AUTH0_ISSUER = ""
-    settings.AUTH0_JWKS_URL = ""
-    return settings
-
-
 def test_a_good_configuration_passes(tenant: Any) -> None:
     assert check_auth0_settings() == []
 

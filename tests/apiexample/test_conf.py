@@ -15,15 +15,6 @@ def problem_ids(settings: Any, **values: Any) -> set[str]:
     return {problem.id for problem in conf.current().problems}
 
 
-@pytest.fixture
-def tenant(settings: Any) -> Any:
-    settings.AUTH0_DOMAIN = "example.us.auth0.com"
-    settings.AUTH0_AUDIENCE = "https://api.example.com"
-    settings.AUTH0_ISSUER = ""
-    settings.AUTH0_JWKS_URL = ""
-    return settings
-
-
 def test_defaults_derive_from_the_domain(tenant: Any) -> None:
     config = conf.current()
     assert config.issuer == "https://example.us.auth0.com/"

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from apiexample import signing_keys
 from mock_idp import ControllableClock, KeyState, MockIdP
 from mock_idp.http import Fault
 from tests.apiexample.helpers import JWKS_PATH, assert_refused, jwks_fetches
@@ -24,15 +23,6 @@ FAULTS = {
     "empty": Fault(status=200, body=b'{"keys": []}', content_type="application/json"),
     "not_json_object": Fault(status=200, body=b"[1, 2]", content_type="application/json"),
 }
-
-
-@pytest.fixture
-def key_clock(mock_idp: MockIdP, api_settings: Any) -> ControllableClock:
-    """The clock of the API's key cache, frozen; tokens keep real time."""
-    clock = ControllableClock()
-    clock.freeze()
-    signing_keys.cache_for(mock_idp.jwks_uri).clock = clock.now
-    return clock
 
 
 def test_keys_are_fetched_lazily_and_once(call: Any, mock_idp: MockIdP) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from apiexample import signing_keys
 from apiexample.errors import InvalidToken, TemporarilyUnavailable
 from apiexample.token_cache import TokenCache, VerifiedToken
 from apiexample.validator import Auth0JWTBearerTokenValidator
@@ -37,15 +36,6 @@ def validator() -> Auth0JWTBearerTokenValidator:
     """The validator the views use (its cache is what the requests hit)."""
     found: Auth0JWTBearerTokenValidator = require_auth.get_token_validator("bearer")
     return found
-
-
-@pytest.fixture
-def key_clock(mock_idp: MockIdP, api_settings: Any) -> ControllableClock:
-    """The clock of the API's key cache, frozen; tokens keep real time."""
-    clock = ControllableClock()
-    clock.freeze()
-    signing_keys.cache_for(mock_idp.jwks_uri).clock = clock.now
-    return clock
 
 
 def test_a_repeated_token_is_verified_once(
