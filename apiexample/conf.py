@@ -1,5 +1,8 @@
 """Typed access to the AUTH0_* settings, read from ``django.conf.settings`` at call time.
 
+The http-only-on-loopback rule serves RFC 8725 section 3.10; the algorithm allow-list,
+section 3.1; the leeway, RFC 7519 sections 4.1.4-4.1.6.
+
 Nothing here is frozen at import, so ``override_settings`` and pytest-django's ``settings``
 fixture take effect on the next request. ``Auth0Config.problems`` lists misconfigurations;
 the system checks report them and the validator fails closed on them.

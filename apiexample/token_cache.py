@@ -1,5 +1,9 @@
 """A bounded, thread-safe LRU of verified access tokens, keyed by the exact token string.
 
+What RFC 8725 section 3 asks of every token is checked once per token string: a hit still
+re-checks ``exp`` (RFC 7519 section 4.1.4, with the leeway) and that the signing key is the
+one the issuer's JWKS (RFC 7517 section 5) currently holds.
+
 Verifying an RS256 signature is the dominant cost of a protected request; an API client sends
 the same access token many times during its lifetime (Auth0 issues them for 24 hours). This
 module only stores and evicts: what a cached entry must still satisfy before it is served

@@ -44,7 +44,7 @@ from apiexample.errors import (
 )
 from apiexample.signing_keys import SigningKeysUnavailable, cache_for
 from apiexample.token_cache import TokenCache, VerifiedToken
-from apiexample.token_format import check_compact_shape, check_header
+from apiexample.token_format import MAX_TOKEN_LENGTH, check_compact_shape, check_header
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         """Verify ``token_string`` and return its claims, or raise a BearerError."""
         policies = self.policies()
         tokens = policies.tokens
-        if tokens is not None:
+        if tokens is not None and len(token_string) <= MAX_TOKEN_LENGTH:
             cached = tokens.get(token_string)
             if cached is not None:
                 if self._still_valid(cached, policies):

@@ -1,5 +1,8 @@
 """Named forged and invalid tokens: the security catalogue, one call each.
 
+Each one breaks a rule of RFC 7515 (JWS), RFC 7519 (claims) or RFC 8725 (JWT best current
+practice), or replays a published attack (CVE ids and PortSwigger labs in tests/security).
+
 ``FORGERIES`` maps each name to a ``Forgery`` (one-line description, its options). Every
 forgery takes its own keyword options plus any ``MockIdP.mint`` keyword (``claims``,
 ``header``, ``remove_claims``, ``scope``, ...), which are merged on top, so cases compose::

@@ -36,7 +36,7 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Request:
-    """What a transport received: method, path (no query), headers, body."""
+    """What a transport received: method, path (its query apart, in ``query``), headers, body."""
 
     method: str
     path: str
@@ -280,7 +280,7 @@ def _token(idp: MockIdP, request: Request) -> Response:
     try:
         params = _token_parameters(request)
         basic = _basic_credentials(request)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+    except (ValueError, RecursionError, binascii.Error):  # UnicodeDecodeError is a ValueError
         return error_response(400, "invalid_request", "Malformed request", **no_store)
     if basic is not None:
         params.setdefault("client_id", basic[0])

@@ -1,4 +1,9 @@
-"""``MockIdP``: the test-facing facade over keys, tokens, forgeries and the HTTP surface."""
+"""``MockIdP``: the test-facing facade over keys, tokens, forgeries and the HTTP surface.
+
+It serves what an Auth0 tenant does: OpenID Connect Discovery 1.0 section 4 metadata, a JWKS
+(RFC 7517 section 5), and the client-credentials grant (RFC 6749 section 4.4) at
+``/oauth/token``, minting RFC 9068-style JWT access tokens with Auth0's claims.
+"""
 
 from __future__ import annotations
 
