@@ -15,20 +15,12 @@ import pytest
 from cryptography import x509
 from jwt.warnings import InsecureKeyLengthWarning
 
-from mock_idp import FORGERIES, ControllableClock, KeyState, MockIdP
+from mock_idp import FORGERIES, KeyState, MockIdP
 from mock_idp import forgeries as f
 from mock_idp.jws import decode_unverified
 from mock_idp.keys import b64url, b64url_decode
 from mock_idp.pytest_plugin import MockIdPKeys
-
-NOW = 1_700_000_000
-
-
-@pytest.fixture
-def idp(mock_idp: MockIdP) -> MockIdP:
-    assert isinstance(mock_idp.clock, ControllableClock)
-    mock_idp.clock.freeze(NOW)
-    return mock_idp
+from tests.mock_idp.conftest import NOW
 
 
 def parts(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes]:

@@ -14,15 +14,7 @@ from mock_idp import ControllableClock, KeyState, MockIdP
 from mock_idp.jws import decode_unverified
 from mock_idp.keys import KeyRing, b64url
 from mock_idp.pytest_plugin import MockIdPKeys
-
-NOW = 1_700_000_000
-
-
-@pytest.fixture
-def idp(mock_idp: MockIdP) -> MockIdP:
-    assert isinstance(mock_idp.clock, ControllableClock)
-    mock_idp.clock.freeze(NOW)
-    return mock_idp
+from tests.mock_idp.conftest import NOW
 
 
 def verify(idp: MockIdP, token: str, **options: Any) -> dict[str, Any]:

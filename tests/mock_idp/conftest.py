@@ -1,0 +1,18 @@
+"""Fixtures shared by the mock IdP's tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_idp import ControllableClock, MockIdP
+
+#: The frozen "now" of the ``idp`` fixture.
+NOW = 1_700_000_000
+
+
+@pytest.fixture
+def idp(mock_idp: MockIdP) -> MockIdP:
+    """The per-test mock IdP with its clock frozen at ``NOW``."""
+    assert isinstance(mock_idp.clock, ControllableClock)
+    mock_idp.clock.freeze(NOW)
+    return mock_idp
