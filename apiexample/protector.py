@@ -33,10 +33,10 @@ View = Callable[..., HttpResponse]
 
 def bearer_token(request: HttpRequest) -> str:
     """The token of ``Authorization: Bearer <token>``; the scheme is case-insensitive."""
-    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
-    if not header.strip():
+    header = str(request.META.get("HTTP_AUTHORIZATION", "")).strip()
+    if not header:
         raise MissingAuthorization("no_credentials")
-    scheme, _, credentials = header.strip().partition(" ")
+    scheme, _, credentials = header.partition(" ")
     if scheme.lower() != "bearer":
         raise UnsupportedTokenType("not_bearer")
     if _access_token_parameter(request):

@@ -18,26 +18,50 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from joserfc.jwk import RSAKey
+
+from apiexample.claims import copy_claims, list_claims, parse_payload
 
 
 class VerifiedToken(NamedTuple):
     """What a successful validation established about one token string.
 
-    ``payload`` is the verified claims set as signed (each hit parses it again, so a view that
-    mutates ``request.oauth_token`` cannot change what later requests see). ``key`` is the very
-    ``RSAKey`` object that verified the signature: the key cache replaces its key objects on
-    every successful JWKS fetch, so an identity check tells whether the key set changed.
+    ``claims`` is a copy of the verified claims set, never handed out: each hit gets its own
+    copy (``private_claims``), so a view that mutates ``request.oauth_token`` cannot change
+    what later requests see. Claims nesting deeper than lists of scalars are not kept: they
+    are parsed again from ``payload``. ``scopes`` are the scopes it grants, immutable. ``key``
+    is the very ``RSAKey`` object that verified the signature: the key cache replaces its key
+    objects on every successful JWKS fetch, so an identity check tells whether the key set
+    changed.
     ``valid_from`` and ``expires_at`` are the claims' ``max(iat, nbf)`` and ``exp``.
     """
 
     payload: bytes
+    claims: dict[str, Any] | None
+    lists: tuple[str, ...]
+    scopes: frozenset[str]
     kid: str
     key: RSAKey
     valid_from: float
     expires_at: float
+
+    @classmethod
+    def of(
+        cls, payload: bytes, claims: dict[str, Any], scopes: frozenset[str], kid: str, key: RSAKey
+    ) -> VerifiedToken:
+        """The entry for ``claims``, parsed from ``payload``; it keeps a copy of its own."""
+        valid_from = max(claims["iat"], claims.get("nbf", claims["iat"]))
+        lists = list_claims(claims)
+        own = None if lists is None else copy_claims(claims, lists)
+        return cls(payload, own, lists or (), scopes, kid, key, valid_from, claims["exp"])
+
+    def private_claims(self) -> dict[str, Any]:
+        """A copy of the claims for one request: lists copied, or the payload parsed again."""
+        if self.claims is None:  # something nests deeper than a list of scalars
+            return parse_payload(self.payload)
+        return copy_claims(self.claims, self.lists)
 
 
 class TokenCache:

@@ -56,10 +56,15 @@ MAX_REMEMBERED_HEADERS = 64
 class Auth0AccessToken(JWTBearerToken):  # type: ignore[misc]
     """Verified claims; expiry and scopes follow the validator's policy, leeway included."""
 
-    def __init__(self, claims: dict[str, Any], policy: ClaimsPolicy) -> None:
+    def __init__(
+        self,
+        claims: dict[str, Any],
+        policy: ClaimsPolicy,
+        scopes: frozenset[str] | None = None,
+    ) -> None:
         super().__init__(claims)
         self.policy = policy
-        self.scopes = granted_scopes(claims)
+        self.scopes = granted_scopes(claims) if scopes is None else scopes
 
     def is_expired(self) -> bool:
         return self.policy.is_expired(self)
@@ -207,7 +212,7 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
             cached = tokens.get(token_string)
             if cached is not None:
                 if self._still_valid(cached, policies):
-                    return Auth0AccessToken(parse_payload(cached.payload), policies.claims)
+                    return Auth0AccessToken(cached.private_claims(), policies.claims, cached.scopes)
                 tokens.discard(token_string, cached)
         check_compact_shape(token_string)
         header_segment, payload_segment, signature_segment = token_string.split(".")
@@ -223,16 +228,13 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
                 header, key, policies, header_segment, payload_segment, signature_segment
             )
             claims = parse_payload(payload)
-            policies.claims.validate(claims)
+            scopes = policies.claims.validate(claims)
         except BearerError as error:
             raise error.for_kid(header.kid) from error.__cause__
         policies.remember_header(header_segment, header)
         if tokens is not None:
-            valid_from = max(claims["iat"], claims.get("nbf", claims["iat"]))
-            tokens.put(
-                token_string, VerifiedToken(payload, header.kid, key, valid_from, claims["exp"])
-            )
-        return Auth0AccessToken(claims, policies.claims)
+            tokens.put(token_string, VerifiedToken.of(payload, claims, scopes, header.kid, key))
+        return Auth0AccessToken(claims, policies.claims, scopes)
 
     @staticmethod
     def _verify_signature(
@@ -270,11 +272,9 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         every successful JWKS fetch replaces: a rotated-out key or a changed key set sends
         the token through full validation again.
         """
-        claims = policies.claims
-        now = claims.clock()
-        if cached.expires_at <= now - claims.leeway:
-            return False
-        if cached.valid_from > int(now) + int(claims.leeway):
+        now = self.clock()
+        leeway = policies.claims.leeway
+        if cached.expires_at <= now - leeway or cached.valid_from > int(now) + leeway:
             return False
         try:
             return self._current_key(cached.kid, policies) is cached.key
@@ -287,6 +287,8 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         """Expiry (leeway included) and scope (RFC 6750 section 3.1 ``insufficient_scope``)."""
         if token is None or token.is_expired():
             raise InvalidToken("token_expired", "The access token has expired.")
-        alternatives = [r for r in scopes or () if r]
+        if not scopes:
+            return
+        alternatives = [r for r in scopes if r]
         if alternatives and not any(set(r.split()) <= token.scopes for r in alternatives):
             raise InsufficientScope(alternatives[0])

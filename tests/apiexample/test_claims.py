@@ -5,8 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from joserfc.errors import JoseError
+from joserfc.jwt import JWTClaimsRegistry
 
-from apiexample.claims import ClaimsPolicy, granted_scopes, parse_payload
+from apiexample.claims import (
+    TIME_CLAIMS,
+    ClaimsPolicy,
+    copy_claims,
+    granted_scopes,
+    list_claims,
+    parse_payload,
+)
 from apiexample.errors import InvalidToken
 
 NOW = 1_700_000_000
@@ -83,3 +94,82 @@ def test_scope_is_split_on_spaces_only() -> None:
     assert granted_scopes({"scope": "a  b\tc"}) == {"a", "b\tc"}
     assert granted_scopes({"permissions": ["p"], "scope": "s"}) == {"p", "s"}
     assert granted_scopes({}) == frozenset()
+
+
+def test_validate_returns_the_granted_scopes(policy: ClaimsPolicy) -> None:
+    granted = policy.validate(claims(scope="a b", permissions=["c"]))
+    assert granted == {"a", "b", "c"}
+
+
+# -- the same verdicts as joserfc's own JWTClaimsRegistry.validate ---------------------------
+
+_claim_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(NOW - 100, NOW + 100),
+    st.floats(NOW - 100, NOW + 100),
+    st.sampled_from(["", ISSUER, AUDIENCE, ISSUER.upper(), "c@clients"]),
+    st.lists(st.sampled_from([AUDIENCE, ISSUER, "", 1]), max_size=3),
+    st.dictionaries(st.just("k"), st.integers(), max_size=1),
+)
+_claim_names = st.sampled_from(["iss", "aud", "sub", "exp", "nbf", "iat", "jti", "azp", "x"])
+
+
+@given(
+    changes=st.dictionaries(_claim_names, _claim_values, max_size=4),
+    removed=st.sets(_claim_names, max_size=2),
+)
+def test_claims_verdicts_match_joserfc_registry(changes: dict[str, Any], removed: set[str]) -> None:
+    """``validate`` calls joserfc's per-claim rules directly; its verdict must be joserfc's."""
+    policy = ClaimsPolicy(ISSUER, AUDIENCE, 30, clock=lambda: NOW)
+    value = {k: v for k, v in claims(**changes).items() if k not in removed}
+    registry = JWTClaimsRegistry(
+        now=lambda: NOW,
+        leeway=30,
+        iss={"essential": True, "value": ISSUER},
+        aud={"essential": True, "value": AUDIENCE},
+        exp={"essential": True},
+        iat={"essential": True},
+        sub={"essential": True},
+    )
+    try:
+        registry.validate(value)
+        joserfc_accepts = True
+    except JoseError:
+        joserfc_accepts = False
+    try:
+        policy.validate(value)
+        ours_accepts = True
+    except InvalidToken:
+        ours_accepts = False
+    if any(isinstance(value.get(name), bool) for name in TIME_CLAIMS):
+        assert not ours_accepts  # joserfc < 1.8 takes True as a NumericDate; we never do
+    else:
+        assert ours_accepts == joserfc_accepts
+
+
+@pytest.mark.parametrize(
+    ("value", "lists"),
+    [
+        ({"a": "s", "n": 1, "f": 1.5, "b": True, "z": None}, ()),
+        ({"aud": ["x", "y"], "permissions": [], "s": "t"}, ("aud", "permissions")),
+        ({"aud": ["x", 1, None]}, ("aud",)),
+        ({"org": {"id": "o"}}, None),
+        ({"aud": [["x"]]}, None),
+        ({"aud": [{"x": 1}], "s": "t"}, None),
+    ],
+)
+def test_list_claims_names_lists_of_scalars_only(
+    value: dict[str, Any], lists: tuple[str, ...] | None
+) -> None:
+    assert list_claims(value) == lists
+
+
+def test_copy_claims_shares_nothing_mutable() -> None:
+    original = {"aud": ["x"], "permissions": ["p"], "scope": "s"}
+    copy = copy_claims(original, ("aud", "permissions"))
+    assert copy == original
+    copy["aud"].append("y")
+    copy["permissions"].clear()
+    copy["scope"] = "changed"
+    assert original == {"aud": ["x"], "permissions": ["p"], "scope": "s"}

@@ -295,6 +295,25 @@ def test_a_view_changing_its_token_does_not_change_the_cache(
     assert again.scopes == {"a", "p"}
 
 
+def test_a_view_changing_a_nested_claim_does_not_change_the_cache(
+    validator: Auth0JWTBearerTokenValidator,
+    api_settings: Any,
+    mock_idp_network: Any,
+    mock_idp: MockIdP,
+) -> None:
+    """Claims nesting deeper than lists of scalars are parsed again for every hit."""
+    token = mock_idp.mint(claims={"https://example.test/org": {"roles": ["viewer"]}})
+    first = validator.authenticate_token(token)
+    first["https://example.test/org"]["roles"].append("admin")
+    for _ in range(2):
+        again = validator.authenticate_token(token)
+        assert again["https://example.test/org"] == {"roles": ["viewer"]}
+        again["https://example.test/org"]["roles"].clear()
+    entry = validator.policies().tokens.get(token)  # type: ignore[union-attr]
+    assert entry is not None
+    assert entry.claims is None
+
+
 def test_concurrent_requests_share_one_consistent_cache(
     validator: Auth0JWTBearerTokenValidator,
     api_settings: Any,
@@ -327,7 +346,7 @@ def test_concurrent_requests_share_one_consistent_cache(
 class TestTokenCache:
     @staticmethod
     def entry(n: int = 0) -> VerifiedToken:
-        return VerifiedToken(b"{}", f"kid-{n}", object(), 0.0, 1.0)  # type: ignore[arg-type]
+        return VerifiedToken(b"{}", {}, (), frozenset(), f"kid-{n}", object(), 0.0, 1.0)  # type: ignore[arg-type]
 
     @pytest.mark.parametrize("size", [0, -1])
     def test_needs_a_positive_size(self, size: int) -> None:
