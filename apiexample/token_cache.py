@@ -18,50 +18,66 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, NamedTuple
+from typing import Any
 
 from joserfc.jwk import RSAKey
 
 from apiexample.claims import copy_claims, list_claims, parse_payload
 
 
-class VerifiedToken(NamedTuple):
+class VerifiedToken:
     """What a successful validation established about one token string.
 
-    ``claims`` is a copy of the verified claims set, never handed out: each hit gets its own
-    copy (``private_claims``), so a view that mutates ``request.oauth_token`` cannot change
-    what later requests see. Claims nesting deeper than lists of scalars are not kept: they
-    are parsed again from ``payload``. ``scopes`` are the scopes it grants, immutable. ``key``
-    is the very ``RSAKey`` object that verified the signature: the key cache replaces its key
+    ``payload`` is the verified claims set as signed. Each hit gets claims of its own
+    (``private_claims``), so a view that mutates ``request.oauth_token`` cannot change what
+    later requests see: the first hit parses the payload once more and keeps that parse, later
+    hits copy it (its lists of scalars copied too); claims nesting deeper are parsed on every
+    hit. A miss pays none of this. ``scopes`` are the scopes it grants, immutable. ``key`` is
+    the very ``RSAKey`` object that verified the signature: the key cache replaces its key
     objects on every successful JWKS fetch, so an identity check tells whether the key set
-    changed.
-    ``valid_from`` and ``expires_at`` are the claims' ``max(iat, nbf)`` and ``exp``.
+    changed. ``valid_from`` and ``expires_at`` are the claims' ``max(iat, nbf)`` and ``exp``.
     """
 
-    payload: bytes
-    claims: dict[str, Any] | None
-    lists: tuple[str, ...]
-    scopes: frozenset[str]
-    kid: str
-    key: RSAKey
-    valid_from: float
-    expires_at: float
+    __slots__ = ("_claims", "_lists", "expires_at", "key", "kid", "payload", "scopes", "valid_from")
+
+    def __init__(
+        self,
+        payload: bytes,
+        scopes: frozenset[str],
+        kid: str,
+        key: RSAKey,
+        valid_from: float,
+        expires_at: float,
+    ) -> None:
+        self.payload = payload
+        self.scopes = scopes
+        self.kid = kid
+        self.key = key
+        self.valid_from = valid_from
+        self.expires_at = expires_at
+        self._claims: dict[str, Any] | None = None
+        self._lists: tuple[str, ...] | None = ()  # None: the claims nest deeper
 
     @classmethod
     def of(
         cls, payload: bytes, claims: dict[str, Any], scopes: frozenset[str], kid: str, key: RSAKey
     ) -> VerifiedToken:
-        """The entry for ``claims``, parsed from ``payload``; it keeps a copy of its own."""
+        """The entry for ``claims``, the verified parse of ``payload``."""
         valid_from = max(claims["iat"], claims.get("nbf", claims["iat"]))
-        lists = list_claims(claims)
-        own = None if lists is None else copy_claims(claims, lists)
-        return cls(payload, own, lists or (), scopes, kid, key, valid_from, claims["exp"])
+        return cls(payload, scopes, kid, key, valid_from, claims["exp"])
 
     def private_claims(self) -> dict[str, Any]:
-        """A copy of the claims for one request: lists copied, or the payload parsed again."""
-        if self.claims is None:  # something nests deeper than a list of scalars
-            return parse_payload(self.payload)
-        return copy_claims(self.claims, self.lists)
+        """Claims for one request, sharing nothing mutable with the entry or other requests."""
+        claims, lists = self._claims, self._lists
+        if claims is not None and lists is not None:
+            return copy_claims(claims, lists)
+        parsed = parse_payload(self.payload)
+        if lists is not None:  # the first hit: learn the shape, keep this parse
+            lists = self._lists = list_claims(parsed)
+            if lists is not None:
+                self._claims = parsed
+                return copy_claims(parsed, lists)
+        return parsed
 
 
 class TokenCache:

@@ -17,7 +17,7 @@ change builds new ``_Policies``, so nothing validated under the old settings is 
 
 from __future__ import annotations
 
-import base64
+import binascii
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -152,6 +152,7 @@ class _Policies:
 #: The last character of a canonical base64url string with 2 or 3 characters in its last
 #: quantum: the unused low bits must be zero (RFC 4648 section 3.5), as joserfc requires.
 _CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 def _b64decode(segment: str) -> bytes:
@@ -162,7 +163,7 @@ def _b64decode(segment: str) -> bytes:
     remainder = len(segment) % 4
     if remainder and (remainder == 1 or segment[-1] not in _CANONICAL_LAST[remainder]):
         raise ValueError("not canonical base64url")
-    return base64.urlsafe_b64decode(segment + "==")
+    return binascii.a2b_base64(segment.encode("ascii").translate(_URLSAFE_TO_STANDARD) + b"==")
 
 
 def _decode_segment(segment: str) -> bytes:
