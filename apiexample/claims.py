@@ -142,4 +142,7 @@ def granted_scopes(claims: dict[str, Any]) -> frozenset[str]:
         raise InvalidToken("scope_not_a_string")
     if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
         raise InvalidToken("permissions_not_a_list_of_strings")
-    return frozenset(s for s in scope.split(" ") if s) | frozenset(permissions)
+    granted = set(scope.split(" "))
+    granted.discard("")  # runs of spaces
+    granted.update(permissions)
+    return frozenset(granted)

@@ -56,6 +56,8 @@ MAX_REMEMBERED_HEADERS = 64
 class Auth0AccessToken(JWTBearerToken):  # type: ignore[misc]
     """Verified claims; expiry and scopes follow the validator's policy, leeway included."""
 
+    __slots__ = ("policy", "scopes")  # no per-token attribute dict
+
     def __init__(
         self,
         claims: dict[str, Any],
