@@ -217,6 +217,11 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
                 if self._still_valid(cached, policies):
                     return Auth0AccessToken(cached.private_claims(), policies.claims, cached.scopes)
                 tokens.discard(token_string, cached)
+        return self._verify(token_string, policies)
+
+    def _verify(self, token_string: str, policies: _Policies) -> Auth0AccessToken:
+        """Full validation (RFC 7515 section 5.2, RFC 7519 section 7.2), then cache the result."""
+        tokens = policies.tokens
         check_compact_shape(token_string)
         header_segment, payload_segment, signature_segment = token_string.split(".")
         header = policies.header(token_string, header_segment)
@@ -280,9 +285,9 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         if cached.expires_at <= now - leeway or cached.valid_from > int(now) + leeway:
             return False
         try:
-            return self._current_key(cached.kid, policies) is cached.key
-        except BearerError as error:
-            raise error.for_kid(cached.kid) from error.__cause__
+            return cache_for(policies.config.jwks_url).get(cached.kid) is cached.key
+        except SigningKeysUnavailable as exc:
+            raise TemporarilyUnavailable(exc.reason, exc.retry_after).for_kid(cached.kid) from exc
 
     def validate_token(
         self, token: Auth0AccessToken | None, scopes: Iterable[str] | None, request: Any
