@@ -44,6 +44,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
+from bench.worker_cpu import WorkerCPU  # noqa: E402
 from devtools.processes import api_environment, api_server  # noqa: E402
 from mock_idp import DEFAULT_AUDIENCE as AUDIENCE  # noqa: E402
 from mock_idp import KeyRing, MockIdP  # noqa: E402
@@ -338,8 +339,9 @@ def in_process(minter: Minter, plan: Plan, repeated: str) -> list[str]:
 def gunicorn(issuer: str, scratch: Path) -> Iterator[str]:
     """2 sync workers, as the issue asks; the API's settings pinned to the mock IdP."""
     options = ("--workers", "2", "--worker-class", "sync", "--log-level", "warning")
+    pid_file = ("--pid", str(scratch / "gunicorn.pid"))  # for WorkerCPU
     with api_server(
-        api_environment(issuer, AUDIENCE), *options, log=scratch / "gunicorn.log"
+        api_environment(issuer, AUDIENCE), *options, *pid_file, log=scratch / "gunicorn.log"
     ) as base:
         yield base
 
@@ -353,9 +355,10 @@ def under_load(
         return load.run_wrk(url, seconds, **kw) if use_wrk else load.run_python(url, seconds, **kw)
 
     fetches_before = idp.hit_count(JWKS_PATH)
-    results: dict[str, list[load.LoadResult]] = {
-        name: [] for name in ("public", "public_header", "public_pool", "repeated", "fresh")
-    }
+    names = ("public", "public_header", "public_pool", "repeated", "fresh")
+    results: dict[str, list[load.LoadResult]] = {name: [] for name in names}
+    cpu_us: dict[str, list[float]] = {name: [] for name in names}
+    workers = WorkerCPU(scratch / "gunicorn.pid")
     with gunicorn(idp.issuer, scratch) as base:
         status("gunicorn up; warming up")
         run(f"{base}/api/private", 1, token=repeated)
@@ -378,14 +381,20 @@ def under_load(
             for offset in range(len(cases)):  # a different case goes first in each round
                 name, options = cases[(round_ + offset) % len(cases)]
                 path = "/api/public" if name.startswith("public") else "/api/private"
-                results[name].append(run(f"{base}{path}", plan.load_seconds, **options))
+                before = workers.sample()
+                result = run(f"{base}{path}", plan.load_seconds, **options)
+                used = WorkerCPU.per_request_us(before, workers.sample(), result.requests)
+                results[name].append(result)
+                if used is not None:
+                    cpu_us[name].append(used)
     fetches = idp.hit_count(JWKS_PATH) - fetches_before
     requests = sum(r.requests for rs in results.values() for r in rs) + probe.requests
     generator = "wrk -t2 -c8" if use_wrk else "python, 2 processes x 4 threads"
     lines = [
         f"gunicorn, 2 sync workers, 127.0.0.1, {generator} "
         f"(median of {plan.load_rounds} rounds of {plan.load_seconds:.0f} s)",
-        f"  {'':40s} {'req/s':>9s} {'x public':>8s} {'rounds':>11s} {'x same':>8s} {'not 200':>8s}",
+        f"  {'':40s} {'req/s':>7s} {'x public':>8s} {'rounds':>10s} {'x same':>7s} "
+        f"{'cpu us':>6s} {'not 200':>7s}",
     ]
     ratios: dict[str, float] = {}
 
@@ -405,17 +414,25 @@ def under_load(
         bad = sum(r.not_ok for r in results[name])
         exhausted = " (token pool ran out!)" if any(r.pool_exhausted for r in results[name]) else ""
         spread = f"{min(rounds):.2f}-{max(rounds):.2f}"
+        cpu = f"{median(cpu_us[name]):6.0f}" if cpu_us[name] else f"{'n/a':>6s}"
         lines.append(
-            f"  {label:40s} {median([r.rps for r in results[name]]):9.0f} "
-            f"{ratios[name]:8.3f} {spread:>11s} {ratios[f'{name}_same']:8.3f} {bad:8d}{exhausted}"
+            f"  {label:40s} {median([r.rps for r in results[name]]):7.0f} "
+            f"{ratios[name]:8.3f} {spread:>10s} {ratios[f'{name}_same']:7.3f} {cpu} "
+            f"{bad:7d}{exhausted}"
         )
-    lines.append(
-        "  (x public: median of the rounds' ratios, each round's cases back to back; rounds: the"
-    )
-    lines.append(
-        "  lowest and highest of them. x same: against /api/public receiving the same headers,"
-    )
-    lines.append("  i.e. the same client work)")
+    lines += [
+        "  x public: median of the rounds' ratios (each round runs the cases back to back);",
+        "  rounds: the lowest and highest of them. x same: against /api/public receiving the",
+        "  same headers, i.e. the same load generator work on the shared cores. cpu us: worker",
+        "  CPU time (utime+stime from /proc) per request, median of the rounds: the server alone.",
+    ]
+    if cpu_us["public"] and cpu_us["repeated"] and cpu_us["fresh"]:
+        ratios["cpu_repeated"] = median(cpu_us["public"]) / median(cpu_us["repeated"])
+        ratios["cpu_fresh"] = median(cpu_us["public"]) / median(cpu_us["fresh"])
+        lines.append(
+            f"  by worker CPU, public / private: repeated {ratios['cpu_repeated']:.3f}x, "
+            f"fresh {ratios['cpu_fresh']:.3f}x"
+        )
     lines.append(
         f"  JWKS fetches (IdP hit log): {fetches} for {requests} requests to 2 workers "
         f"(TTL {600} s)"

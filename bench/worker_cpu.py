@@ -1,0 +1,50 @@
+"""CPU time used by gunicorn's workers, read from ``/proc`` (Linux).
+
+Requests per second under a load generator that shares the machine's cores also move with the
+generator's own work and with the machine's noise; the workers' CPU time per request is the
+server's cost alone. ``None`` wherever it cannot be read (not Linux, or a worker replaced
+during the run, which would make the difference meaningless).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+def _children(pid: int) -> list[int]:
+    text = (PROC / str(pid) / "task" / str(pid) / "children").read_text()
+    return sorted(int(child) for child in text.split())
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (proc(5), fields 14 and 15 of ``stat``)."""
+    fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class WorkerCPU:
+    """The summed CPU seconds of the workers of the gunicorn master whose pid is in a file."""
+
+    def __init__(self, pid_file: Path) -> None:
+        self.pid_file = pid_file
+
+    def sample(self) -> tuple[tuple[int, ...], float] | None:
+        try:
+            workers = tuple(_children(int(self.pid_file.read_text())))
+            return workers, sum(_cpu_seconds(pid) for pid in workers)
+        except (OSError, ValueError, IndexError):
+            return None
+
+    @staticmethod
+    def per_request_us(
+        before: tuple[tuple[int, ...], float] | None,
+        after: tuple[tuple[int, ...], float] | None,
+        requests: int,
+    ) -> float | None:
+        """Microseconds of worker CPU per request between two samples of the same workers."""
+        if before is None or after is None or before[0] != after[0] or requests <= 0:
+            return None
+        return (after[1] - before[1]) / requests * 1e6

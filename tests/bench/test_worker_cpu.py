@@ -1,0 +1,53 @@
+"""The bench's worker CPU reading: a master's children, their CPU time from /proc."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.worker_cpu import WorkerCPU
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+
+BURN = """
+import time
+start = time.process_time()
+while time.process_time() - start < 0.3:
+    pass
+time.sleep(60)
+"""
+
+
+def test_a_child_burning_cpu_is_measured(tmp_path: Path) -> None:
+    pid_file = tmp_path / "master.pid"
+    pid_file.write_text(str(os.getpid()))  # this test process plays gunicorn's master
+    child = subprocess.Popen([sys.executable, "-c", BURN])
+    try:
+        workers = WorkerCPU(pid_file)
+        deadline = time.monotonic() + 30
+        sample = workers.sample()
+        while sample is not None and sample[1] < 0.25 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            sample = workers.sample()
+        assert sample is not None
+        assert child.pid in sample[0]
+        assert 0.25 <= sample[1] < 30
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_no_pid_file_reads_as_unknown(tmp_path: Path) -> None:
+    assert WorkerCPU(tmp_path / "missing.pid").sample() is None
+
+
+def test_per_request_needs_the_same_workers_and_some_requests() -> None:
+    assert WorkerCPU.per_request_us(((1, 2), 1.0), ((1, 2), 1.5), 1000) == pytest.approx(500)
+    assert WorkerCPU.per_request_us(((1, 2), 1.0), ((1, 3), 1.5), 1000) is None
+    assert WorkerCPU.per_request_us(((1, 2), 1.0), ((1, 2), 1.5), 0) is None
+    assert WorkerCPU.per_request_us(None, ((1, 2), 1.5), 10) is None
