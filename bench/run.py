@@ -148,7 +148,16 @@ def machine() -> list[str]:
         f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}",
         f"python:  {platform.python_implementation()} {platform.python_version()}",
         f"libs:    {versions}, load: {load.wrk_version() or 'python load generator'}",
+        f"gunicorn HTTP parser: {http_parser()}",
     ]
+
+
+def http_parser() -> str:
+    """gunicorn 27 (not 23) parses requests in C when gunicorn_h1c (``gunicorn[fast]``) is in."""
+    try:
+        return f"C (gunicorn_h1c {metadata.version('gunicorn_h1c')})"
+    except metadata.PackageNotFoundError:
+        return "Python (gunicorn_h1c, gunicorn[fast], not installed)"
 
 
 def verdict(ok: bool) -> str:
