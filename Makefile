@@ -55,7 +55,10 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy apiexample mock_idp devtools bench soak
 
-bench: $(STAMP) ## Run the benchmarks
+bench: $(STAMP) ## Run the benchmarks (with gunicorn's C HTTP parser when it can be built)
+	@$(PY) -m pip install --disable-pip-version-check -q -r requirements-fast.txt \
+	  || echo "gunicorn_h1c could not be built (it needs a C compiler): gunicorn will parse" \
+	          "requests in Python, and the bench says so" >&2
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 soak: $(STAMP) ## Run the soak test (SOAK_ARGS=...)
