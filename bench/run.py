@@ -153,11 +153,11 @@ def machine() -> list[str]:
 
 
 def http_parser() -> str:
-    """gunicorn 27 (not 23) parses requests in C when gunicorn_h1c (``gunicorn[fast]``) is in."""
+    """gunicorn 27 (not 23) parses requests in C when gunicorn_h1c is installed."""
     try:
         return f"C (gunicorn_h1c {metadata.version('gunicorn_h1c')})"
     except metadata.PackageNotFoundError:
-        return "Python (gunicorn_h1c, gunicorn[fast], not installed)"
+        return "Python (gunicorn_h1c not installed: requirements-fast.txt)"
 
 
 def verdict(ok: bool) -> str:
