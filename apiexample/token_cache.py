@@ -56,7 +56,9 @@ class VerifiedToken:
         self.valid_from = valid_from
         self.expires_at = expires_at
         self._claims: dict[str, Any] | None = None
-        self._lists: tuple[str, ...] | None = ()  # None: the claims nest deeper
+        # Learnt on the first hit: () until then, the list claims' names, or None when the
+        # claims nest deeper than lists of scalars (every hit parses the payload then).
+        self._lists: tuple[str, ...] | None = ()
 
     @classmethod
     def of(

@@ -285,9 +285,9 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         if cached.expires_at <= now - leeway or cached.valid_from > int(now) + leeway:
             return False
         try:
-            return cache_for(policies.config.jwks_url).get(cached.kid) is cached.key
-        except SigningKeysUnavailable as exc:
-            raise TemporarilyUnavailable(exc.reason, exc.retry_after).for_kid(cached.kid) from exc
+            return self._current_key(cached.kid, policies) is cached.key
+        except BearerError as error:
+            raise error.for_kid(cached.kid) from error.__cause__
 
     def validate_token(
         self, token: Auth0AccessToken | None, scopes: Iterable[str] | None, request: Any
