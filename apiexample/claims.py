@@ -8,6 +8,7 @@ strings. Both are granted scopes.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -93,19 +94,14 @@ class ClaimsPolicy:
             sub={"essential": True},
         )
         self._essential = tuple(sorted(self._registry.essential_keys))
-        # The claims joserfc has a rule for (RFC 7519 section 4.1; ``jti`` from joserfc 1.8).
-        self._checks = tuple(
-            (name.removeprefix("validate_"), getattr(self._registry, name))
-            for name in dir(self._registry)
-            if name.startswith("validate_")
-        )
+        self._rules = _claim_rules(self._registry)
 
     def validate(self, claims: dict[str, Any]) -> frozenset[str]:
         """Check ``claims``; return the scopes they grant. Raises ``InvalidToken``.
 
-        joserfc's per-claim rules run for each registered claim present, exactly as its
-        ``JWTClaimsRegistry.validate`` would call them, without its lookup of a validator for
-        every other claim (``scope``, ``azp``, ``permissions``...): done once per fresh token.
+        The same rules, in the same order, as joserfc's ``JWTClaimsRegistry.validate``: the
+        essential claims, then each claim in the token's order through its rule, looked up in
+        a table built once instead of by name per claim.
         """
         for name in TIME_CLAIMS:  # checked here too: joserfc < 1.8 takes True for a number
             value = claims.get(name)
@@ -113,14 +109,15 @@ class ClaimsPolicy:
                 isinstance(value, bool) or not isinstance(value, (int, float))
             ):
                 raise InvalidToken(f"claim_invalid_{name}")
+        rules = self._rules
         try:
             for name in self._essential:
                 if claims.get(name) is None:
                     raise MissingClaimError(name)
-            for name, check in self._checks:
-                value = claims.get(name)
-                if value is not None or name in claims:
-                    check(value)
+            for name, value in claims.items():
+                rule = rules.get(name)
+                if rule is not None:
+                    rule(value)
         except ExpiredTokenError as exc:
             raise InvalidToken("token_expired", "The access token has expired.") from exc
         except MissingClaimError as exc:
@@ -132,6 +129,18 @@ class ClaimsPolicy:
     def is_expired(self, claims: dict[str, Any]) -> bool:
         """``exp`` passed, leeway applied exactly as at validation (RFC 7519 section 4.1.4)."""
         return bool(claims["exp"] <= self.clock() - self.leeway)
+
+
+def _claim_rules(registry: JWTClaimsRegistry) -> dict[str, Callable[[Any], None]]:
+    """What joserfc's registry runs for a claim: its ``validate_<name>`` (RFC 7519 section 4.1;
+    ``jti`` from joserfc 1.8), else ``check_value`` for a claim given options."""
+    rules: dict[str, Callable[[Any], None]] = {
+        name: functools.partial(registry.check_value, name) for name in registry.options
+    }
+    for attribute in dir(registry):
+        if attribute.startswith("validate_"):
+            rules[attribute.removeprefix("validate_")] = getattr(registry, attribute)
+    return rules
 
 
 def granted_scopes(claims: dict[str, Any]) -> frozenset[str]:

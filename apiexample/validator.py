@@ -56,7 +56,7 @@ MAX_REMEMBERED_HEADERS = 64
 class Auth0AccessToken(JWTBearerToken):  # type: ignore[misc]
     """Verified claims; expiry and scopes follow the validator's policy, leeway included."""
 
-    __slots__ = ("policy", "scopes")  # no per-token attribute dict
+    __slots__ = ("policy", "scopes")  # so setting them never creates the instance dict
 
     def __init__(
         self,
