@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from joserfc.jwk import RSAKey
@@ -25,6 +26,7 @@ from joserfc.jwk import RSAKey
 from apiexample.claims import copy_claims, list_claims, parse_payload
 
 
+@dataclass(slots=True, eq=False)  # eq=False: entries compare by identity
 class VerifiedToken:
     """What a successful validation established about one token string.
 
@@ -38,27 +40,16 @@ class VerifiedToken:
     changed. ``valid_from`` and ``expires_at`` are the claims' ``max(iat, nbf)`` and ``exp``.
     """
 
-    __slots__ = ("_claims", "_lists", "expires_at", "key", "kid", "payload", "scopes", "valid_from")
-
-    def __init__(
-        self,
-        payload: bytes,
-        scopes: frozenset[str],
-        kid: str,
-        key: RSAKey,
-        valid_from: float,
-        expires_at: float,
-    ) -> None:
-        self.payload = payload
-        self.scopes = scopes
-        self.kid = kid
-        self.key = key
-        self.valid_from = valid_from
-        self.expires_at = expires_at
-        self._claims: dict[str, Any] | None = None
-        # Learnt on the first hit: () until then, the list claims' names, or None when the
-        # claims nest deeper than lists of scalars (every hit parses the payload then).
-        self._lists: tuple[str, ...] | None = ()
+    payload: bytes
+    scopes: frozenset[str]
+    kid: str
+    key: RSAKey
+    valid_from: float
+    expires_at: float
+    _claims: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    # Learnt on the first hit: () until then, the list claims' names, or None when the
+    # claims nest deeper than lists of scalars (every hit parses the payload then).
+    _lists: tuple[str, ...] | None = field(default=(), init=False, repr=False)
 
     @classmethod
     def of(
