@@ -40,7 +40,7 @@ class VerifiedToken:
     changed. ``valid_from`` and ``expires_at`` are the claims' ``max(iat, nbf)`` and ``exp``.
     """
 
-    payload: bytes
+    payload: bytes = field(repr=False)  # claims of a bearer token: kept out of any log line
     scopes: frozenset[str]
     kid: str
     key: RSAKey
