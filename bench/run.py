@@ -45,7 +45,7 @@ if str(ROOT) not in sys.path:
 
 from bench import load  # noqa: E402
 from bench.worker_cpu import WorkerCPU  # noqa: E402
-from devtools.processes import api_environment, api_server  # noqa: E402
+from devtools.processes import API_APP, api_environment, api_server  # noqa: E402
 from mock_idp import DEFAULT_AUDIENCE as AUDIENCE  # noqa: E402
 from mock_idp import KeyRing, MockIdP  # noqa: E402
 from mock_idp.http import JWKS as JWKS_PATH  # noqa: E402
@@ -54,6 +54,8 @@ from mock_idp.server import MockIdPServer  # noqa: E402
 #: The environment as this script found it: the test suite runs in it, not in the bench's.
 ORIGINAL_ENVIRONMENT = dict(os.environ)
 SUITE_TIMEOUT = 600
+#: The API with its protected routes checking the signature only (bench/floor_app.py).
+FLOOR_APP = "bench.floor_app:create_application()"
 LIBRARIES = ("Django", "Authlib", "joserfc", "cryptography", "PyJWT", "gunicorn")
 
 
@@ -345,14 +347,40 @@ def in_process(minter: Minter, plan: Plan, repeated: str) -> list[str]:
 
 
 @contextmanager
-def gunicorn(issuer: str, scratch: Path) -> Iterator[str]:
+def gunicorn(issuer: str, scratch: Path, name: str, app: str = API_APP) -> Iterator[str]:
     """2 sync workers, as the issue asks; the API's settings pinned to the mock IdP."""
     options = ("--workers", "2", "--worker-class", "sync", "--log-level", "warning")
-    pid_file = ("--pid", str(scratch / "gunicorn.pid"))  # for WorkerCPU
+    pid_file = ("--pid", str(scratch / f"{name}.pid"))  # for WorkerCPU
     with api_server(
-        api_environment(issuer, AUDIENCE), *options, *pid_file, log=scratch / "gunicorn.log"
+        api_environment(issuer, AUDIENCE),
+        *options,
+        *pid_file,
+        log=scratch / f"{name}.log",
+        app=app,
     ) as base:
         yield base
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    server: str  # "api" or "floor"
+    path: str
+    options: dict[str, Any]
+
+
+#: (label, case, the case whose requests carry the same headers) in the order printed.
+API_ROWS = [
+    ("/api/public", "public", "public"),
+    ("/api/public, with the repeated token", "public_header", "public_header"),
+    ("/api/public, with a fresh token each", "public_pool", "public_pool"),
+    ("/api/private, repeated token", "repeated", "public_header"),
+    ("/api/private, fresh token per request", "fresh", "public_pool"),
+]
+FLOOR_ROWS = [
+    ("/api/public", "floor_public", "floor_public"),
+    ("/api/private, fresh token per request", "floor_fresh", "floor_public"),
+]
 
 
 def under_load(
@@ -364,14 +392,22 @@ def under_load(
         return load.run_wrk(url, seconds, **kw) if use_wrk else load.run_python(url, seconds, **kw)
 
     fetches_before = idp.hit_count(JWKS_PATH)
-    names = ("public", "public_header", "public_pool", "repeated", "fresh")
+    names = [case for _, case, _ in API_ROWS + FLOOR_ROWS]
     results: dict[str, list[load.LoadResult]] = {name: [] for name in names}
     cpu_us: dict[str, list[float]] = {name: [] for name in names}
-    workers = WorkerCPU(scratch / "gunicorn.pid")
-    with gunicorn(idp.issuer, scratch) as base:
-        status("gunicorn up; warming up")
-        run(f"{base}/api/private", 1, token=repeated)
-        probe = run(f"{base}/api/public", 1)
+    workers = {server: WorkerCPU(scratch / f"{server}.pid") for server in ("api", "floor")}
+    # The floor trusts an IdP of its own holding the same keys, so the JWKS fetches counted
+    # below are the API's alone.
+    with (
+        MockIdPServer(MockIdP(audience=AUDIENCE, keys=idp.keys)) as floor_idp,
+        gunicorn(idp.issuer, scratch, "api") as api_base,
+        gunicorn(floor_idp.idp.issuer, scratch, "floor", app=FLOOR_APP) as floor_base,
+    ):
+        bases = {"api": api_base, "floor": floor_base}
+        status("gunicorn up (the API, and the signature-only floor); warming up")
+        run(f"{api_base}/api/private", 1, token=repeated)
+        run(f"{floor_base}/api/private", 1, token=repeated)
+        probe = run(f"{api_base}/api/public", 1)
         per_run = int(probe.rps * plan.load_seconds * 1.3) + 1000
         status(f"minting {per_run * plan.load_rounds} tokens for the fresh-token runs")
         pools = [minter.mint(per_run) for _ in range(plan.load_rounds)]
@@ -379,57 +415,61 @@ def under_load(
             status(f"load round {round_ + 1}/{plan.load_rounds} ({plan.load_seconds:.0f} s a case)")
             # public_header and public_pool send what repeated and fresh send, to the public
             # route (which ignores it): the same client work, so their ratios isolate the
-            # server's cost of validating (the load generator shares the 2 cores).
-            cases: list[tuple[str, dict[str, Any]]] = [
-                ("public", {}),
-                ("public_header", {"token": repeated}),
-                ("public_pool", {"pool": pools[round_]}),
-                ("repeated", {"token": repeated}),
-                ("fresh", {"pool": pools[round_]}),
+            # server's cost of validating (the load generator shares the 2 cores). The floor
+            # server gets the same fresh tokens (it caches nothing).
+            cases = [
+                Case("public", "api", "/api/public", {}),
+                Case("public_header", "api", "/api/public", {"token": repeated}),
+                Case("public_pool", "api", "/api/public", {"pool": pools[round_]}),
+                Case("repeated", "api", "/api/private", {"token": repeated}),
+                Case("fresh", "api", "/api/private", {"pool": pools[round_]}),
+                Case("floor_public", "floor", "/api/public", {}),
+                Case("floor_fresh", "floor", "/api/private", {"pool": pools[round_]}),
             ]
             for offset in range(len(cases)):  # a different case goes first in each round
-                name, options = cases[(round_ + offset) % len(cases)]
-                path = "/api/public" if name.startswith("public") else "/api/private"
-                before = workers.sample()
-                result = run(f"{base}{path}", plan.load_seconds, **options)
-                used = WorkerCPU.per_request_us(before, workers.sample(), result.requests)
-                results[name].append(result)
+                case = cases[(round_ + offset) % len(cases)]
+                before = workers[case.server].sample()
+                result = run(f"{bases[case.server]}{case.path}", plan.load_seconds, **case.options)
+                after = workers[case.server].sample()
+                used = WorkerCPU.per_request_us(before, after, result.requests)
+                results[case.name].append(result)
                 if used is not None:
-                    cpu_us[name].append(used)
+                    cpu_us[case.name].append(used)
     fetches = idp.hit_count(JWKS_PATH) - fetches_before
     requests = sum(r.requests for rs in results.values() for r in rs) + probe.requests
+
+    def per_round(name: str, baseline: str) -> list[float]:
+        return [r.rps / b.rps for r, b in zip(results[name], results[baseline], strict=True)]
+
+    ratios: dict[str, float] = {}
+
+    def rows(table: list[tuple[str, str, str]], public: str) -> list[str]:
+        lines = []
+        for label, name, same in table:
+            rounds = per_round(name, public)
+            ratios[name] = median(rounds)
+            ratios[f"{name}_same"] = median(per_round(name, same))
+            bad = sum(r.not_ok for r in results[name])
+            ran_out = any(r.pool_exhausted for r in results[name])
+            spread = f"{min(rounds):.2f}-{max(rounds):.2f}"
+            cpu = f"{median(cpu_us[name]):6.0f}" if cpu_us[name] else f"{'n/a':>6s}"
+            lines.append(
+                f"  {label:40s} {median([r.rps for r in results[name]]):7.0f} "
+                f"{ratios[name]:8.3f} {spread:>10s} {ratios[f'{name}_same']:7.3f} {cpu} "
+                f"{bad:7d}{' (token pool ran out!)' if ran_out else ''}"
+            )
+        return lines
+
     generator = "wrk -t2 -c8" if use_wrk else "python, 2 processes x 4 threads"
     lines = [
         f"gunicorn, 2 sync workers, 127.0.0.1, {generator} "
         f"(median of {plan.load_rounds} rounds of {plan.load_seconds:.0f} s)",
         f"  {'':40s} {'req/s':>7s} {'x public':>8s} {'rounds':>10s} {'x same':>7s} "
         f"{'cpu us':>6s} {'not 200':>7s}",
-    ]
-    ratios: dict[str, float] = {}
-
-    def per_round(name: str, baseline: str) -> list[float]:
-        return [r.rps / b.rps for r, b in zip(results[name], results[baseline], strict=True)]
-
-    for label, name, same in [
-        ("/api/public", "public", "public"),
-        ("/api/public, with the repeated token", "public_header", "public_header"),
-        ("/api/public, with a fresh token each", "public_pool", "public_pool"),
-        ("/api/private, repeated token", "repeated", "public_header"),
-        ("/api/private, fresh token per request", "fresh", "public_pool"),
-    ]:
-        rounds = per_round(name, "public")
-        ratios[name] = median(rounds)
-        ratios[f"{name}_same"] = median(per_round(name, same))
-        bad = sum(r.not_ok for r in results[name])
-        exhausted = " (token pool ran out!)" if any(r.pool_exhausted for r in results[name]) else ""
-        spread = f"{min(rounds):.2f}-{max(rounds):.2f}"
-        cpu = f"{median(cpu_us[name]):6.0f}" if cpu_us[name] else f"{'n/a':>6s}"
-        lines.append(
-            f"  {label:40s} {median([r.rps for r in results[name]]):7.0f} "
-            f"{ratios[name]:8.3f} {spread:>10s} {ratios[f'{name}_same']:7.3f} {cpu} "
-            f"{bad:7d}{exhausted}"
-        )
-    lines += [
+        *rows(API_ROWS, "public"),
+        "  the floor: the same API with its protected routes checking the signature only",
+        "  (bench/floor_app.py, a second gunicorn; ratios against its own /api/public)",
+        *rows(FLOOR_ROWS, "floor_public"),
         "  x public: median of the rounds' ratios (each round runs the cases back to back);",
         "  rounds: the lowest and highest of them. x same: against /api/public receiving the",
         "  same headers, i.e. the same load generator work on the shared cores. cpu us: worker",
@@ -442,6 +482,12 @@ def under_load(
             f"  by worker CPU, public / private: repeated {ratios['cpu_repeated']:.3f}x, "
             f"fresh {ratios['cpu_fresh']:.3f}x"
         )
+    lines += [
+        f"  against the floors: repeated token {ratios['repeated_same']:.3f}x /api/public with the "
+        "same header (no validation at all);",
+        f"  fresh token {ratios['fresh'] / ratios['floor_fresh']:.3f}x the signature-only floor's "
+        f"{ratios['floor_fresh']:.3f}x",
+    ]
     lines.append(
         f"  JWKS fetches (IdP hit log): {fetches} for {requests} requests to 2 workers "
         f"(TTL {600} s)"

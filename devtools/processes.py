@@ -26,6 +26,7 @@ from apiexample import conf
 from mock_idp import DEFAULT_AUDIENCE
 
 LOOPBACK = "127.0.0.1"
+API_APP = "apiexample.wsgi:application"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -62,10 +63,12 @@ def no_control_socket() -> list[str]:
     return ["--no-control-socket"] if "control_socket_disable" in names else []
 
 
-def gunicorn_command(port: int, *options: str, python: str = sys.executable) -> list[str]:
-    """``gunicorn apiexample.wsgi:application`` on 127.0.0.1:``port`` with ``options``."""
+def gunicorn_command(
+    port: int, *options: str, python: str = sys.executable, app: str = API_APP
+) -> list[str]:
+    """``gunicorn apiexample.wsgi:application`` (or ``app``) on 127.0.0.1:``port``."""
     return [
-        python, "-m", "gunicorn", "apiexample.wsgi:application",
+        python, "-m", "gunicorn", app,
         "--bind", f"{LOOPBACK}:{port}",
         *no_control_socket(),
         *options,
@@ -141,7 +144,11 @@ def stop_process_group(process: subprocess.Popen[bytes], grace: float = 10.0) ->
 
 @contextlib.contextmanager
 def api_server(
-    env: Mapping[str, str], *options: str, log: Path | None = None, timeout: float = 30.0
+    env: Mapping[str, str],
+    *options: str,
+    log: Path | None = None,
+    timeout: float = 30.0,
+    app: str = API_APP,
 ) -> Iterator[str]:
     """The API under gunicorn on a free loopback port, in its own session; yields its base URL.
 
@@ -153,7 +160,7 @@ def api_server(
         if log is not None:
             output = stack.enter_context(log.open("wb"))
         process = subprocess.Popen(  # noqa: S603 - our own command line
-            gunicorn_command(port, *options),
+            gunicorn_command(port, *options, app=app),
             cwd=PROJECT_ROOT,
             env=dict(env),
             stdin=subprocess.DEVNULL,
