@@ -9,7 +9,8 @@
    token, and ``/api/private`` with a fresh token per request.
 3. gunicorn, 2 sync workers on 127.0.0.1, under ``wrk`` (or a Python load generator): the same
    three cases in requests/s, with fresh tokens from a pool minted before the timed runs; the
-   JWKS fetches counted from the mock IdP's hit log.
+   JWKS fetches counted from the mock IdP's hit log. Beside it, a second gunicorn serving the
+   floor (``bench/floor_app.py``: the signature checked, nothing else) with the same fresh tokens.
 4. The test suite's wall time (``make test``'s pytest command).
 
 The mock IdP serves the JWKS on 127.0.0.1 from this process; every process this script starts
