@@ -370,17 +370,17 @@ class Case:
     options: dict[str, Any]
 
 
-#: (label, case, the case whose requests carry the same headers) in the order printed.
-API_ROWS = [
+#: (label, case, the case whose requests carry the same headers, if measured), as printed.
+API_ROWS: list[tuple[str, str, str | None]] = [
     ("/api/public", "public", "public"),
     ("/api/public, with the repeated token", "public_header", "public_header"),
     ("/api/public, with a fresh token each", "public_pool", "public_pool"),
     ("/api/private, repeated token", "repeated", "public_header"),
     ("/api/private, fresh token per request", "fresh", "public_pool"),
 ]
-FLOOR_ROWS = [
+FLOOR_ROWS: list[tuple[str, str, str | None]] = [
     ("/api/public", "floor_public", "floor_public"),
-    ("/api/private, fresh token per request", "floor_fresh", "floor_public"),
+    ("/api/private, fresh token per request", "floor_fresh", None),
 ]
 
 
@@ -444,19 +444,22 @@ def under_load(
 
     ratios: dict[str, float] = {}
 
-    def rows(table: list[tuple[str, str, str]], public: str) -> list[str]:
+    def rows(table: list[tuple[str, str, str | None]], public: str) -> list[str]:
         lines = []
         for label, name, same in table:
             rounds = per_round(name, public)
             ratios[name] = median(rounds)
-            ratios[f"{name}_same"] = median(per_round(name, same))
+            same_text = f"{'-':>7s}"
+            if same is not None:
+                ratios[f"{name}_same"] = median(per_round(name, same))
+                same_text = f"{ratios[f'{name}_same']:7.3f}"
             bad = sum(r.not_ok for r in results[name])
             ran_out = any(r.pool_exhausted for r in results[name])
             spread = f"{min(rounds):.2f}-{max(rounds):.2f}"
             cpu = f"{median(cpu_us[name]):6.0f}" if cpu_us[name] else f"{'n/a':>6s}"
             lines.append(
                 f"  {label:40s} {median([r.rps for r in results[name]]):7.0f} "
-                f"{ratios[name]:8.3f} {spread:>10s} {ratios[f'{name}_same']:7.3f} {cpu} "
+                f"{ratios[name]:8.3f} {spread:>10s} {same_text} {cpu} "
                 f"{bad:7d}{' (token pool ran out!)' if ran_out else ''}"
             )
         return lines
