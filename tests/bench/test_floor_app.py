@@ -2,56 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 import requests
-from django.test import Client
 
-from apiexample import signing_keys, wsgi
+from apiexample import wsgi
 from apiexample.views import require_auth
 from bench.floor_app import create_application
 from bench.run import FLOOR_APP
 from devtools.processes import api_environment, api_server
 from mock_idp import DEFAULT_AUDIENCE, MockIdP
 from mock_idp.server import MockIdPServer
+from tests.apiexample.conftest import Call
 from tests.apiexample.helpers import assert_refused
 
 
 @pytest.fixture
-def floor(
-    monkeypatch: pytest.MonkeyPatch, settings: Any, mock_idp: MockIdP, mock_idp_network: Any
-) -> Iterator[Client]:
-    """The API as the floor app serves it; the real protector is back after the test."""
-    settings.AUTH0_DOMAIN = ""
-    settings.AUTH0_ISSUER = mock_idp.issuer
-    settings.AUTH0_AUDIENCE = mock_idp.audience
-    settings.AUTH0_JWKS_URL = ""
-    signing_keys.reset_caches()
+def floor(monkeypatch: pytest.MonkeyPatch, call: Call) -> Call:
+    """``call`` against the API as the floor app serves it; the real protector is back after."""
     monkeypatch.setattr(require_auth, "acquire_bearer_token", require_auth.acquire_bearer_token)
     assert create_application() is wsgi.application
-    yield Client()
-    signing_keys.reset_caches()
+    return call
 
 
-def test_a_validly_signed_token_passes_whatever_its_claims(
-    floor: Client, mock_idp: MockIdP
-) -> None:
+def test_a_validly_signed_token_passes_whatever_its_claims(floor: Call, mock_idp: MockIdP) -> None:
     expired_elsewhere = mock_idp.mint(audience="https://other.example", expires_in=-3600)
-    response = floor.get("/api/private-scoped", HTTP_AUTHORIZATION=f"Bearer {expired_elsewhere}")
-    assert response.status_code == 200
+    assert floor("/api/private-scoped", expired_elsewhere).status_code == 200
 
 
-def test_the_signature_is_still_checked(floor: Client, mock_idp: MockIdP) -> None:
+def test_the_signature_is_still_checked(floor: Call, mock_idp: MockIdP) -> None:
     kid = mock_idp.keys.signing_key.kid
     forged = mock_idp.mint(key=mock_idp.foreign_key, header={"kid": kid})
-    response = floor.get("/api/private", HTTP_AUTHORIZATION=f"Bearer {forged}")
-    assert_refused(response, 401, "invalid_token")
+    assert_refused(floor("/api/private", forged), 401, "invalid_token")
 
 
-def test_the_public_route_is_the_api_s(floor: Client) -> None:
-    assert floor.get("/api/public").json()["message"].startswith("Hello from a public endpoint")
+def test_the_public_route_is_the_api_s(floor: Call) -> None:
+    assert floor("/api/public").json()["message"].startswith("Hello from a public endpoint")
 
 
 @pytest.mark.live
