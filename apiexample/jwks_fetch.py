@@ -15,10 +15,10 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
+from apiexample.conf import DEFAULT_JWKS_TIMEOUT
+
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 5.0
-#: Whole fetch, redirects included; keeps a 503 well within 10 s when the IdP hangs.
-DEADLINE = 8.0  # the default of AUTH0_JWKS_TIMEOUT
 #: Auth0's JWKS is about 4 KiB; anything far larger is not a key set.
 MAX_BYTES = 256 * 1024
 MAX_REDIRECTS = 3
@@ -92,7 +92,7 @@ def _get(url: str, deadline: float) -> requests.Response:
         raise JWKSFetchError("jwks_unreachable") from exc
 
 
-def fetch_jwks(url: str, timeout: float = DEADLINE) -> dict[str, Any]:
+def fetch_jwks(url: str, timeout: float = DEFAULT_JWKS_TIMEOUT) -> dict[str, Any]:
     """GET the key set at ``url`` within ``timeout`` seconds in all, or raise JWKSFetchError."""
     deadline = time.monotonic() + timeout
     current = url

@@ -120,10 +120,6 @@ class SigningKeyCache:
         self._last_failure = ""
         self._lock = threading.Lock()
 
-    @property
-    def snapshot(self) -> KeySetSnapshot:
-        return self._snapshot
-
     def get(self, kid: str) -> RSAKey | None:
         """The key named ``kid``, or None when the issuer's current key set lacks it.
 

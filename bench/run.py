@@ -20,7 +20,6 @@ is stopped before it exits.
 from __future__ import annotations
 
 import argparse
-import base64
 import gc
 import io
 import logging
@@ -50,6 +49,7 @@ from devtools.processes import API_APP, api_environment, api_server  # noqa: E40
 from mock_idp import DEFAULT_AUDIENCE as AUDIENCE  # noqa: E402
 from mock_idp import KeyRing, MockIdP  # noqa: E402
 from mock_idp.http import JWKS as JWKS_PATH  # noqa: E402
+from mock_idp.keys import b64url_decode  # noqa: E402
 from mock_idp.server import MockIdPServer  # noqa: E402
 
 #: The environment as this script found it: the test suite runs in it, not in the bench's.
@@ -266,7 +266,7 @@ def per_token(
 def signing_input(token: str) -> tuple[bytes, bytes]:
     """What a bare RSA verify of ``token`` needs: the signed bytes and the signature."""
     header, payload, signature = token.split(".")
-    return f"{header}.{payload}".encode(), base64.urlsafe_b64decode(signature + "==")
+    return f"{header}.{payload}".encode(), b64url_decode(signature)
 
 
 # -- 2. in process ------------------------------------------------------------------------------

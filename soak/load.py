@@ -9,7 +9,6 @@ log pairs with the worker's pid. Times are ``time.monotonic()``, one clock for e
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
@@ -19,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from mock_idp.jws import json_bytes
+from mock_idp.keys import b64url, b64url_decode
 from soak.scenario import (
     EXPIRED,
     FORGED,
@@ -77,21 +78,17 @@ class ClientPlan:
     tokens: TokenPools = field(repr=False)
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def unknown_kid_token(template: str, rng: random.Random) -> str:
     """``template`` with a fresh random ``kid`` in its header (the signature no longer matches)."""
     header_segment, _, rest = template.partition(".")
-    header = json.loads(base64.urlsafe_b64decode(header_segment + "=" * (-len(header_segment) % 4)))
+    header = json.loads(b64url_decode(header_segment))
     header["kid"] = f"soak-{rng.getrandbits(64):016x}"
-    return _b64url(json.dumps(header, separators=(",", ":")).encode()) + "." + rest
+    return b64url(json_bytes(header)) + "." + rest
 
 
 def garbage_header(rng: random.Random) -> tuple[str, str | None]:
     """A nonsense ``Authorization`` header (or none at all), named."""
-    noise = _b64url(rng.randbytes(rng.randrange(8, 96)))
+    noise = b64url(rng.randbytes(rng.randrange(8, 96)))
     choices: list[tuple[str, str | None]] = [
         ("no_header", None),
         ("empty_bearer", "Bearer "),
