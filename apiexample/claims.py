@@ -128,7 +128,17 @@ class ClaimsPolicy:
 
     def is_expired(self, claims: dict[str, Any]) -> bool:
         """``exp`` passed, leeway applied exactly as at validation (RFC 7519 section 4.1.4)."""
-        return bool(claims["exp"] <= self.clock() - self.leeway)
+        return self._expired(claims["exp"], self.clock())
+
+    def in_window(self, valid_from: float, expires_at: float) -> bool:
+        """Whether claims valid from ``valid_from`` (the later of ``iat`` and ``nbf``) until
+        ``expires_at`` (``exp``) pass the time rules now, as at validation (RFC 7519 sections
+        4.1.4-4.1.6): a verified token served again is held to the same window."""
+        now = self.clock()
+        return not self._expired(expires_at, now) and valid_from <= int(now) + self.leeway
+
+    def _expired(self, exp: float, now: float) -> bool:
+        return bool(exp <= now - self.leeway)
 
 
 def _claim_rules(registry: JWTClaimsRegistry) -> dict[str, Callable[[Any], None]]:

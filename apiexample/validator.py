@@ -275,14 +275,12 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
     def _still_valid(self, cached: VerifiedToken, policies: _Policies) -> bool:
         """Whether a cached token may be served: in its validity window, same signing key.
 
-        The window follows the claims rules (leeway included). The key check asks the key
+        The window is the claims policy's (leeway included). The key check asks the key
         cache, which refreshes on its TTL as for any token, and compares key objects, which
         every successful JWKS fetch replaces: a rotated-out key or a changed key set sends
         the token through full validation again.
         """
-        now = self.clock()
-        leeway = policies.claims.leeway
-        if cached.expires_at <= now - leeway or cached.valid_from > int(now) + leeway:
+        if not policies.claims.in_window(cached.valid_from, cached.expires_at):
             return False
         try:
             return self._current_key(cached.kid, policies) is cached.key

@@ -204,3 +204,25 @@ def test_copy_claims_shares_nothing_mutable() -> None:
     copy["permissions"].clear()
     copy["scope"] = "changed"
     assert original == {"aud": ["x"], "permissions": ["p"], "scope": "s"}
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "expires_at", "inside"),
+    [
+        (NOW - 100, NOW + 100, True),
+        (NOW - 100, NOW - 29, True),  # expired 29 s ago: within the 30 s leeway
+        (NOW - 100, NOW - 30, False),
+        (NOW + 30, NOW + 100, True),  # issued 30 s ahead: still within the leeway
+        (NOW + 31, NOW + 100, False),
+    ],
+)
+def test_in_window_applies_the_validation_time_rules(
+    policy: ClaimsPolicy, valid_from: int, expires_at: int, inside: bool
+) -> None:
+    assert policy.in_window(valid_from, expires_at) is inside
+    served = claims(iat=valid_from, exp=expires_at)
+    if inside:
+        policy.validate(served)
+    else:
+        with pytest.raises(InvalidToken):
+            policy.validate(served)
