@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from apiexample import conf
 from mock_idp import DEFAULT_AUDIENCE
@@ -113,8 +113,10 @@ def api_environment(
     return env
 
 
-def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """Poll ``url`` until it answers 200; fail early if ``process`` exits."""
+def wait_until_serving(
+    url: str, process: subprocess.Popen[Any], timeout: float = 30.0, name: str = "the server"
+) -> None:
+    """Poll ``url`` until it answers 200; fail early if ``process`` (called ``name``) exits."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -124,22 +126,29 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: floa
         except OSError:
             pass
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
+            raise RuntimeError(f"{name} exited (status {process.returncode}) early")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+            raise RuntimeError(f"{name} did not answer {url} within {timeout:.0f} s")
         time.sleep(0.05)
 
 
-def stop_process_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+def stop_process_group(process: subprocess.Popen[Any], grace: float = 10.0) -> bool:
     """SIGTERM a process started in its own session, then SIGKILL whatever is left of its
-    group (gunicorn's workers included) after it exits or ``grace`` runs out; reap it."""
+    group (gunicorn's workers included) after it exits or ``grace`` runs out; reap it.
+
+    Returns False when the process itself ignored SIGTERM for ``grace`` and was killed.
+    """
+    obeyed = True
     if process.poll() is None:
         process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        try:
             process.wait(grace)
+        except subprocess.TimeoutExpired:
+            obeyed = False
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    return obeyed
 
 
 @contextlib.contextmanager

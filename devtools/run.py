@@ -11,7 +11,6 @@ with this process even if it is killed outright.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import queue
 import secrets
@@ -22,15 +21,20 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from devtools.processes import LOOPBACK, api_environment, die_with_parent, gunicorn_command
+from devtools.processes import (
+    LOOPBACK,
+    api_environment,
+    die_with_parent,
+    gunicorn_command,
+    stop_process_group,
+    wait_until_serving,
+)
 from mock_idp import DEFAULT_AUDIENCE
 
 DEFAULT_API_PORT = 8000
@@ -210,17 +214,8 @@ class Child:
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the process, SIGKILL its group if it lingers, reap it and drain its output."""
-        if self.running:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                print(f"devtools: {self.name} ignored SIGTERM for {timeout}s; killing it")
-        # Whatever is left of the group (e.g. gunicorn workers) goes too.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        if not stop_process_group(self.process, timeout):
+            print(f"devtools: {self.name} ignored SIGTERM for {timeout}s; killed it")
         if self.pump is not None:
             # The pipe's writers are gone, so the echo thread reaches end of file.
             self.pump.join(timeout)
@@ -275,18 +270,11 @@ def wait_for_line(child: Child, prefix: str, timeout: float) -> str:
 
 
 def wait_for_http(child: Child, url: str, timeout: float) -> None:
-    """Poll ``url`` until it answers 2xx, failing fast if ``child`` exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not child.running:
-            raise DevRunError(f"{child.name} exited (status {child.process.returncode}) early")
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback http only
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise DevRunError(f"{child.name} did not answer {url} within {timeout:.0f}s")
+    """Poll ``url`` until it answers 200, failing fast if ``child`` exits."""
+    try:
+        wait_until_serving(url, child.process, timeout, name=child.name)
+    except RuntimeError as exc:
+        raise DevRunError(str(exc)) from exc
 
 
 def mint_token(config: DevConfig, env: Mapping[str, str], scope: str = DEFAULT_SCOPE) -> str:
