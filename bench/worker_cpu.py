@@ -11,12 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from devtools.processes import child_pids
+
 PROC = Path("/proc")
-
-
-def _children(pid: int) -> list[int]:
-    text = (PROC / str(pid) / "task" / str(pid) / "children").read_text()
-    return sorted(int(child) for child in text.split())
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -33,7 +30,7 @@ class WorkerCPU:
 
     def sample(self) -> tuple[tuple[int, ...], float] | None:
         try:
-            workers = tuple(_children(int(self.pid_file.read_text())))
+            workers = tuple(child_pids(int(self.pid_file.read_text())))
             return workers, sum(_cpu_seconds(pid) for pid in workers)
         except (OSError, ValueError, IndexError):
             return None

@@ -53,6 +53,25 @@ def die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
+def child_pids(pid: int) -> list[int]:
+    """Pids whose parent is ``pid``, from Linux's ``/proc`` (proc(5)): the ``children`` file of
+    each of its threads, or a scan of every process where the kernel has no such files."""
+    found: set[int] = set()
+    listings = list(Path(f"/proc/{pid}/task").glob("*/children"))
+    for listing in listings:
+        with contextlib.suppress(OSError):  # the thread ended meanwhile
+            found.update(int(child) for child in listing.read_text().split())
+    if not listings:
+        processes = (entry for entry in Path("/proc").iterdir() if entry.name.isdigit())
+        for entry in processes:
+            with contextlib.suppress(OSError):  # the process ended meanwhile
+                # The command name may hold spaces and parentheses: fields follow the last ')'.
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+                if len(fields) > 1 and fields[1] == str(pid):
+                    found.add(int(entry.name))
+    return sorted(found)
+
+
 def no_control_socket() -> list[str]:
     """``--no-control-socket`` where gunicorn has a control socket (newer than 23).
 

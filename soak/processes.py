@@ -8,7 +8,6 @@ of its process group.
 from __future__ import annotations
 
 import http.client
-import os
 import subprocess
 import threading
 import time
@@ -19,6 +18,7 @@ from typing import IO
 
 from devtools.processes import (
     LOOPBACK,
+    child_pids,
     die_with_parent,
     free_port,
     gunicorn_command,
@@ -96,7 +96,7 @@ class Gunicorn:
         """The master's children (its workers), from /proc."""
         if self.process is None:
             return []
-        return children(self.process.pid)
+        return child_pids(self.process.pid)
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the master, SIGKILL its process group if it lingers, and reap it."""
@@ -105,23 +105,6 @@ class Gunicorn:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
-
-
-def children(pid: int) -> list[int]:
-    """Pids whose parent is ``pid``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces and parentheses: fields follow the last ')'.
-        fields = stat.rpartition(")")[2].split()
-        if len(fields) > 1 and fields[1] == str(pid):
-            found.append(int(entry))
-    return sorted(found)
 
 
 def rss_kib(pid: int) -> int | None:

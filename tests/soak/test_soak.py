@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.processes import child_pids
 from soak import runner
-from soak.processes import children
 from soak.scenario import SoakConfig
 
 pytestmark = pytest.mark.live
@@ -48,9 +48,9 @@ def test_gunicorn_is_stopped_when_the_run_fails(
     started: list[int] = []
 
     def crash(*_args: object) -> list[float]:
-        for pid in children(os.getpid()):
+        for pid in child_pids(os.getpid()):
             if b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                started.extend([pid, *children(pid)])
+                started.extend([pid, *child_pids(pid)])
         raise RuntimeError("the scenario crashed")
 
     monkeypatch.setattr(runner, "_drive", crash)
