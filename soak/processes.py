@@ -7,7 +7,6 @@ of its process group.
 
 from __future__ import annotations
 
-import http.client
 import subprocess
 import threading
 import time
@@ -23,6 +22,7 @@ from devtools.processes import (
     free_port,
     gunicorn_command,
     stop_process_group,
+    wait_until_serving,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -77,20 +77,15 @@ class Gunicorn:
             preexec_fn=die_with_parent(),  # only prctl, resolved before fork
         )
         deadline = time.monotonic() + timeout
-        while not self._answers() or len(self.worker_pids()) < self.workers:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start; see {self.error_log}")
-            time.sleep(0.05)
-
-    def _answers(self) -> bool:
-        connection = http.client.HTTPConnection(LOOPBACK, self.port, timeout=2)
         try:
-            connection.request("GET", "/api/public")
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            connection.close()
+            url = f"http://{LOOPBACK}:{self.port}/api/public"
+            wait_until_serving(url, self.process, timeout, name="gunicorn")
+            while len(self.worker_pids()) < self.workers:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("not every worker started")
+                time.sleep(0.05)
+        except RuntimeError as exc:
+            raise RuntimeError(f"gunicorn did not start; see {self.error_log}") from exc
 
     def worker_pids(self) -> list[int]:
         """The master's children (its workers), from /proc."""
