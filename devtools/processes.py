@@ -28,6 +28,8 @@ from mock_idp import DEFAULT_AUDIENCE
 LOOPBACK = "127.0.0.1"
 API_APP = "apiexample.wsgi:application"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Readiness polls go straight to 127.0.0.1, whatever ``http_proxy`` a developer has set.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def free_port() -> int:
@@ -139,7 +141,7 @@ def wait_until_serving(
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback URL
+            with _DIRECT.open(url, timeout=2) as answer:
                 if answer.status == 200:
                     return
         except OSError:

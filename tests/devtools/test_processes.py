@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from devtools.processes import child_pids
+from devtools.processes import child_pids, wait_until_serving
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
@@ -36,3 +38,29 @@ def test_child_pids_scans_proc_where_the_kernel_lists_no_children(
     monkeypatch.setattr(Path, "glob", lambda self, pattern: iter(()))
     assert child in child_pids(os.getpid())
     assert child_pids(child) == []
+
+
+class _Ok(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_readiness_polls_ignore_a_developer_s_http_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            wait_until_serving(f"http://127.0.0.1:{server.server_port}/", process, timeout=5)
+        finally:
+            process.kill()
+            process.wait()
+    finally:
+        server.shutdown()
+        server.server_close()
