@@ -45,7 +45,7 @@ run: $(STAMP) ## Serve the API on 127.0.0.1:8000 against the mock IdP on :8001 (
 	exec $(PY) -m devtools.run --api-port $(API_PORT) --idp-port $(IDP_PORT)
 
 test: $(STAMP) ## Run the test suite with coverage (PYTEST_ARGS=...)
-	$(BIN)/pytest -n auto --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
 tox: $(STAMP) ## Run the tox matrix, lowest deps and lint (TOX_ARGS=...)
 	PYENV_VERSION=$(TOX_PYTHONS) $(BIN)/tox $(TOX_ARGS)
