@@ -72,11 +72,6 @@ class DevConfig:
         return f"http://{LOOPBACK}:{self.idp_port}/"
 
     @property
-    def jwks_url(self) -> str:
-        """Where the API fetches the mock IdP's signing keys."""
-        return f"{self.issuer}.well-known/jwks.json"
-
-    @property
     def keys_file(self) -> Path:
         """The mock IdP's private keys (mode 0600, created on first run, reused after)."""
         return self.state_dir / "mock_idp_keys.json"

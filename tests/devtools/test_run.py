@@ -20,10 +20,9 @@ from devtools.run import DevConfig, DevRunError
 CONFIG = DevConfig(api_port=8100, idp_port=8101, state_dir=Path("/srv/state"), python="py")
 
 
-def test_config_derives_issuer_jwks_and_keys_file() -> None:
+def test_config_derives_urls_and_keys_file() -> None:
     assert CONFIG.api_url == "http://127.0.0.1:8100"
     assert CONFIG.issuer == "http://127.0.0.1:8101/"
-    assert CONFIG.jwks_url == "http://127.0.0.1:8101/.well-known/jwks.json"
     assert CONFIG.keys_file == Path("/srv/state/mock_idp_keys.json")
 
 
