@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -172,6 +172,29 @@ def stop_process_group(process: subprocess.Popen[Any], grace: float = 10.0) -> b
     return obeyed
 
 
+def start_in_session(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    stdout: IO[Any] | int | None,
+    stderr: IO[Any] | int | None,
+    text: bool = False,
+) -> subprocess.Popen[Any]:
+    """Start ``argv`` in the project root, in a session of its own (so ``stop_process_group``
+    reaches all its processes) and, on Linux, SIGKILLed by the kernel if this process dies."""
+    return subprocess.Popen(  # noqa: S603 - our own command lines
+        list(argv),
+        cwd=PROJECT_ROOT,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        text=text,
+        start_new_session=True,
+        preexec_fn=die_with_parent(),  # only prctl, resolved before fork
+    )
+
+
 @contextlib.contextmanager
 def api_server(
     env: Mapping[str, str],
@@ -189,15 +212,8 @@ def api_server(
         output: IO[bytes] | int = subprocess.DEVNULL
         if log is not None:
             output = stack.enter_context(log.open("wb"))
-        process = subprocess.Popen(  # noqa: S603 - our own command line
-            gunicorn_command(port, *options, app=app),
-            cwd=PROJECT_ROOT,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=output,
-            start_new_session=True,
-            preexec_fn=die_with_parent(),
+        process = start_in_session(
+            gunicorn_command(port, *options, app=app), env, stdout=output, stderr=output
         )
         base = f"http://{LOOPBACK}:{port}"
         try:

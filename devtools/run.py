@@ -29,9 +29,10 @@ from typing import IO
 
 from devtools.processes import (
     LOOPBACK,
+    PROJECT_ROOT,
     api_environment,
-    die_with_parent,
     gunicorn_command,
+    start_in_session,
     stop_process_group,
     wait_until_serving,
 )
@@ -43,7 +44,6 @@ DEFAULT_SCOPE = "read:messages"
 TOKEN_LIFETIME = 3600
 IDP_READY_PREFIX = "mock_idp serving"
 ROUTES = ("/api/public", "/api/private", "/api/private-scoped")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class DevRunError(RuntimeError):
@@ -218,15 +218,8 @@ class Child:
 
 def spawn(name: str, argv: Sequence[str], env: Mapping[str, str], *, pipe_stdout: bool) -> Child:
     """Start ``argv`` in the project root, in a new session, dying with this process."""
-    process = subprocess.Popen(  # noqa: S603 - argv is built by this module
-        list(argv),
-        cwd=PROJECT_ROOT,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE if pipe_stdout else None,
-        text=True,
-        start_new_session=True,
-        preexec_fn=die_with_parent(),  # only prctl, resolved before fork
+    process = start_in_session(
+        argv, env, stdout=subprocess.PIPE if pipe_stdout else None, stderr=None, text=True
     )
     child = Child(name, process)
     if process.stdout is not None:

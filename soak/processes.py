@@ -18,14 +18,13 @@ from typing import IO
 from devtools.processes import (
     LOOPBACK,
     child_pids,
-    die_with_parent,
     free_port,
     gunicorn_command,
+    start_in_session,
     stop_process_group,
     wait_until_serving,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ACCESS_LOG_FORMAT = "%(p)s %({x-soak-request}i)s %(s)s %(D)s"
 
 
@@ -66,15 +65,8 @@ class Gunicorn:
         self.port = self.port or free_port()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._stderr = self.error_log.open("wb")
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=PROJECT_ROOT,
-            env=dict(self.env),
-            stdin=subprocess.DEVNULL,
-            stdout=self._stderr,
-            stderr=self._stderr,
-            start_new_session=True,
-            preexec_fn=die_with_parent(),  # only prctl, resolved before fork
+        self.process = start_in_session(
+            self.command(), self.env, stdout=self._stderr, stderr=self._stderr
         )
         deadline = time.monotonic() + timeout
         try:

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from devtools.processes import child_pids, wait_until_serving
+from devtools.processes import (
+    PROJECT_ROOT,
+    child_pids,
+    start_in_session,
+    stop_process_group,
+    wait_until_serving,
+)
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
@@ -64,3 +70,19 @@ def test_readiness_polls_ignore_a_developer_s_http_proxy(monkeypatch: pytest.Mon
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_start_in_session_runs_in_the_project_root_in_a_session_of_its_own() -> None:
+    report = "import os; print(os.getcwd(), os.getsid(0) == os.getpid(), os.environ['MARK'])"
+    process = start_in_session(
+        [sys.executable, "-c", report],
+        {"MARK": "only-this-env"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=30)
+    finally:
+        stop_process_group(process)
+    assert output.split() == [str(PROJECT_ROOT), "True", "only-this-env"]
