@@ -13,6 +13,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.requirements-installed
+FAST_STAMP := $(VENV)/.fast-parser-attempted
 REQUIREMENTS := requirements.txt requirements-test.txt requirements-dev.txt
 
 API_PORT ?= 8000
@@ -55,10 +56,14 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy apiexample mock_idp devtools bench soak
 
-bench: $(STAMP) ## Run the benchmarks (with gunicorn's C HTTP parser when it can be built)
+# Tried once per change of requirements-fast.txt, not on every `make bench`.
+$(FAST_STAMP): requirements-fast.txt | $(STAMP)
 	@$(PY) -m pip install --disable-pip-version-check -q -r requirements-fast.txt \
 	  || echo "gunicorn_h1c could not be built (it needs a C compiler): gunicorn will parse" \
-	          "requests in Python, and the bench says so" >&2
+	          "requests in Python, and the bench says so (rm $@ to try again)" >&2
+	@touch $@
+
+bench: $(STAMP) $(FAST_STAMP) ## Run the benchmarks (with gunicorn's C HTTP parser when it can be built)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 soak: $(STAMP) ## Run the soak test (SOAK_ARGS=...)
