@@ -45,7 +45,7 @@ if str(ROOT) not in sys.path:
 
 from bench import load  # noqa: E402
 from bench.worker_cpu import WorkerCPU  # noqa: E402
-from devtools.processes import API_APP, api_environment, api_server  # noqa: E402
+from devtools.processes import API_APP, RunningServer, api_environment, api_server  # noqa: E402
 from mock_idp import DEFAULT_AUDIENCE as AUDIENCE  # noqa: E402
 from mock_idp import KeyRing, MockIdP  # noqa: E402
 from mock_idp.http import JWKS as JWKS_PATH  # noqa: E402
@@ -348,18 +348,13 @@ def in_process(minter: Minter, plan: Plan, repeated: str) -> list[str]:
 
 
 @contextmanager
-def gunicorn(issuer: str, scratch: Path, name: str, app: str = API_APP) -> Iterator[str]:
+def gunicorn(issuer: str, scratch: Path, name: str, app: str = API_APP) -> Iterator[RunningServer]:
     """2 sync workers, as the issue asks; the API's settings pinned to the mock IdP."""
     options = ("--workers", "2", "--worker-class", "sync", "--log-level", "warning")
-    pid_file = ("--pid", str(scratch / f"{name}.pid"))  # for WorkerCPU
     with api_server(
-        api_environment(issuer, AUDIENCE),
-        *options,
-        *pid_file,
-        log=scratch / f"{name}.log",
-        app=app,
-    ) as base:
-        yield base
+        api_environment(issuer, AUDIENCE), *options, log=scratch / f"{name}.log", app=app
+    ) as server:
+        yield server
 
 
 @dataclass(frozen=True)
@@ -396,15 +391,16 @@ def under_load(
     names = [case for _, case, _ in API_ROWS + FLOOR_ROWS]
     results: dict[str, list[load.LoadResult]] = {name: [] for name in names}
     cpu_us: dict[str, list[float]] = {name: [] for name in names}
-    workers = {server: WorkerCPU(scratch / f"{server}.pid") for server in ("api", "floor")}
     # The floor trusts an IdP of its own holding the same keys, so the JWKS fetches counted
     # below are the API's alone.
     with (
         MockIdPServer(MockIdP(audience=AUDIENCE, keys=idp.keys)) as floor_idp,
-        gunicorn(idp.issuer, scratch, "api") as api_base,
-        gunicorn(floor_idp.idp.issuer, scratch, "floor", app=FLOOR_APP) as floor_base,
+        gunicorn(idp.issuer, scratch, "api") as api,
+        gunicorn(floor_idp.idp.issuer, scratch, "floor", app=FLOOR_APP) as floor,
     ):
+        api_base, floor_base = api.base, floor.base
         bases = {"api": api_base, "floor": floor_base}
+        workers = {"api": WorkerCPU(api.pid), "floor": WorkerCPU(floor.pid)}
         status("gunicorn up (the API, and the signature-only floor); warming up")
         run(f"{api_base}/api/private", 1, token=repeated)
         run(f"{floor_base}/api/private", 1, token=repeated)

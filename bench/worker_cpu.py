@@ -23,14 +23,17 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class WorkerCPU:
-    """The summed CPU seconds of the workers of the gunicorn master whose pid is in a file."""
+    """The summed CPU seconds of the workers of the gunicorn master ``master_pid``."""
 
-    def __init__(self, pid_file: Path) -> None:
-        self.pid_file = pid_file
+    def __init__(self, master_pid: int) -> None:
+        self.master_pid = master_pid
 
     def sample(self) -> tuple[tuple[int, ...], float] | None:
+        """The workers and their CPU seconds; None with no workers, or one gone mid-read."""
         try:
-            workers = tuple(child_pids(int(self.pid_file.read_text())))
+            workers = tuple(child_pids(self.master_pid))
+            if not workers:
+                return None
             return workers, sum(_cpu_seconds(pid) for pid in workers)
         except (OSError, ValueError, IndexError):
             return None

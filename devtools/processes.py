@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from apiexample import conf
 from mock_idp import DEFAULT_AUDIENCE
@@ -195,6 +195,13 @@ def start_in_session(
     )
 
 
+class RunningServer(NamedTuple):
+    """What ``api_server`` started: where it answers, and the pid of gunicorn's master."""
+
+    base: str
+    pid: int
+
+
 @contextlib.contextmanager
 def api_server(
     env: Mapping[str, str],
@@ -202,8 +209,9 @@ def api_server(
     log: Path | None = None,
     timeout: float = 30.0,
     app: str = API_APP,
-) -> Iterator[str]:
-    """The API under gunicorn on a free loopback port, in its own session; yields its base URL.
+) -> Iterator[RunningServer]:
+    """The API under gunicorn on a free loopback port, in its own session; yields its base URL
+    and the gunicorn master's pid.
 
     Stopped with all its workers on exit, and (on Linux) killed if this process dies first.
     """
@@ -218,6 +226,6 @@ def api_server(
         base = f"http://{LOOPBACK}:{port}"
         try:
             wait_until_serving(f"{base}/api/public", process, timeout)
-            yield base
+            yield RunningServer(base, process.pid)
         finally:
             stop_process_group(process)

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.live
 def gunicorn(issuer: str, **env: str) -> Iterator[str]:
     """``gunicorn apiexample.wsgi`` on 127.0.0.1, configured by environment variables only."""
     options = ("--workers", "1", "--worker-class", "gthread", "--threads", "4")
-    with api_server(api_environment(issuer, **env), *options) as base:
-        yield base
+    with api_server(api_environment(issuer, **env), *options) as server:
+        yield server.base
 
 
 def get(base: str, path: str, token: str | None = None) -> requests.Response:

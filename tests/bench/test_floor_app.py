@@ -43,7 +43,8 @@ def test_the_public_route_is_the_api_s(floor: Call) -> None:
 def test_gunicorn_serves_it_as_the_bench_starts_it(mock_idp_live: MockIdPServer) -> None:
     idp = mock_idp_live.idp
     options = ("--workers", "1", "--worker-class", "sync")
-    with api_server(api_environment(idp.issuer), *options, app=FLOOR_APP) as base:
+    with api_server(api_environment(idp.issuer), *options, app=FLOOR_APP) as server:
+        base = server.base
         expired = idp.mint(audience=DEFAULT_AUDIENCE, expires_in=-3600)
         answer = requests.get(
             f"{base}/api/private", headers={"Authorization": f"Bearer {expired}"}, timeout=15

@@ -23,12 +23,10 @@ time.sleep(60)
 """
 
 
-def test_a_child_burning_cpu_is_measured(tmp_path: Path) -> None:
-    pid_file = tmp_path / "master.pid"
-    pid_file.write_text(str(os.getpid()))  # this test process plays gunicorn's master
+def test_a_child_burning_cpu_is_measured() -> None:
     child = subprocess.Popen([sys.executable, "-c", BURN])
     try:
-        workers = WorkerCPU(pid_file)
+        workers = WorkerCPU(os.getpid())  # this test process plays gunicorn's master
         deadline = time.monotonic() + 30
         sample = workers.sample()
         while sample is not None and sample[1] < 0.25 and time.monotonic() < deadline:
@@ -42,8 +40,12 @@ def test_a_child_burning_cpu_is_measured(tmp_path: Path) -> None:
         child.wait()
 
 
-def test_no_pid_file_reads_as_unknown(tmp_path: Path) -> None:
-    assert WorkerCPU(tmp_path / "missing.pid").sample() is None
+def test_a_master_without_workers_reads_as_unknown() -> None:
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as lone:
+        try:
+            assert WorkerCPU(lone.pid).sample() is None
+        finally:
+            lone.kill()
 
 
 def test_per_request_needs_the_same_workers_and_some_requests() -> None:
