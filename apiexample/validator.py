@@ -229,11 +229,8 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
             raise InvalidToken("token_malformed")
         payload = _decode_segment(payload_segment)
         try:
-            key = self._current_key(header.kid, policies)
-            if key is None:
-                raise InvalidToken("kid_unknown")
-            self._verify_signature(
-                header, key, policies, header_segment, payload_segment, signature_segment
+            key = self._verify_signature(
+                header, policies, header_segment, payload_segment, signature_segment
             )
             claims = parse_payload(payload)
             scopes = policies.claims.validate(claims)
@@ -244,16 +241,20 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
             tokens.put(token_string, VerifiedToken.of(payload, claims, scopes, header.kid, key))
         return Auth0AccessToken(claims, policies.claims, scopes)
 
-    @staticmethod
+    @classmethod
     def _verify_signature(
+        cls,
         header: _Header,
-        key: RSAKey,
         policies: _Policies,
         header_segment: str,
         payload_segment: str,
         signature: str,
-    ) -> None:
-        """RFC 7515 section 5.2 steps 8-9: the key's rules, then the signature itself."""
+    ) -> RSAKey:
+        """RFC 7515 section 5.2 steps 8-9: the issuer's key named ``kid`` and its rules, then
+        the signature itself; returns the key that verified it."""
+        key = cls._current_key(header.kid, policies)
+        if key is None:
+            raise InvalidToken("kid_unknown")
         try:
             policies.check_key(header, key)
             key.public_key.verify(
@@ -263,6 +264,7 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
             )
         except (JoseError, ValueError, InvalidSignature) as exc:
             raise InvalidToken("signature_invalid") from exc
+        return key
 
     @staticmethod
     def _current_key(kid: str, policies: _Policies) -> RSAKey | None:

@@ -23,9 +23,9 @@ def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     original = Auth0JWTBearerTokenValidator._verify_signature
 
-    def spy(header: Any, *args: Any) -> None:
+    def spy(header: Any, *args: Any) -> Any:
         seen.append(header.kid)
-        original(header, *args)
+        return original(header, *args)
 
     monkeypatch.setattr(Auth0JWTBearerTokenValidator, "_verify_signature", staticmethod(spy))
     return seen
