@@ -102,20 +102,26 @@ class _LineOut(io.StringIO):
 def test_serve_in_process_until_a_signal(keys_file: Path, signum: int) -> None:
     out = _LineOut()
     before = signal.getsignal(signum)
+    answers: list[int] = []
 
     def drive() -> None:
-        assert out.line_written.wait(10)
-        url = out.getvalue().split()[2]
-        assert requests.get(url + ".well-known/jwks.json", timeout=5).status_code == 200
-        os.kill(os.getpid(), signum)
+        # The signal is sent whatever happens here, so a failure fails the assertions below
+        # instead of leaving serve() waiting forever (CI once hung here, py310 under the tox matrix's load).
+        try:
+            if out.line_written.wait(60):  # written once the handlers are installed
+                url = out.getvalue().split()[2]
+                answers.append(requests.get(url + ".well-known/jwks.json", timeout=30).status_code)
+        finally:
+            os.kill(os.getpid(), signum)
 
-    driver = threading.Thread(target=drive)
+    driver = threading.Thread(target=drive, daemon=True)
     driver.start()
     argv = ["serve", "--port", "0", "--keys", str(keys_file)]
     if signum == signal.SIGINT:
         argv += ["--audience", "https://a"]
     assert main(argv, out) == 0
-    driver.join(10)
+    driver.join(30)
+    assert answers == [200]
     line = out.getvalue()
     assert line.startswith("mock_idp serving http://127.0.0.1:")
     url = line.split()[2]
