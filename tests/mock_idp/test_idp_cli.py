@@ -106,7 +106,7 @@ def test_serve_in_process_until_a_signal(keys_file: Path, signum: int) -> None:
 
     def drive() -> None:
         # The signal is sent whatever happens here, so a failure fails the assertions below
-        # instead of leaving serve() waiting forever (CI once hung here, py310 under the tox matrix's load).
+        # instead of leaving serve() waiting forever (CI once hung here: py310, tox's load).
         try:
             if out.line_written.wait(60):  # written once the handlers are installed
                 url = out.getvalue().split()[2]
