@@ -359,10 +359,35 @@ def gunicorn(issuer: str, scratch: Path, name: str, app: str = API_APP) -> Itera
 
 @dataclass(frozen=True)
 class Case:
-    name: str
+    """What one load run requests: which server, which route, with which tokens."""
+
     server: str  # "api" or "floor"
     path: str
-    options: dict[str, Any]
+    sends: str  # "nothing", "repeated" (one token on every request) or "fresh" (a pool's tokens)
+
+    def load_options(self, repeated: str, pool: list[str]) -> dict[str, Any]:
+        """The load generator's ``token``/``pool`` arguments for this case."""
+        options: dict[str, dict[str, Any]] = {
+            "nothing": {},
+            "repeated": {"token": repeated},
+            "fresh": {"pool": pool},
+        }
+        return options[self.sends]
+
+
+#: public_header and public_pool send what repeated and fresh send, to the public route (which
+#: ignores it): the same client work, so their ratios isolate the server's cost of validating
+#: (the load generator shares the 2 cores). The floor server gets the same fresh tokens (it
+#: caches nothing).
+CASES = {
+    "public": Case("api", "/api/public", "nothing"),
+    "public_header": Case("api", "/api/public", "repeated"),
+    "public_pool": Case("api", "/api/public", "fresh"),
+    "repeated": Case("api", "/api/private", "repeated"),
+    "fresh": Case("api", "/api/private", "fresh"),
+    "floor_public": Case("floor", "/api/public", "nothing"),
+    "floor_fresh": Case("floor", "/api/private", "fresh"),
+}
 
 
 #: (label, case, the case whose requests carry the same headers, if measured), as printed.
@@ -377,6 +402,17 @@ FLOOR_ROWS: list[tuple[str, str, str | None]] = [
     ("/api/public", "floor_public", "floor_public"),
     ("/api/private, fresh token per request", "floor_fresh", None),
 ]
+#: The order the cases run in within a round: each protected case runs right next to both of
+#: its baselines (``/api/public``, and ``/api/public`` receiving the same headers), because this
+#: machine's speed drifts over seconds and a ratio of two adjacent runs is the least affected.
+LOAD_ORDER = (
+    "public_header", "repeated", "public", "fresh", "public_pool", "floor_public", "floor_fresh",
+)  # fmt: skip
+
+
+def round_order(round_: int) -> tuple[str, ...]:
+    """``LOAD_ORDER``, reversed in odd rounds so that each pair runs in both orders."""
+    return LOAD_ORDER if round_ % 2 == 0 else LOAD_ORDER[::-1]
 
 
 def under_load(
@@ -388,9 +424,8 @@ def under_load(
         return load.run_wrk(url, seconds, **kw) if use_wrk else load.run_python(url, seconds, **kw)
 
     fetches_before = idp.hit_count(JWKS_PATH)
-    names = [case for _, case, _ in API_ROWS + FLOOR_ROWS]
-    results: dict[str, list[load.LoadResult]] = {name: [] for name in names}
-    cpu_us: dict[str, list[float]] = {name: [] for name in names}
+    results: dict[str, list[load.LoadResult]] = {name: [] for name in CASES}
+    cpu_us: dict[str, list[float]] = {name: [] for name in CASES}
     # The floor trusts an IdP of its own holding the same keys, so the JWKS fetches counted
     # below are the API's alone.
     with (
@@ -410,28 +445,16 @@ def under_load(
         pools = [minter.mint(per_run) for _ in range(plan.load_rounds)]
         for round_ in range(plan.load_rounds):
             status(f"load round {round_ + 1}/{plan.load_rounds} ({plan.load_seconds:.0f} s a case)")
-            # public_header and public_pool send what repeated and fresh send, to the public
-            # route (which ignores it): the same client work, so their ratios isolate the
-            # server's cost of validating (the load generator shares the 2 cores). The floor
-            # server gets the same fresh tokens (it caches nothing).
-            cases = [
-                Case("public", "api", "/api/public", {}),
-                Case("public_header", "api", "/api/public", {"token": repeated}),
-                Case("public_pool", "api", "/api/public", {"pool": pools[round_]}),
-                Case("repeated", "api", "/api/private", {"token": repeated}),
-                Case("fresh", "api", "/api/private", {"pool": pools[round_]}),
-                Case("floor_public", "floor", "/api/public", {}),
-                Case("floor_fresh", "floor", "/api/private", {"pool": pools[round_]}),
-            ]
-            for offset in range(len(cases)):  # a different case goes first in each round
-                case = cases[(round_ + offset) % len(cases)]
+            for name in round_order(round_):
+                case = CASES[name]
+                options = case.load_options(repeated, pools[round_])
                 before = workers[case.server].sample()
-                result = run(f"{bases[case.server]}{case.path}", plan.load_seconds, **case.options)
+                result = run(f"{bases[case.server]}{case.path}", plan.load_seconds, **options)
                 after = workers[case.server].sample()
                 used = WorkerCPU.per_request_us(before, after, result.requests)
-                results[case.name].append(result)
+                results[name].append(result)
                 if used is not None:
-                    cpu_us[case.name].append(used)
+                    cpu_us[name].append(used)
     fetches = idp.hit_count(JWKS_PATH) - fetches_before
     requests = sum(r.requests for rs in results.values() for r in rs) + probe.requests
 
@@ -470,7 +493,8 @@ def under_load(
         "  the floor: the same API with its protected routes checking the signature only",
         "  (bench/floor_app.py, a second gunicorn; ratios against its own /api/public)",
         *rows(FLOOR_ROWS, "floor_public"),
-        "  x public: median of the rounds' ratios (each round runs the cases back to back);",
+        "  x public: median of the rounds' ratios (each round runs the cases back to back, each",
+        "  protected case next to its baselines, in reverse every other round);",
         "  rounds: the lowest and highest of them. x same: against /api/public receiving the",
         "  same headers, i.e. the same load generator work on the shared cores. cpu us: worker",
         "  CPU time (utime+stime from /proc) per request, median of the rounds: the server alone.",
