@@ -375,20 +375,22 @@ class Case:
         return options[self.sends]
 
 
-#: public_header and public_pool send what repeated and fresh send, to the public route (which
-#: ignores it): the same client work, so their ratios isolate the server's cost of validating
-#: (the load generator shares the 2 cores). The floor server gets the same fresh tokens (it
-#: caches nothing).
+#: Every load case, in the order they run within a round: each protected case runs right next
+#: to both of its baselines (``/api/public``, and ``/api/public`` receiving the same headers),
+#: because this machine's speed drifts over seconds and a ratio of two adjacent runs is the least
+#: affected. public_header and public_pool send what repeated and fresh send, to the public route
+#: (which ignores it): the same client work, so their ratios isolate the server's cost of
+#: validating (the load generator shares the 2 cores). The floor server gets the same fresh
+#: tokens (it caches nothing).
 CASES = {
-    "public": Case("api", "/api/public", "nothing"),
     "public_header": Case("api", "/api/public", "repeated"),
-    "public_pool": Case("api", "/api/public", "fresh"),
     "repeated": Case("api", "/api/private", "repeated"),
+    "public": Case("api", "/api/public", "nothing"),
     "fresh": Case("api", "/api/private", "fresh"),
+    "public_pool": Case("api", "/api/public", "fresh"),
     "floor_public": Case("floor", "/api/public", "nothing"),
     "floor_fresh": Case("floor", "/api/private", "fresh"),
 }
-
 
 #: (label, case, the case whose requests carry the same headers, if measured), as printed.
 API_ROWS: list[tuple[str, str, str | None]] = [
@@ -402,17 +404,12 @@ FLOOR_ROWS: list[tuple[str, str, str | None]] = [
     ("/api/public", "floor_public", "floor_public"),
     ("/api/private, fresh token per request", "floor_fresh", None),
 ]
-#: The order the cases run in within a round: each protected case runs right next to both of
-#: its baselines (``/api/public``, and ``/api/public`` receiving the same headers), because this
-#: machine's speed drifts over seconds and a ratio of two adjacent runs is the least affected.
-LOAD_ORDER = (
-    "public_header", "repeated", "public", "fresh", "public_pool", "floor_public", "floor_fresh",
-)  # fmt: skip
 
 
 def round_order(round_: int) -> tuple[str, ...]:
-    """``LOAD_ORDER``, reversed in odd rounds so that each pair runs in both orders."""
-    return LOAD_ORDER if round_ % 2 == 0 else LOAD_ORDER[::-1]
+    """The names of ``CASES`` in order, reversed in odd rounds so each pair runs in both orders."""
+    names = tuple(CASES)
+    return names if round_ % 2 == 0 else names[::-1]
 
 
 def under_load(
