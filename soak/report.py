@@ -3,8 +3,8 @@
 Every request is expected per class and route (``scenario.expected_statuses``), with a 503
 allowed only where SPEC.md designs one. JWKS fetches are bounded per SPEC.md: per worker
 process at most one fetch per cooldown plus one per TTL (and the first of each), over the
-run and over each phase. Worker memory is the VmRSS peak of the first quarter of the run
-against that of the last quarter.
+run and over each phase. Worker memory is the VmRSS peak of a quarter of the run, from when the
+worker had warmed up, against that of the last quarter.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from soak.scenario import (
     MAX_RSS_GROWTH,
     ROUTES,
     VALID_CLASSES,
+    WARM_REQUESTS,
     Phase,
     SoakConfig,
     degraded_windows,
@@ -161,39 +162,63 @@ def _phase_of(t: float, observed: Observed) -> str:
     return name
 
 
-def _rss_rows(observed: Observed) -> tuple[list[list[object]], float]:
-    """Per worker and in total: peak RSS of the first and last quarter, and the growth."""
+def warm_since(observed: Observed) -> dict[int, float]:
+    """When each worker answered its ``WARM_REQUESTS``-th request; absent if it never did."""
+    answered: dict[int, list[float]] = defaultdict(list)
+    for outcome in observed.outcomes:
+        worker = observed.worker_of.get(outcome.request_id)
+        if worker is not None:
+            answered[worker].append(outcome.done)
+    return {
+        worker: sorted(times)[WARM_REQUESTS - 1]
+        for worker, times in answered.items()
+        if len(times) >= WARM_REQUESTS
+    }
+
+
+def rss_rows(observed: Observed) -> tuple[list[list[object]], float]:
+    """Per worker and in total: peak RSS of the first quarter once warm and of the last quarter,
+    and the growth; the worst growth of those judged (infinite when none could be).
+
+    The first quarter starts at the run's start or, for a worker still warming up then, when it
+    had warmed up (in total: when every worker had). One that warmed up too late for a quarter
+    to fit before the last one is not judged.
+    """
     config, t0 = observed.config, observed.t0
-    first = (t0, t0 + config.duration / 4)
-    last = (t0 + 3 * config.duration / 4, t0 + config.duration + 1e-9)
+    quarter = config.duration / 4
+    last = (t0 + 3 * quarter, t0 + config.duration + 1e-9)
     totals: dict[float, int] = defaultdict(int)
     per_worker: dict[int, list[RssSample]] = defaultdict(list)
     for sample in observed.rss:
         totals[sample.time] += sample.kib
         per_worker[sample.pid].append(sample)
+    warm = warm_since(observed)
 
-    def peaks(points: Iterable[tuple[float, int]]) -> tuple[int, int]:
-        points = list(points)
-        q1 = max((kib for t, kib in points if first[0] <= t < first[1]), default=0)
-        q4 = max((kib for t, kib in points if last[0] <= t < last[1]), default=0)
-        return q1, q4
+    def peak(points: list[tuple[float, int]], start: float, end: float) -> int:
+        return max((kib for t, kib in points if start <= t < end), default=0)
 
     served = Counter(observed.worker_of.values())
     rows: list[list[object]] = []
-    worst = 0.0
+    judged: list[float] = []
     series = [
-        (f"worker {pid}", served[pid], [(s.time, s.kib) for s in samples])
+        (f"worker {pid}", served[pid], warm.get(pid), [(s.time, s.kib) for s in samples])
         for pid, samples in sorted(per_worker.items())
     ]
-    series.append(("all workers", sum(served.values()), list(totals.items())))
-    for name, requests, points in series:
-        q1, q4 = peaks(points)
+    warm_times = [warm[pid] for pid in per_worker if pid in warm]
+    since = max([t0, *warm_times]) if len(warm_times) == len(per_worker) else None
+    series.append(("all workers", sum(served.values()), since, list(totals.items())))
+    for name, requests, warm_at, points in series:
+        start = t0 if warm_at is None else max(t0, warm_at)
+        if warm_at is None or start + quarter > last[0]:
+            rows.append([name, requests, "warmed up too late", "", "not judged"])
+            continue
+        q1, q4 = peak(points, start, start + quarter), peak(points, *last)
         growth = (q4 - q1) / q1 if q1 else math.inf
-        worst = max(worst, growth)
-        rows.append(
-            [name, requests, f"{q1 / 1024:.1f}", f"{q4 / 1024:.1f}", f"{100 * growth:+.1f}%"]
-        )
-    return rows, worst
+        judged.append(growth)
+        later = f" (from +{start - t0:.1f} s)" if round(start - t0, 1) > 0 else ""
+        first = f"{q1 / 1024:.1f}{later}"
+        rows.append([name, requests, first, f"{q4 / 1024:.1f}", f"{100 * growth:+.1f}%"])
+    return rows, max(judged, default=math.inf)
 
 
 def analyse(observed: Observed) -> SoakResult:
@@ -350,10 +375,14 @@ def analyse(observed: Observed) -> SoakResult:
     ]
 
     # -- memory ------------------------------------------------------------------------------
-    rss_rows, result.rss_growth = _rss_rows(observed)
-    lines += ["", "Worker memory (VmRSS sampled every 1 s; MiB, peak per quarter of the run)"]
+    memory_rows, result.rss_growth = rss_rows(observed)
+    lines += [
+        "",
+        "Worker memory (VmRSS sampled every 1 s; MiB, peak per quarter of the run; the first",
+        f"quarter from when the worker had answered {WARM_REQUESTS} requests, if later)",
+    ]
     lines += _render(
-        ["process", "requests served", "first quarter", "last quarter", "growth"], rss_rows
+        ["process", "requests served", "first quarter", "last quarter", "growth"], memory_rows
     )
 
     # -- checks ------------------------------------------------------------------------------

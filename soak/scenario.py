@@ -47,6 +47,10 @@ FORGERIES = (
 )
 #: Worker memory may grow less than this between the first and the last quarter of the run.
 MAX_RSS_GROWTH = 0.10
+#: A worker's memory is judged from when it has answered this many requests: its first requests
+#: import the views and their libraries, fetch the JWKS and fill caches, which is warm-up, not
+#: growth. Under load a worker may answer none of them for seconds.
+WARM_REQUESTS = 20
 
 
 @dataclass(frozen=True)
