@@ -208,10 +208,10 @@ def rss_rows(observed: Observed) -> tuple[list[list[object]], float]:
     since = max([t0, *warm_times]) if len(warm_times) == len(per_worker) else None
     series.append(("all workers", sum(served.values()), since, list(totals.items())))
     for name, requests, warm_at, points in series:
-        start = t0 if warm_at is None else max(t0, warm_at)
-        if warm_at is None or start + quarter > last[0]:
+        if warm_at is None or max(t0, warm_at) + quarter > last[0]:
             rows.append([name, requests, "warmed up too late", "", "not judged"])
             continue
+        start = max(t0, warm_at)
         q1, q4 = peak(points, start, start + quarter), peak(points, *last)
         growth = (q4 - q1) / q1 if q1 else math.inf
         judged.append(growth)
