@@ -24,6 +24,11 @@ from .idp import MockIdP
 from .keys import KeyRing
 from .server import MockIdPServer
 
+#: How often ``serve`` wakes up to run signal handlers. Python runs them in the main thread only,
+#: and only once it runs Python code; the kernel may deliver SIGTERM to another thread (the
+#: server's), which leaves a main thread blocked without a timeout asleep for good.
+SIGNAL_POLL_SECONDS = 0.2
+
 
 def load_or_create_keys(path: Path) -> KeyRing:
     """The keys saved at ``path``; a fresh RSA-2048 signing key is saved there first if absent."""
@@ -82,7 +87,8 @@ def serve(args: argparse.Namespace, out: TextIO) -> int:
     try:
         with MockIdPServer(idp, args.host, args.port, keep_issuer=bool(args.issuer)) as server:
             print(f"mock_idp serving {server.url} (issuer {idp.issuer})", file=out, flush=True)
-            stop.wait()  # signal handlers run in this (main) thread and set it
+            while not stop.wait(SIGNAL_POLL_SECONDS):  # the handlers set it, in this thread
+                pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -131,7 +131,7 @@ def run(config: SoakConfig, log_dir: Path | None = None) -> SoakResult:
         )
         gunicorn.start()
         tokens = mint_pools(idp.issuer, old, new, foreign)
-        sampler = RssSampler(gunicorn)
+        sampler = RssSampler(gunicorn, config.rss_interval)
         t0 = time.monotonic() + CLIENT_START_ALLOWANCE + config.warmup
         rotated_at = t0 + next(p.start for p in schedule if p.name == "rotated")
         plans = [

@@ -83,6 +83,11 @@ class SoakConfig:
         return config
 
     @property
+    def rss_interval(self) -> float:
+        """How often worker memory is sampled: ten samples a quarter, at most one a second."""
+        return min(1.0, self.duration / 40)
+
+    @property
     def slow_delay(self) -> float:
         """The JWKS delay of the slow phase: within the fetch timeout."""
         return round(self.jwks_timeout / 2, 3)

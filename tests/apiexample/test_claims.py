@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from joserfc.errors import ClaimError, ExpiredTokenError, MissingClaimError
 from joserfc.jwt import JWTClaimsRegistry
@@ -129,6 +129,7 @@ def _joserfc_reason(registry: JWTClaimsRegistry, value: dict[str, Any]) -> str |
     return None
 
 
+@settings(deadline=None)  # no per-example time limit: CI runs this beside 3 other tox envs
 @given(
     changes=st.dictionaries(_claim_names, _claim_values, max_size=4),
     removed=st.sets(_claim_names, max_size=2),

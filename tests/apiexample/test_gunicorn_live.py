@@ -6,6 +6,7 @@ Only the documented environment variables configure the API. The JWKS fetch uses
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -85,4 +86,10 @@ def test_unobtainable_keys_at_cold_start_give_503_then_recover(
             assert response.json()["error"] == "temporarily_unavailable"
             assert int(response.headers["Retry-After"]) >= 1
         idp.clear_faults()
-        assert get(api, "/api/private-scoped", token).status_code == 200
+        # Each request fetches again (cooldown 0); under load one may overrun the 1 s deadline.
+        statuses = [get(api, "/api/private-scoped", token).status_code]
+        deadline = time.monotonic() + 30
+        while statuses[-1] == 503 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            statuses.append(get(api, "/api/private-scoped", token).status_code)
+        assert statuses[-1] == 200, statuses

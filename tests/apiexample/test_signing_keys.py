@@ -65,7 +65,7 @@ class FakeIdP:
         self.calls += 1
         self.fetching.set()
         if self.gate is not None:
-            self.gate.wait(5)
+            self.gate.wait(60)  # every test opens it: the bound only stops a hang
         if self.failure:
             raise JWKSFetchError(self.failure)
         return self.document
@@ -237,7 +237,7 @@ class TestCache:
         lock.wait_for(8)  # all eight missed and wait while the first one fetches
         idp.gate.set()
         for thread in threads:
-            thread.join(5)
+            thread.join(30)
             assert not thread.is_alive()
         assert idp.calls == 1
         assert len(results) == 8
@@ -265,13 +265,13 @@ class TestCache:
         idp.gate = threading.Event()
         fetcher = threading.Thread(target=cache.get, args=(kid_of(jwks),))
         fetcher.start()
-        assert idp.fetching.wait(5)  # the refresh is under way, holding the lock
+        assert idp.fetching.wait(30)  # the refresh is under way, holding the lock
         assert cache.get(kid_of(jwks)) is not None  # stale key: answered at once
         with pytest.raises(SigningKeysUnavailable) as caught:
             cache.get("unknown")  # cannot be checked yet: answered at once too
         assert caught.value.reason == "jwks_refreshing"
         idp.gate.set()
-        fetcher.join(5)
+        fetcher.join(30)
         assert not fetcher.is_alive()
         assert cache.get("unknown") is None
         assert idp.calls == 2

@@ -63,7 +63,7 @@ def test_readiness_polls_ignore_a_developer_s_http_proxy(monkeypatch: pytest.Mon
     try:
         process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
         try:
-            wait_until_serving(f"http://127.0.0.1:{server.server_port}/", process, timeout=5)
+            wait_until_serving(f"http://127.0.0.1:{server.server_port}/", process, timeout=30)
         finally:
             process.kill()
             process.wait()

@@ -141,11 +141,12 @@ def test_main_serves_the_printed_curls_and_stops_on_sigterm(
         return text
 
     def check_then_stop() -> None:
-        if printed.wait(60) and not finished.is_set():
-            try:
+        try:  # start-up may take 3 x 30 s (the IdP's line, the API's answer, a token)
+            if printed.wait(120) and not finished.is_set():
                 assert_curls_answer(outputs[0])
                 outputs.append("curls ok")
-            finally:
+        finally:  # whatever happened: a failure must fail the test, never leave it serving
+            if not finished.is_set():
                 os.kill(os.getpid(), signal.SIGTERM)
 
     monkeypatch.setattr(run, "banner", banner)

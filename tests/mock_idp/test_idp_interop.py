@@ -40,7 +40,9 @@ def test_core_mint(mock_idp: MockIdP) -> None:
 def test_token_endpoint_through_responses(
     mock_idp: MockIdP, mock_idp_network: responses.RequestsMock
 ) -> None:
-    discovery = requests.get(mock_idp.issuer + ".well-known/openid-configuration", timeout=5).json()
+    discovery = requests.get(
+        mock_idp.issuer + ".well-known/openid-configuration", timeout=30
+    ).json()
     answer = requests.post(
         discovery["token_endpoint"],
         data={
@@ -50,9 +52,9 @@ def test_token_endpoint_through_responses(
             "audience": AUDIENCE,
             "scope": "read:messages",
         },
-        timeout=5,
+        timeout=30,
     ).json()
-    jwks = requests.get(discovery["jwks_uri"], timeout=5).json()
+    jwks = requests.get(discovery["jwks_uri"], timeout=30).json()
     claims = verify(answer["access_token"], jwks, discovery["issuer"])
     assert (claims["sub"], claims["scope"]) == ("m2m@clients", "read:messages")
 
@@ -63,9 +65,9 @@ def test_token_endpoint_through_the_live_server(mock_idp_live: MockIdPServer) ->
     answer = requests.post(
         base + "oauth/token",
         json={"grant_type": "client_credentials", "client_id": "m2m", "audience": AUDIENCE},
-        timeout=5,
+        timeout=30,
     ).json()
-    jwks = requests.get(base + ".well-known/jwks.json", timeout=5).json()
+    jwks = requests.get(base + ".well-known/jwks.json", timeout=30).json()
     assert verify(answer["access_token"], jwks, base)["iss"] == base
 
 
@@ -78,5 +80,5 @@ def test_cli_token_against_the_live_server_with_the_same_keys(
     out = io.StringIO()
     issuer = mock_idp_live.url
     main(["token", "--keys", str(keys), "--issuer", issuer, "--audience", AUDIENCE], out)
-    jwks = requests.get(issuer + ".well-known/jwks.json", timeout=5).json()
+    jwks = requests.get(issuer + ".well-known/jwks.json", timeout=30).json()
     assert verify(out.getvalue().strip(), jwks, issuer)["aud"] == AUDIENCE

@@ -53,14 +53,14 @@ def test_mocked_network_fixture(
     mock_idp: MockIdP, mock_idp_network: responses.RequestsMock
 ) -> None:
     assert isinstance(mock_idp_network, responses.RequestsMock)
-    assert requests.get(mock_idp.jwks_uri, timeout=5).json() == mock_idp.jwks()
+    assert requests.get(mock_idp.jwks_uri, timeout=30).json() == mock_idp.jwks()
     assert mock_idp.hit_count(JWKS) == 1
 
 
 def test_live_fixture(mock_idp_live: MockIdPServer, mock_idp_keys: MockIdPKeys) -> None:
     assert mock_idp_live.idp.issuer == mock_idp_live.url
     assert mock_idp_live.idp.keys.signing_key is mock_idp_keys.primary
-    jwks = requests.get(mock_idp_live.url + ".well-known/jwks.json", timeout=5).json()
+    jwks = requests.get(mock_idp_live.url + ".well-known/jwks.json", timeout=30).json()
     assert jwks == mock_idp_live.idp.jwks()
 
 

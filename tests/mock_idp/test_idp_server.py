@@ -22,21 +22,21 @@ def test_serves_the_surface_with_its_own_url_as_issuer(mock_idp_live: MockIdPSer
     assert url.endswith("/")
     assert mock_idp_live.port > 0
     assert mock_idp_live.idp.issuer == url
-    discovery = requests.get(url + ".well-known/openid-configuration", timeout=5).json()
+    discovery = requests.get(url + ".well-known/openid-configuration", timeout=30).json()
     assert discovery["issuer"] == url
     assert discovery["jwks_uri"] == url + ".well-known/jwks.json"
-    jwks = requests.get(discovery["jwks_uri"], timeout=5)
+    jwks = requests.get(discovery["jwks_uri"], timeout=30)
     assert jwks.json() == mock_idp_live.idp.jwks()
     assert jwks.headers["Content-Length"] == str(len(jwks.content))
     token = requests.post(
         discovery["token_endpoint"],
         data={"grant_type": "client_credentials", "client_id": "a"},
-        timeout=5,
+        timeout=30,
     )
     assert token.status_code == 200
-    assert requests.head(url + ".well-known/jwks.json", timeout=5).content == b""
-    assert requests.put(url + ".well-known/jwks.json", timeout=5).status_code == 405
-    assert requests.get(url + "nope", timeout=5).status_code == 404
+    assert requests.head(url + ".well-known/jwks.json", timeout=30).content == b""
+    assert requests.put(url + ".well-known/jwks.json", timeout=30).status_code == 405
+    assert requests.get(url + "nope", timeout=30).status_code == 404
     assert mock_idp_live.idp.hit_count(JWKS, method="GET") == 1
 
 
@@ -59,7 +59,7 @@ def test_slow_request_does_not_block_others_and_stop_does_not_hang(
     client.start()
     while idp.hit_count(JWKS) == 0:  # the slow request has reached the handler
         arrived.wait(0.01)
-    assert requests.get(idp.jwks_uri, timeout=5).status_code == 200  # not blocked
+    assert requests.get(idp.jwks_uri, timeout=30).status_code == 200  # not blocked
     server.stop()
     client.join(timeout=10)
     assert not client.is_alive()
@@ -76,7 +76,7 @@ def test_keep_issuer_and_lifecycle_errors(mock_idp_keys: MockIdPKeys) -> None:
         assert idp.issuer == "https://tenant.mock-idp.test/"
         with pytest.raises(RuntimeError, match="already running"):
             server.start()
-        response = requests.get(server.url + ".well-known/jwks.json", timeout=5)
+        response = requests.get(server.url + ".well-known/jwks.json", timeout=30)
         assert response.json() == idp.jwks()
 
 
@@ -84,10 +84,10 @@ def test_client_hanging_up_is_not_an_error(
     mock_idp_live: MockIdPServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mock_idp_live.idp.inject_fault(JWKS, Fault.oversized(), times=1)
-    with requests.get(mock_idp_live.idp.jwks_uri, timeout=5, stream=True) as response:
+    with requests.get(mock_idp_live.idp.jwks_uri, timeout=30, stream=True) as response:
         next(response.iter_content(1024))
     # a complete request after the hang-up still works, and nothing was printed
-    assert requests.get(mock_idp_live.idp.jwks_uri, timeout=5).status_code == 200
+    assert requests.get(mock_idp_live.idp.jwks_uri, timeout=30).status_code == 200
     assert capsys.readouterr().err == ""
 
 
@@ -96,7 +96,7 @@ def test_request_body_is_read(mock_idp_live: MockIdPServer) -> None:
     ok = requests.post(
         mock_idp_live.idp.token_endpoint,
         json={"grant_type": "client_credentials", "client_id": "abc", "client_secret": "s"},
-        timeout=5,
+        timeout=30,
     )
     assert ok.status_code == 200
 
@@ -111,7 +111,7 @@ def test_default_idp_and_ipv6_url_formatting() -> None:
         pytest.skip("::1 not available")
     try:
         assert server.url.startswith("http://[::1]:")
-        assert requests.get(server.url + ".well-known/jwks.json", timeout=5).json() == {"keys": []}
+        assert requests.get(server.url + ".well-known/jwks.json", timeout=30).json() == {"keys": []}
     finally:
         server.stop()
     assert MockIdPServer().idp.issuer  # a fresh IdP when none is given
