@@ -24,9 +24,9 @@ from .idp import MockIdP
 from .keys import KeyRing
 from .server import MockIdPServer
 
-#: How often ``serve`` wakes up to run signal handlers. Python runs them in the main thread only,
-#: and only once it runs Python code; the kernel may deliver SIGTERM to another thread (the
-#: server's), which leaves a main thread blocked without a timeout asleep for good.
+#: How often ``serve`` wakes up to run signal handlers. Python runs them in the main thread, only
+#: between bytecodes: a signal caught just before that thread blocks, or by another thread (the
+#: server's), would leave a wait without a timeout asleep for good.
 SIGNAL_POLL_SECONDS = 0.2
 
 

@@ -101,10 +101,10 @@ class _LineOut(io.StringIO):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 @pytest.mark.parametrize("receiver", ["the process", "another thread"])
 def test_serve_in_process_until_a_signal(keys_file: Path, signum: int, receiver: str) -> None:
-    """The kernel may hand a process's signal to any of its threads; serve() stops either way.
+    """serve() stops on a signal that another thread catches, or that arrives as it blocks.
 
     CI hung here twice (py310, py312, under tox's load): SIGTERM sent, serve() still waiting.
-    "another thread" makes that delivery certain: the signal goes to the thread sending it.
+    "another thread" makes the miss certain: the signal goes to the thread that sends it.
     """
     out = _LineOut()
     before = signal.getsignal(signum)
