@@ -9,8 +9,6 @@ strings. Both are granted scopes.
 from __future__ import annotations
 
 import functools
-import json
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,34 +17,18 @@ from joserfc.errors import ClaimError, ExpiredTokenError, MissingClaimError
 from joserfc.jwt import JWTClaimsRegistry
 
 from apiexample.errors import InvalidToken
+from apiexample.jose_json import NotAJSONObject, parse_object
 
 #: NumericDate claims (RFC 7519 section 2): JSON numbers, which booleans are not.
 TIME_CLAIMS = ("exp", "nbf", "iat")
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):  # 1e400 overflows to infinity: a token that never expires
-        raise ValueError(f"{text} is not a finite number")
-    return value
-
-
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
-
-
 def parse_payload(payload: bytes) -> dict[str, Any]:
-    """The JWT Claims Set (RFC 7519 section 7.2 step 10): a JSON object of finite numbers."""
+    """The JWT Claims Set (RFC 7519 section 7.2 step 10), or ``InvalidToken``."""
     try:
-        claims = _DECODER.decode(payload.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise InvalidToken("claims_not_json") from exc
-    if not isinstance(claims, dict):
-        raise InvalidToken("claims_not_an_object")
-    return claims
+        return parse_object(payload)
+    except NotAJSONObject as exc:
+        raise InvalidToken(f"claims_{exc.reason}") from exc
 
 
 #: JSON values that are immutable once parsed (RFC 8259 section 3).

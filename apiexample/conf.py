@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from urllib3.util import parse_url
 
 #: JWS algorithms (RFC 7518 section 3.1) the validator knows how to verify with an RSA key.
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})
@@ -33,6 +34,9 @@ DEFAULT_JWKS_STALE_IF_ERROR = 86400
 DEFAULT_TOKEN_CACHE_SIZE = 4096
 #: Whole JWKS fetch, redirects included: a hung IdP gives a 503 well within 10 s.
 DEFAULT_JWKS_TIMEOUT = 8
+MAX_JWKS_TIMEOUT = 60
+#: RFC 7519 section 4.1.4: "some small leeway, usually no more than a few minutes".
+MAX_LEEWAY = 300
 
 
 @dataclass(frozen=True)
@@ -82,14 +86,29 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+def _is_plain_uri(url: str) -> bool:
+    """Printable ASCII without spaces or backslashes, as RFC 3986 section 2 allows.
+
+    Parsers differ on anything else: ``urlsplit`` reads ``http://evil.example\\@127.0.0.1/``
+    as host ``127.0.0.1``, while ``requests`` (urllib3) connects to ``evil.example``.
+    """
+    return url.isascii() and url.isprintable() and " " not in url and "\\" not in url
+
+
 def is_acceptable_url(url: str) -> bool:
-    """``https`` anywhere, ``http`` only on a loopback host (RFC 8725 section 3.10)."""
+    """``https`` anywhere, ``http`` only on a loopback host (RFC 8725 section 3.10).
+
+    The host is the one ``requests`` will connect to: urllib3 must read the same host.
+    """
+    if not _is_plain_uri(url):
+        return False
     try:
         parts = urlsplit(url)
         host = parts.hostname
-    except ValueError:
+        fetched_host = parse_url(url).host
+    except ValueError:  # urllib3's LocationParseError is one
         return False
-    if not host:
+    if not host or fetched_host is None or fetched_host.strip("[]").lower() != host:
         return False
     return parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host))
 
@@ -136,7 +155,10 @@ class Auth0Config:
     def problems(self) -> tuple[Problem, ...]:
         """Every misconfiguration, each under a stable ID; empty when the validator may run."""
         found: list[Problem] = []
-        http_hint = "Plain http is allowed only for localhost, 127.0.0.0/8 and ::1."
+        http_hint = (
+            "Plain http is allowed only for localhost, 127.0.0.0/8 and ::1; a URL is plain "
+            "ASCII, without spaces or backslashes."
+        )
         if not self.audience:
             found.append(
                 Problem(
@@ -177,26 +199,28 @@ class Auth0Config:
                     "Auth0 signs access tokens with RS256; 'none' and HS* are never accepted.",
                 )
             )
-        if not self.leeway >= 0:
+        if not 0 <= self.leeway <= MAX_LEEWAY:
             found.append(
                 Problem(
                     "apiexample.E006",
-                    "AUTH0_LEEWAY must be a number of seconds >= 0.",
+                    f"AUTH0_LEEWAY must be a number of seconds from 0 to {MAX_LEEWAY}.",
                     "The default is 30.",
                 )
             )
         if not (
-            self.jwks_cache_ttl > 0
+            math.isfinite(self.jwks_cache_ttl + self.jwks_cooldown + self.jwks_stale_if_error)
+            and self.jwks_cache_ttl > 0
             and self.jwks_cooldown >= 0
             and self.jwks_stale_if_error >= 0
-            and self.jwks_timeout > 0
+            and 0 < self.jwks_timeout <= MAX_JWKS_TIMEOUT
         ):
             found.append(
                 Problem(
                     "apiexample.E007",
                     "AUTH0_JWKS_CACHE_TTL must be > 0; AUTH0_JWKS_COOLDOWN and "
-                    "AUTH0_JWKS_STALE_IF_ERROR >= 0.",
-                    "The defaults are 600, 30 and 86400 seconds.",
+                    "AUTH0_JWKS_STALE_IF_ERROR >= 0; AUTH0_JWKS_TIMEOUT > 0 and at most "
+                    f"{MAX_JWKS_TIMEOUT}; all finite.",
+                    "The defaults are 600, 30, 86400 and 8 seconds.",
                 )
             )
         if self.token_cache_size < 0:

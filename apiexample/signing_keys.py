@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import threading
 import time
 from collections import Counter
@@ -28,6 +29,11 @@ from apiexample.jwks_fetch import JWKSFetchError, fetch_jwks
 logger = logging.getLogger(__name__)
 
 MIN_RSA_BITS = 2048
+#: Larger keys are skipped: a verify costs more the longer the modulus. Auth0 signs with 2048.
+MAX_RSA_BITS = 8192
+#: base64url characters (6 bits each, RFC 4648 section 5) of the longest signature a kept key
+#: makes: joserfc's own bound, 1024, would refuse every token of a key over 6144 bits.
+MAX_SIGNATURE_LENGTH = math.ceil(MAX_RSA_BITS / 6)
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
@@ -63,33 +69,41 @@ def _skip_reason(member: Any, algorithms: Iterable[str]) -> str | None:
     if "alg" in member and not (isinstance(alg, str) and alg in algorithms):
         return "alg_not_allowed"
     try:
-        if _modulus_bits(member) < MIN_RSA_BITS:
-            return "too_small"
+        bits = _modulus_bits(member)
     except ValueError:
         return "malformed"
+    if bits < MIN_RSA_BITS:
+        return "too_small"
+    if bits > MAX_RSA_BITS:
+        return "too_large"
     return None
 
 
 def usable_keys(document: dict[str, Any], algorithms: Iterable[str]) -> dict[str, RSAKey]:
-    """The members of a JWKS document that may verify our tokens, by ``kid``."""
+    """The members of a JWKS document that may verify our tokens, by ``kid``.
+
+    A ``kid`` shared by two usable members names neither: which one signed would be
+    ambiguous. Members skipped for another reason do not count, since RFC 7517 section 4.5
+    lets keys of different types, or uses, share a ``kid``.
+    """
     allowed = frozenset(algorithms)
-    members = document.get("keys", [])
-    kid_counts = Counter(
-        m["kid"] for m in members if isinstance(m, dict) and isinstance(m.get("kid"), str)
-    )
-    keys: dict[str, RSAKey] = {}
+    found: dict[str, list[RSAKey]] = {}
     skipped: Counter[str] = Counter()
-    for member in members:
+    for member in document.get("keys", []):
         try:
             reason = _skip_reason(member, allowed)
-            if reason is None and kid_counts[member["kid"]] > 1:
-                reason = "duplicate_kid"
             if reason is None:
-                keys[member["kid"]] = RSAKey.import_key(member)
+                found.setdefault(member["kid"], []).append(RSAKey.import_key(member))
         except Exception:  # a hostile member must never break the others (nor the request)
             reason = "malformed"
         if reason is not None:
             skipped[reason] += 1
+    keys: dict[str, RSAKey] = {}
+    for kid, candidates in found.items():
+        if len(candidates) == 1:
+            keys[kid] = candidates[0]
+        else:
+            skipped["duplicate_kid"] += len(candidates)
     if skipped:
         logger.warning("jwks members skipped: %s", dict(sorted(skipped.items())))
     return keys

@@ -42,7 +42,8 @@ from apiexample.errors import (
     InvalidToken,
     TemporarilyUnavailable,
 )
-from apiexample.signing_keys import SigningKeysUnavailable, cache_for
+from apiexample.jose_json import parse_object
+from apiexample.signing_keys import MAX_SIGNATURE_LENGTH, SigningKeysUnavailable, cache_for
 from apiexample.token_cache import TokenCache, VerifiedToken
 from apiexample.token_format import MAX_TOKEN_LENGTH, check_compact_shape, check_header
 
@@ -106,6 +107,7 @@ class _Policies:
         self.jws_registry = jws.JWSRegistry(
             algorithms=list(config.algorithms), strict_check_header=False
         )
+        self.jws_registry.max_signature_length = MAX_SIGNATURE_LENGTH
         self.claims = ClaimsPolicy(config.issuer, config.audience, config.leeway, clock)
         self.headers: dict[str, _Header] = {}
         self.checked_keys: dict[tuple[str, str], RSAKey] = {}
@@ -117,10 +119,12 @@ class _Policies:
         if header is not None:
             return header
         try:
-            obj = jws.extract_compact(token_string.encode("ascii"), registry=self.jws_registry)
+            # UTF-8 JSON only (RFC 7515 section 5.2 step 3); joserfc's parse would guess
+            # UTF-16 or UTF-32 and take a byte order mark or NaN.
+            fields = parse_object(_b64decode(header_segment))
+            jws.extract_compact(token_string.encode("ascii"), registry=self.jws_registry)
         except (JoseError, ValueError) as exc:
             raise InvalidToken("token_malformed") from exc
-        fields = obj.headers()
         kid = check_header(fields, self.config.algorithms)
         try:
             self.jws_registry.check_header(fields)  # joserfc: registered header member types

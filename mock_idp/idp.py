@@ -183,6 +183,7 @@ class MockIdP:
         algorithm: str | None = None,
         signature: bytes | None = None,
         payload: bytes | None = None,
+        protected: bytes | None = None,
         encode_payload: bool = True,
         audience: str | list[str] | None = None,
         scope: str | None = None,
@@ -199,7 +200,8 @@ class MockIdP:
         any ``KeyPair`` (published or not) or HMAC secret bytes; ``algorithm`` is the signing
         algorithm (default: the key's ``alg``, ``HS256`` for bytes) and the default header
         ``alg``. ``signature`` replaces the computed signature; ``payload`` replaces the
-        serialised claims verbatim; ``encode_payload=False`` is RFC 7797 ``b64: false``.
+        serialised claims verbatim, ``protected`` the serialised header (e.g. JSON in
+        UTF-16, RFC 7515 section 5.2 step 3); ``encode_payload=False`` is RFC 7797 ``b64: false``.
         """
         signing_key = key if key is not None else self.keys.signing_key
         if algorithm is None:
@@ -220,8 +222,11 @@ class MockIdP:
         body: Mapping[str, Any] | bytes = tokens.apply(default_claims, claims, remove_claims)
         if payload is not None:
             body = payload
+        head: Mapping[str, Any] | bytes = tokens.apply(base_header, header, remove_header)
+        if protected is not None:
+            head = protected
         return tokens.sign(
-            tokens.apply(base_header, header, remove_header),
+            head,
             body,
             key=signing_key,
             algorithm=algorithm,

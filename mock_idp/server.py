@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .http import Request
+from .http import Request, Response, error_response
 from .idp import MockIdP
 
 MAX_REQUEST_BODY = 1024 * 1024
@@ -43,7 +43,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         owner = self.server.owner
         url = urlsplit(self.path)
-        length = min(int(self.headers.get("Content-Length") or 0), MAX_REQUEST_BODY)
+        try:
+            length = min(int(self.headers.get("Content-Length") or 0), MAX_REQUEST_BODY)
+        except ValueError:  # RFC 9110 section 8.6: a Content-Length that is not a number
+            self._send(error_response(400, "invalid_request", "Content-Length is not a number."))
+            return
         request = Request(
             method=self.command,
             path=url.path or "/",
@@ -54,6 +58,9 @@ class _Handler(BaseHTTPRequestHandler):
         response = owner.idp.handle(request)
         if response.delay > 0 and owner.stopping.wait(response.delay):
             return  # shutting down: drop the connection
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)

@@ -66,7 +66,7 @@ def apply(
 
 
 def sign(
-    header: Mapping[str, Any],
+    header: Mapping[str, Any] | bytes,
     claims: Mapping[str, Any] | bytes,
     *,
     key: KeyPair | bytes | None,

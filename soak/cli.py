@@ -25,7 +25,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[SoakConfig, Path | No
     parser.add_argument("--ttl", type=float, help="AUTH0_JWKS_CACHE_TTL (default duration/6)")
     parser.add_argument("--cooldown", type=float, help="AUTH0_JWKS_COOLDOWN (default duration/30)")
     parser.add_argument(
-        "--jwks-timeout", type=float, help="AUTH0_JWKS_TIMEOUT (default duration/20, at least 1)"
+        "--jwks-timeout", type=float, help="AUTH0_JWKS_TIMEOUT (default duration/20, 1 to 60)"
     )
     parser.add_argument("--seed", type=int, default=7, help="traffic mix seed (default 7)")
     parser.add_argument("--log-dir", type=Path, help="keep gunicorn's logs here")

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from apiexample.conf import MAX_JWKS_TIMEOUT
+
 ROUTES = {"private": "/api/private", "scoped": "/api/private-scoped"}
 SCOPE = "read:messages"
 
@@ -70,15 +72,18 @@ class SoakConfig:
 
     @classmethod
     def for_duration(cls, duration: float = 60.0, **overrides: Any) -> SoakConfig:
-        """TTL duration/6, cooldown duration/30, JWKS timeout duration/20 (>= 1 s) by default."""
+        """TTL duration/6, cooldown duration/30, JWKS timeout duration/20 (1 to 60 s) by
+        default."""
         derived = cls(
             duration=duration,
             cache_ttl=round(duration / 6, 3),
             cooldown=round(duration / 30, 3),
-            jwks_timeout=round(max(1.0, duration / 20), 3),
+            jwks_timeout=round(min(MAX_JWKS_TIMEOUT, max(1.0, duration / 20)), 3),
             warmup=round(min(2.0, duration / 12), 3),
         )
         config = replace(derived, **{k: v for k, v in overrides.items() if v is not None})
+        if not 0 < config.jwks_timeout <= MAX_JWKS_TIMEOUT:
+            raise ValueError(f"the JWKS timeout must be > 0 and at most {MAX_JWKS_TIMEOUT} s")
         config.schedule()  # refuse settings the phases cannot honour
         return config
 

@@ -73,22 +73,18 @@ def test_refusals(policy: ClaimsPolicy, changes: dict[str, Any], expected: str) 
 
 
 @pytest.mark.parametrize(
-    "payload",
+    ("payload", "expected"),
     [
-        b"[]",
-        b"1",
-        b"not json",
-        b'{"exp": NaN}',
-        b'{"exp": Infinity}',
-        b'{"exp": 1e400}',
-        b'{"exp": -1e400}',
-        b"\xff",
-        b"[" * 50_000,
+        (b"[]", "claims_not_an_object"),
+        (b"not json", "claims_not_json"),
+        (b"\xff", "claims_not_json"),
     ],
 )
-def test_payload_must_be_a_json_object_of_numbers(payload: bytes) -> None:
-    with pytest.raises(InvalidToken):
+def test_payload_must_be_a_json_object(payload: bytes, expected: str) -> None:
+    """The rules themselves are ``jose_json``'s (tests/apiexample/test_jose_json.py)."""
+    with pytest.raises(InvalidToken) as refused:
         parse_payload(payload)
+    assert refused.value.reason == expected
 
 
 def test_scope_is_split_on_spaces_only() -> None:

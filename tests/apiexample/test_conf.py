@@ -88,6 +88,15 @@ def test_loopback_hosts(host: Any, loopback: bool) -> None:
         ("https://", False),
         ("http://[::1/", False),
         ("example.com", False),
+        # urlsplit reads host 127.0.0.1; requests would connect to evil.example
+        ("http://evil.example\\@127.0.0.1/", False),
+        ("http://evil.example\\.127.0.0.1/", False),
+        ("http://127.0.0.1 /", False),
+        ("http://127.0.0.1\t/", False),
+        ("https://exämple.com/", False),  # RFC 3986 URIs are ASCII: its punycode passes
+        ("https://xn--exmple-cua.com/", True),
+        ("http://127.0.0.1:80@evil.example/", False),  # userinfo: both parsers agree on the host
+        ("http://LOCALHOST/", True),
     ],
 )
 def test_acceptable_urls(url: str, ok: bool) -> None:
@@ -110,6 +119,22 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
         ({"AUTH0_ALGORITHMS": ""}, {"apiexample.E005"}),
         ({"AUTH0_LEEWAY": -1}, {"apiexample.E006"}),
         ({"AUTH0_LEEWAY": "soon"}, {"apiexample.E006"}),
+        ({"AUTH0_LEEWAY": "inf"}, {"apiexample.E006"}),
+        ({"AUTH0_LEEWAY": "1e300"}, {"apiexample.E006"}),  # tokens that never expire
+        ({"AUTH0_LEEWAY": 301}, {"apiexample.E006"}),
+        ({"AUTH0_LEEWAY": 300}, set()),
+        ({"AUTH0_JWKS_TIMEOUT": "inf"}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_TIMEOUT": "1e10"}, {"apiexample.E007"}),  # past threading.TIMEOUT_MAX
+        ({"AUTH0_JWKS_TIMEOUT": 61}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_TIMEOUT": 60}, set()),
+        ({"AUTH0_JWKS_CACHE_TTL": "inf"}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_COOLDOWN": "inf"}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_STALE_IF_ERROR": "inf"}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_URL": "http://evil.example\\@127.0.0.1/jwks.json"}, {"apiexample.E004"}),
+        (
+            {"AUTH0_ISSUER": "http://evil.example\\@127.0.0.1/"},
+            {"apiexample.E003", "apiexample.E004"},
+        ),
         ({"AUTH0_JWKS_CACHE_TTL": 0}, {"apiexample.E007"}),
         ({"AUTH0_JWKS_COOLDOWN": -5}, {"apiexample.E007"}),
         ({"AUTH0_JWKS_TIMEOUT": 0}, {"apiexample.E007"}),

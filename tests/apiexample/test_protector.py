@@ -100,3 +100,19 @@ def test_misconfiguration_is_logged_once_not_per_request(
         for _ in range(3):
             assert_refused(call("/api/private", mock_idp.mint()), 503, "temporarily_unavailable")
     assert sum("settings are invalid" in r.getMessage() for r in caplog.records) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("AUTH0_LEEWAY", "inf"),  # int(inf) raised OverflowError per request
+        ("AUTH0_JWKS_TIMEOUT", "1e10"),  # past threading.TIMEOUT_MAX: OverflowError
+    ],
+)
+def test_settings_that_once_crashed_validation_fail_closed(
+    call: Any, mock_idp: MockIdP, api_settings: Any, caplog: Any, name: str, value: str
+) -> None:
+    setattr(api_settings, name, value)
+    with caplog.at_level(logging.INFO, logger="apiexample"):
+        assert_refused(call("/api/private", mock_idp.mint()), 503, "temporarily_unavailable")
+    assert not [r for r in caplog.records if "crashed" in r.getMessage()]

@@ -11,6 +11,7 @@ from apiexample import signing_keys
 from apiexample.jwks_fetch import JWKSFetchError
 from apiexample.signing_keys import SigningKeyCache, SigningKeysUnavailable, usable_keys
 from mock_idp import MockIdP
+from mock_idp.keys import b64url
 
 URL = "https://tenant.example.test/.well-known/jwks.json"
 
@@ -136,6 +137,32 @@ class TestUsableKeys:
     ) -> None:
         twin = {**mock_idp_keys.secondary.public_jwk(), "kid": kid_of(jwks)}
         assert usable_keys({"keys": [jwks["keys"][0], twin]}, ["RS256"]) == {}
+
+    @pytest.mark.parametrize("other", ["oct", "ec", "use_enc", "rsa_1024", "private"])
+    def test_a_kid_shared_with_a_member_skipped_anyway_keeps_the_key(
+        self, jwks: dict[str, Any], mock_idp_keys: Any, other: str, caplog: Any
+    ) -> None:
+        """RFC 7517 section 4.5: keys of different types may share a ``kid``."""
+        real = jwks["keys"][0]
+        sharing = {
+            "oct": {"kty": "oct", "k": "c2VjcmV0"},
+            "ec": mock_idp_keys.ec_p256.public_jwk(),
+            "use_enc": {**mock_idp_keys.secondary.public_jwk(), "use": "enc"},
+            "rsa_1024": mock_idp_keys.rsa_1024.public_jwk(),
+            "private": {**mock_idp_keys.secondary.public_jwk(), "d": "AQAB"},
+        }[other]
+        kept = usable_keys({"keys": [{**sharing, "kid": real["kid"]}, real]}, ["RS256"])
+        assert set(kept) == {real["kid"]}
+        assert "duplicate_kid" not in caplog.text
+
+    @pytest.mark.parametrize(("bits", "kept"), [(8192, True), (8193, False), (16384, False)])
+    def test_keys_over_8192_bits_are_skipped(
+        self, jwks: dict[str, Any], bits: int, kept: bool, caplog: Any
+    ) -> None:
+        modulus = (1 << (bits - 1)) | 1  # an odd number of exactly ``bits`` bits
+        member = {**jwks["keys"][0], "n": b64url(modulus.to_bytes((bits + 7) // 8, "big"))}
+        assert bool(usable_keys({"keys": [member]}, ["RS256"])) is kept
+        assert ("too_large" in caplog.text) is not kept
 
     def test_skips_small_and_ec_keys(self, mock_idp_keys: Any) -> None:
         members = [mock_idp_keys.rsa_1024.public_jwk(), mock_idp_keys.ec_p256.public_jwk()]

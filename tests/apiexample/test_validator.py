@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from typing import Any
 
 import pytest
 
+from apiexample import signing_keys
 from apiexample.validator import Auth0AccessToken
 from mock_idp import KeyPair, MockIdP
 from tests.apiexample.helpers import assert_refused
@@ -136,6 +138,21 @@ def test_small_rsa_keys_are_not_trusted(call: Any, mock_idp: MockIdP, mock_idp_k
     mock_idp.keys.add(weak)
     token = mock_idp.mint(key=weak)
     assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+@pytest.mark.parametrize(
+    ("length", "reason"),
+    [(signing_keys.MAX_SIGNATURE_LENGTH, "signature_invalid"), (1367, "token_malformed")],
+)
+def test_signatures_as_long_as_the_largest_kept_key_makes_are_verified(
+    call: Any, mock_idp: MockIdP, caplog: Any, length: int, reason: str
+) -> None:
+    """An 8192-bit key signs 1366 base64url characters; joserfc's bound (1024) stops at 6144
+    bits, so the validator raises it to what the JWKS filter keeps. Longer is malformed."""
+    head = mock_idp.mint().rsplit(".", 1)[0]
+    with caplog.at_level(logging.INFO, logger="apiexample"):
+        assert_refused(call("/api/private", f"{head}.{'A' * length}"), 401, "invalid_token")
+    assert f"reason={reason} " in caplog.text
 
 
 @pytest.mark.parametrize(

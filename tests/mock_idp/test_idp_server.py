@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 
@@ -99,6 +100,21 @@ def test_request_body_is_read(mock_idp_live: MockIdPServer) -> None:
         timeout=30,
     )
     assert ok.status_code == 200
+
+
+@pytest.mark.parametrize("length", ["abc", "1.5", "0x10"])
+def test_a_content_length_that_is_no_number_gets_400(
+    mock_idp_live: MockIdPServer, length: str
+) -> None:
+    server = mock_idp_live
+    with socket.create_connection((server.host, server.port), timeout=30) as connection:
+        connection.sendall(
+            f"POST /oauth/token HTTP/1.0\r\nContent-Length: {length}\r\n\r\n".encode()
+        )
+        answer = connection.makefile("rb").read()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 400 ")
+    assert json.loads(body)["error"] == "invalid_request"
 
 
 def test_default_idp_and_ipv6_url_formatting() -> None:

@@ -9,10 +9,12 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from mock_idp import ControllableClock, KeyState, MockIdP
 from mock_idp.jws import decode_unverified
-from mock_idp.keys import KeyRing, b64url
+from mock_idp.keys import KeyRing, b64url, b64url_decode
 from mock_idp.pytest_plugin import MockIdPKeys
 from tests.mock_idp.conftest import NOW
 
@@ -145,6 +147,16 @@ def test_signature_and_payload_overrides(idp: MockIdP) -> None:
     token = idp.mint(signature=b"\x00" * 4, payload=b"raw payload")
     assert token.split(".")[1] == b64url(b"raw payload")
     assert decode_unverified(token.replace(token.split(".")[1], b64url(b"{}")))[2] == b"\0" * 4
+
+
+def test_protected_override_signs_the_header_bytes_verbatim(idp: MockIdP) -> None:
+    header = '{"alg":"RS256","kid":"k"}'.encode("utf-16")
+    token = idp.mint(protected=header)
+    signing_input, _, signature = token.rpartition(".")
+    assert signing_input.split(".")[0] == b64url(header)
+    idp.keys.signing_key.private_key.public_key().verify(  # raises unless it signed these bytes
+        b64url_decode(signature), signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
 
 
 def test_no_audience_is_an_error() -> None:

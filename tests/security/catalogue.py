@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -951,6 +952,17 @@ def _duplicate_kid(scene: Scene) -> Attack:
     return bearer(scene.idp.forge("foreign_key"))
 
 
+def _kid_shared_across_types(scene: Scene) -> Attack:
+    real = scene.idp.keys.signing_key.public_jwk()
+    others = [
+        {"kty": "oct", "k": b64url(b"x" * 32)},
+        scene.keys.ec_p256.public_jwk(),
+        {**scene.keys.secondary.public_jwk(), "use": "enc", "alg": "RSA-OAEP"},
+    ]
+    serve_jwks(scene, [*({**other, "kid": real["kid"]} for other in others), real])
+    return bearer(scene.idp.mint())
+
+
 def _malformed_members(scene: Scene) -> Attack:
     real = scene.idp.keys.signing_key.public_jwk()
     junk: list[Any] = [
@@ -1015,6 +1027,8 @@ for _slug, _what, _build, _answer, _fetches in (
      _duplicate_kid, INVALID, 1),
     ("malformed-members-beside-good", "junk members beside the real key; real token",
      _malformed_members, OK, 1),
+    ("kid-shared-across-types", "`oct`, EC and `use: enc` members share the real `kid`; "
+     "real token", _kid_shared_across_types, OK, 1),
     ("use-enc", "the signing key is published with `use: enc`", _use_enc, INVALID, 1),
     ("member-alg-rs512", "the signing key's member says `alg: RS512`",
      _member_alg_mismatch, INVALID, 1),
@@ -1208,6 +1222,35 @@ for _shape in MALFORMED_SHAPES:
         fetches=1
         if _shape in ("payload_not_json", "payload_array")
         else 0,  # claims are read after the signature
+    )
+
+
+def _protected(encode: Callable[[dict[str, Any]], bytes]) -> Build:
+    """A token whose protected header is ``encode(the usual header)``, signed by the real key."""
+
+    def build(scene: Scene) -> Attack:
+        key = scene.idp.keys.signing_key
+        header = {"alg": key.alg, "typ": "JWT", "kid": key.kid}
+        return bearer(scene.idp.mint(protected=encode(header)))
+
+    return build
+
+
+for _slug, _what, _encode in (
+    ("utf16", "UTF-16", lambda h: json.dumps(h).encode("utf-16")),
+    ("utf32", "UTF-32", lambda h: json.dumps(h).encode("utf-32")),
+    ("utf8-bom", "UTF-8 after a byte order mark", lambda h: json.dumps(h).encode("utf-8-sig")),
+    ("nan", "UTF-8, a `NaN` member", lambda h: json.dumps({**h, "n": math.nan}).encode()),
+    ("json-string", 'the JSON string `"alg"`', lambda h: b'"alg"'),
+):  # fmt: skip
+    case(
+        f"shape-header-{_slug}",
+        SHAPE,
+        f"protected header in {_what}, real signature",
+        _protected(_encode),
+        INVALID,
+        f"{RFC7515_5} step 3",
+        fetches=0,
     )
 
 # -- advisories on the JOSE stack ------------------------------------------------------------------

@@ -13,3 +13,17 @@ def test_memory_is_sampled_ten_times_a_quarter_at_most_once_a_second(
 ) -> None:
     """CI's 5 s run has quarters of 1.25 s: one sample a second could miss a quarter."""
     assert SoakConfig.for_duration(duration).rss_interval == interval
+
+
+@pytest.mark.parametrize(("duration", "timeout"), [(5.0, 1.0), (60.0, 3.0), (3600.0, 60.0)])
+def test_the_jwks_timeout_is_a_twentieth_within_what_the_api_accepts(
+    duration: float, timeout: float
+) -> None:
+    """AUTH0_JWKS_TIMEOUT over 60 s is a misconfiguration (E007): the API would answer 503."""
+    assert SoakConfig.for_duration(duration).jwks_timeout == timeout
+
+
+@pytest.mark.parametrize("timeout", [0.0, 61.0])
+def test_a_jwks_timeout_the_api_refuses_is_refused(timeout: float) -> None:
+    with pytest.raises(ValueError, match="JWKS timeout"):
+        SoakConfig.for_duration(600.0, jwks_timeout=timeout)
