@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -46,6 +47,10 @@ class Problem:
     id: str
     msg: str
     hint: str = ""
+
+
+#: A host name with an optional port: what AUTH0_DOMAIN holds (``https://{domain}/`` is the issuer).
+_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
 
 
 def _setting(name: str, default: Any = None) -> Any:
@@ -173,6 +178,15 @@ class Auth0Config:
                     "apiexample.E002",
                     "Neither AUTH0_DOMAIN nor AUTH0_ISSUER is set.",
                     "Set AUTH0_DOMAIN to your tenant, e.g. example.us.auth0.com.",
+                )
+            )
+        elif self.issuer == f"https://{self.domain}/" and not _HOST.fullmatch(self.domain):
+            found.append(
+                Problem(
+                    "apiexample.E009",
+                    f"AUTH0_DOMAIN {self.domain!r} is not a host name.",
+                    "Set the tenant's domain alone, e.g. example.us.auth0.com: no https://, "
+                    "no path, no trailing slash.",
                 )
             )
         elif not is_acceptable_url(self.issuer):

@@ -28,6 +28,7 @@ def test_a_good_configuration_passes(tenant: Any) -> None:
         ("AUTH0_LEEWAY", -30, "apiexample.E006"),
         ("AUTH0_JWKS_CACHE_TTL", -1, "apiexample.E007"),
         ("AUTH0_TOKEN_CACHE_SIZE", "inf", "apiexample.E008"),
+        ("AUTH0_DOMAIN", "https://tenant.example/", "apiexample.E009"),
     ],
 )
 def test_each_misconfiguration_is_an_error(

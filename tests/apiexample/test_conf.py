@@ -131,6 +131,11 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
         ({"AUTH0_JWKS_COOLDOWN": "inf"}, {"apiexample.E007"}),
         ({"AUTH0_JWKS_STALE_IF_ERROR": "inf"}, {"apiexample.E007"}),
         ({"AUTH0_JWKS_URL": "http://evil.example\\@127.0.0.1/jwks.json"}, {"apiexample.E004"}),
+        ({"AUTH0_DOMAIN": "https://tenant.example"}, {"apiexample.E009"}),
+        ({"AUTH0_DOMAIN": "tenant.example/"}, {"apiexample.E009"}),
+        ({"AUTH0_DOMAIN": "tenant .example"}, {"apiexample.E009", "apiexample.E004"}),
+        ({"AUTH0_DOMAIN": "tenant.example:8443"}, set()),
+        ({"AUTH0_DOMAIN": "https://x/", "AUTH0_ISSUER": "https://tenant.example/"}, set()),
         (
             {"AUTH0_ISSUER": "http://evil.example\\@127.0.0.1/"},
             {"apiexample.E003", "apiexample.E004"},
