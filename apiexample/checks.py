@@ -18,7 +18,7 @@ from apiexample import conf
 
 @register()
 def check_auth0_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """apiexample.E001-E007: one error per misconfiguration found by ``Auth0Config.problems``."""
+    """apiexample.E001-E009: one error per misconfiguration found by ``Auth0Config.problems``."""
     return [
         Error(problem.msg, hint=problem.hint, id=problem.id) for problem in conf.current().problems
     ]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from apiexample import signing_keys
 from mock_idp import ControllableClock, KeyState, MockIdP
 from mock_idp.http import Fault
 from tests.apiexample.helpers import JWKS_PATH, assert_refused, jwks_fetches
@@ -126,3 +127,17 @@ def test_misconfiguration_fails_closed(call: Any, mock_idp: MockIdP, api_setting
     api_settings.AUTH0_AUDIENCE = ""
     assert_refused(call("/api/private", mock_idp.mint()), 503, "temporarily_unavailable")
     assert jwks_fetches(mock_idp) == 0
+
+
+def test_key_rules_are_checked_again_for_a_refetched_key_with_the_same_kid(
+    call: Any, mock_idp: MockIdP, api_settings: Any, key_clock: ControllableClock
+) -> None:
+    """joserfc's key rules are remembered per key object: a refetch builds new objects."""
+    api_settings.AUTH0_ALGORITHMS = "RS256,PS256"  # a new configuration: a new key cache
+    signing_keys.cache_for(mock_idp.jwks_uri).clock = key_clock.now
+    assert call("/api/private", mock_idp.mint()).status_code == 200
+    member = {**mock_idp.keys.signing_key.public_jwk(), "alg": "PS256"}  # same kid, now PS256
+    body = json.dumps({"keys": [member]}).encode()
+    mock_idp.inject_fault(JWKS_PATH, Fault(status=200, body=body, content_type="application/json"))
+    key_clock.advance(601)  # past the TTL: the next request refetches
+    assert_refused(call("/api/private", mock_idp.mint()), 401, "invalid_token")

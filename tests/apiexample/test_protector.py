@@ -62,14 +62,19 @@ def test_an_unexpected_exception_becomes_401_not_500(
     assert token not in caplog.text
 
 
-def test_an_authlib_error_becomes_401(call: Any, mock_idp: MockIdP, monkeypatch: Any) -> None:
+def test_an_authlib_error_becomes_401(
+    call: Any, mock_idp: MockIdP, monkeypatch: Any, caplog: Any
+) -> None:
     from authlib.oauth2.rfc6750 import InvalidTokenError
 
     def authlib_refuses(self: Any, token: str) -> Any:
         raise InvalidTokenError()
 
     monkeypatch.setattr(Auth0JWTBearerTokenValidator, "authenticate_token", authlib_refuses)
-    assert_refused(call("/api/private", mock_idp.mint()), 401, "invalid_token")
+    with caplog.at_level(logging.INFO, logger="apiexample"):
+        assert_refused(call("/api/private", mock_idp.mint()), 401, "invalid_token")
+    assert "reason=authlib_invalid_token " in caplog.text  # Authlib's own, not a crash
+    assert "crashed" not in caplog.text
 
 
 def test_refusals_are_logged_with_reason_and_kid_never_the_token(
@@ -116,3 +121,20 @@ def test_settings_that_once_crashed_validation_fail_closed(
     with caplog.at_level(logging.INFO, logger="apiexample"):
         assert_refused(call("/api/private", mock_idp.mint()), 503, "temporarily_unavailable")
     assert not [r for r in caplog.records if "crashed" in r.getMessage()]
+
+
+def test_a_post_view_refuses_a_header_token_plus_a_form_token(
+    api: Any, mock_idp: MockIdP, rf: Any
+) -> None:
+    """The shipped views are GET only (POST is 405 first), but ``require_auth`` on a POST view
+    must refuse the token sent twice (RFC 6750 section 2, ``invalid_request``)."""
+    from django.http import HttpResponse
+
+    from apiexample.views import require_auth
+
+    view = require_auth(None)(lambda request: HttpResponse("posted"))
+    token = mock_idp.mint()
+    request = rf.post("/", {"access_token": token}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert_refused(view(request), 400, "invalid_request")
+    request = rf.post("/", {"other": "field"}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert view(request).status_code == 200

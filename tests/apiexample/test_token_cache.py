@@ -141,19 +141,31 @@ def test_cached_tokens_are_refused_once_expired(
     assert len(verifications) == 2  # the entry was not served: full validation said no
 
 
+@pytest.mark.parametrize(
+    ("times", "step_back", "reason"),
+    [
+        ({}, 120, "claim_invalid_iat"),
+        # valid from nbf (20 s ahead, within the 30 s leeway) though iat is long past
+        ({"iat": -100, "nbf": 20}, 40, "claim_invalid_nbf"),
+    ],
+)
 def test_cached_tokens_are_refused_before_their_time(
     validator: Auth0JWTBearerTokenValidator,
     api_settings: Any,
     mock_idp_network: Any,
     mock_idp: MockIdP,
     monkeypatch: pytest.MonkeyPatch,
+    times: dict[str, int],
+    step_back: int,
+    reason: str,
 ) -> None:
-    token = mock_idp.mint()
+    now = int(time.time())
+    token = mock_idp.mint(claims={name: now + offset for name, offset in times.items()})
     validator.authenticate_token(token)
-    monkeypatch.setattr(validator, "clock", lambda: time.time() - 120)  # the clock stepped back
+    monkeypatch.setattr(validator, "clock", lambda: time.time() - step_back)  # stepped back
     with pytest.raises(InvalidToken) as refused:
         validator.authenticate_token(token)
-    assert refused.value.reason == "claim_invalid_iat"
+    assert refused.value.reason == reason
 
 
 def test_expired_cached_token_is_refused_through_the_api(

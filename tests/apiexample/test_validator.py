@@ -140,15 +140,19 @@ def test_small_rsa_keys_are_not_trusted(call: Any, mock_idp: MockIdP, mock_idp_k
     assert_refused(call("/api/private", token), 401, "invalid_token")
 
 
+@pytest.mark.parametrize("header_remembered", [False, True], ids=["new-header", "known-header"])
 @pytest.mark.parametrize(
     ("length", "reason"),
     [(signing_keys.MAX_SIGNATURE_LENGTH, "signature_invalid"), (1367, "token_malformed")],
 )
 def test_signatures_as_long_as_the_largest_kept_key_makes_are_verified(
-    call: Any, mock_idp: MockIdP, caplog: Any, length: int, reason: str
+    call: Any, mock_idp: MockIdP, caplog: Any, length: int, reason: str, header_remembered: bool
 ) -> None:
     """An 8192-bit key signs 1366 base64url characters; joserfc's bound (1024) stops at 6144
-    bits, so the validator raises it to what the JWKS filter keeps. Longer is malformed."""
+    bits, so the validator raises it to what the JWKS filter keeps. Longer is malformed:
+    joserfc says so for a new header, the validator's own bound for a remembered one."""
+    if header_remembered:
+        assert call("/api/private", mock_idp.mint()).status_code == 200
     head = mock_idp.mint().rsplit(".", 1)[0]
     with caplog.at_level(logging.INFO, logger="apiexample"):
         assert_refused(call("/api/private", f"{head}.{'A' * length}"), 401, "invalid_token")
@@ -340,3 +344,20 @@ def test_remembered_headers_are_bounded(call: Any, mock_idp: MockIdP) -> None:
         assert call("/api/private", mock_idp.mint(header={"x-n": n})).status_code == 200
     policies = require_auth.get_token_validator("bearer").policies()
     assert 0 < len(policies.headers) <= MAX_REMEMBERED_HEADERS
+
+
+def test_validate_token_refuses_an_expired_token_itself(
+    api_settings: Any, mock_idp: MockIdP, mock_idp_network: Any
+) -> None:
+    """Authlib calls ``validate_token`` after ``authenticate_token``, which already refuses an
+    expired token; it checks again for a token it did not make (RFC 6750 section 3.1)."""
+    from apiexample.errors import InvalidToken
+    from apiexample.validator import Auth0JWTBearerTokenValidator
+
+    validator = Auth0JWTBearerTokenValidator()
+    token = validator.authenticate_token(mock_idp.mint(expires_in=60))
+    validator.validate_token(token, None, None)
+    validator.clock = lambda: time.time() + 3600
+    with pytest.raises(InvalidToken) as refused:
+        validator.validate_token(token, None, None)
+    assert refused.value.reason == "token_expired"

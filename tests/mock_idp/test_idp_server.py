@@ -18,6 +18,8 @@ pytestmark = pytest.mark.live
 
 
 def test_serves_the_surface_with_its_own_url_as_issuer(mock_idp_live: MockIdPServer) -> None:
+    assert mock_idp_live._server is not None
+    assert mock_idp_live._server.server_address[0] == "127.0.0.1"  # bound to loopback only
     url = mock_idp_live.url
     assert url.startswith("http://127.0.0.1:")
     assert url.endswith("/")

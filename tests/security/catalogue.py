@@ -986,6 +986,15 @@ def _use_enc(scene: Scene) -> Attack:
     return bearer(scene.idp.mint(key=key))
 
 
+def _key_ops(ops: list[str]) -> Build:
+    def build(scene: Scene) -> Attack:
+        real = scene.idp.keys.signing_key.public_jwk()
+        serve_jwks(scene, [{**real, "key_ops": ops}])
+        return bearer(scene.idp.mint())
+
+    return build
+
+
 def _member_alg_mismatch(scene: Scene) -> Attack:
     key = scene.keys.secondary
     serve_jwks(scene, [{**key.public_jwk(), "alg": "RS512"}, *scene.idp.jwks()["keys"]])
@@ -1030,6 +1039,10 @@ for _slug, _what, _build, _answer, _fetches in (
     ("kid-shared-across-types", "`oct`, EC and `use: enc` members share the real `kid`; "
      "real token", _kid_shared_across_types, OK, 1),
     ("use-enc", "the signing key is published with `use: enc`", _use_enc, INVALID, 1),
+    ("key-ops-sign-only", 'the signing key is published with `key_ops: ["sign"]`',
+     _key_ops(["sign"]), INVALID, 1),
+    ("key-ops-verify", 'the signing key is published with `key_ops: ["verify"]`; real token',
+     _key_ops(["verify"]), OK, 1),
     ("member-alg-rs512", "the signing key's member says `alg: RS512`",
      _member_alg_mismatch, INVALID, 1),
     ("ec-key-es256", "an EC P-256 key is published; ES256 token", _ec_key_es256, INVALID, 0),
