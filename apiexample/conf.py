@@ -222,7 +222,10 @@ class Auth0Config:
                 )
             )
         if not (
-            math.isfinite(self.jwks_cache_ttl + self.jwks_cooldown + self.jwks_stale_if_error)
+            all(
+                math.isfinite(seconds)
+                for seconds in (self.jwks_cache_ttl, self.jwks_cooldown, self.jwks_stale_if_error)
+            )
             and self.jwks_cache_ttl > 0
             and self.jwks_cooldown >= 0
             and self.jwks_stale_if_error >= 0

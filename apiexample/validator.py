@@ -119,8 +119,9 @@ class _Policies:
         if header is not None:
             return header
         try:
-            # UTF-8 JSON only (RFC 7515 section 5.2 step 3); joserfc's parse would guess
-            # UTF-16 or UTF-32 and take a byte order mark or NaN.
+            # UTF-8 JSON only (RFC 7515 section 5.2 step 3): joserfc's own parse would guess
+            # UTF-16 or UTF-32 and take a byte order mark or NaN. Its extract_compact still
+            # applies its segment size limits. Both run once per distinct header.
             fields = parse_object(_b64decode(header_segment))
             jws.extract_compact(token_string.encode("ascii"), registry=self.jws_registry)
         except (JoseError, ValueError) as exc:
