@@ -19,7 +19,8 @@ load_dotenv(BASE_DIR / ".env", override=False)
 
 
 def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    """The variable's value; set but empty (``AUTH0_LEEWAY=`` in a .env file) means unset."""
+    return os.environ.get(name, "").strip() or default
 
 
 def _env_list(name: str, default: str = "") -> list[str]:

@@ -44,6 +44,9 @@ DEFAULT_SCOPE = "read:messages"
 TOKEN_LIFETIME = 3600
 IDP_READY_PREFIX = "mock_idp serving"
 ROUTES = ("/api/public", "/api/private", "/api/private-scoped")
+#: gunicorn's default access log without the query string and the referrer: a token sent as
+#: ``?access_token=`` (refused, RFC 6750 section 2.3) must not reach the log either.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 
 
 class DevRunError(RuntimeError):
@@ -96,6 +99,7 @@ def api_command(config: DevConfig) -> list[str]:
         "--workers", "1",
         "--threads", "4",
         "--access-logfile", "-",
+        "--access-logformat", ACCESS_LOG_FORMAT,
         "--graceful-timeout", "5",
         python=config.python,
     )  # fmt: skip

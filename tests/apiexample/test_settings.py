@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import json, django; from django.conf import settings; django.setup(); "
     "print(json.dumps({n: str(getattr(settings, n)) for n in "
-    "['AUTH0_DOMAIN', 'AUTH0_AUDIENCE', 'DEBUG', 'ALLOWED_HOSTS', 'CORS_ALLOWED_ORIGINS']}))"
+    "['AUTH0_DOMAIN', 'AUTH0_AUDIENCE', 'AUTH0_LEEWAY', 'DEBUG', 'ALLOWED_HOSTS', "
+    "'CORS_ALLOWED_ORIGINS']}))"
 )
 
 
@@ -55,6 +56,7 @@ def test_environment_variables(tmp_path: Path) -> None:
     assert seen == {
         "AUTH0_DOMAIN": "t.auth0.com",
         "AUTH0_AUDIENCE": "https://a",
+        "AUTH0_LEEWAY": "30",
         "DEBUG": "True",
         "ALLOWED_HOSTS": "['api.example.com']",
         "CORS_ALLOWED_ORIGINS": "['https://app.example.com']",
@@ -74,3 +76,13 @@ def test_defaults_are_safe(tmp_path: Path) -> None:
     assert seen["DEBUG"] == "False"
     assert seen["ALLOWED_HOSTS"] == "['localhost', '127.0.0.1', '[::1]']"
     assert seen["CORS_ALLOWED_ORIGINS"] == "[]"
+
+
+def test_a_variable_set_but_empty_takes_the_default(tmp_path: Path) -> None:
+    """``DJANGO_ALLOWED_HOSTS=`` in a compose file or .env must not mean "no host at all"."""
+    project = copy_project(tmp_path)
+    (project / ".env").write_text("AUTH0_LEEWAY=\n")
+    seen = settings_with({"DJANGO_ALLOWED_HOSTS": "", "AUTH0_DOMAIN": " "}, project)
+    assert seen["ALLOWED_HOSTS"] == "['localhost', '127.0.0.1', '[::1]']"
+    assert seen["AUTH0_LEEWAY"] == "30"
+    assert seen["AUTH0_DOMAIN"] == ""

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -234,3 +235,20 @@ def test_killed_runner_leaves_no_orphans(runner: Runner, config: DevConfig) -> N
     runner.process.kill()
     runner.process.wait(30)
     assert_no_survivors(config)
+
+
+def test_the_access_log_never_shows_a_token_sent_in_the_query(
+    runner: Runner, config: DevConfig
+) -> None:
+    secret = "eyJhbGciOiJSUzI1NiJ9.query-token-material.c2ln"
+    url = f"http://127.0.0.1:{config.api_port}/api/private?access_token={secret}"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url, timeout=30)
+    refused.value.close()
+    assert refused.value.code == 401
+    runner.process.send_signal(signal.SIGTERM)
+    assert runner.process.wait(30) == 0
+    assert runner.process.stdout is not None
+    log = runner.process.stdout.read()
+    assert '"GET /api/private HTTP/1.1" 401' in log  # the request was logged...
+    assert secret not in log  # ...without its query string
