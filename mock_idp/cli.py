@@ -31,8 +31,15 @@ SIGNAL_POLL_SECONDS = 0.2
 
 
 def load_or_create_keys(path: Path) -> KeyRing:
-    """The keys saved at ``path``; a fresh RSA-2048 signing key is saved there first if absent."""
+    """The keys saved at ``path``; a fresh RSA-2048 signing key is saved there first if absent.
+
+    An existing file others may read is made the owner's alone (0600), as ``save`` writes it.
+    """
     if path.exists():
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+            warning = f"mock_idp: {path} held private keys others could read; now mode 0600"
+            print(warning, file=sys.stderr)
         return KeyRing.load(path)
     ring = KeyRing.generate()
     ring.save(path)
@@ -111,4 +118,8 @@ def token(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = serve if args.command == "serve" else token
-    return command(args, out if out is not None else sys.stdout)
+    try:
+        return command(args, out if out is not None else sys.stdout)
+    except (ValueError, LookupError) as exc:  # a keys file that is not one, or has no signer
+        print(f"mock_idp: {exc}", file=sys.stderr)
+        return 1

@@ -195,7 +195,7 @@ def hmac_public_key(
 ) -> str:
     signing = idp.keys.signing_key
     secret = public_key_forms(signing)[key_form]
-    header, removed = _kid_header(idp, kid, signing)
+    header, removed = _kid_header(idp, kid, idp.foreign_key)
     return _mint(idp, mint, key=secret, algorithm=alg, header=header, remove_header=removed)
 
 
@@ -204,7 +204,7 @@ def hmac_secret(
     idp: MockIdP, *, secret: str | bytes = "", alg: str = "HS256", kid: str = "real", **mint: Any
 ) -> str:
     raw = secret.encode("utf-8") if isinstance(secret, str) else secret
-    header, removed = _kid_header(idp, kid, idp.keys.signing_key)
+    header, removed = _kid_header(idp, kid, idp.foreign_key)
     return _mint(idp, mint, key=raw, algorithm=alg, header=header, remove_header=removed)
 
 
@@ -337,8 +337,9 @@ def tampered_payload(idp: MockIdP, *, changes: Mapping[str, Any] | None = None, 
 
 @_register("expired 'by' seconds ago (default 3600)")
 def expired(idp: MockIdP, *, by: int = 3600, **mint: Any) -> str:
-    expiry = _now(idp) - by
-    return _mint(idp, mint, issued_at=expiry - idp.expires_in)
+    lifetime = mint.get("expires_in")
+    lifetime = idp.expires_in if lifetime is None else lifetime  # the caller's, if given
+    return _mint(idp, mint, issued_at=_now(idp) - by - lifetime)
 
 
 @_register("'nbf' 'by' seconds in the future (default 3600)")
@@ -354,6 +355,8 @@ def future_iat(idp: MockIdP, *, by: int = 3600, **mint: Any) -> str:
 def _issuer_variant(issuer: str, variant: str) -> str:
     scheme, _, rest = issuer.partition("://")
     host, _, path = rest.partition("/")
+    if variant == "uppercase_host" and host.upper() == host:
+        raise ValueError(f"{issuer!r} has no letters in its host to upper-case")
     variants = {
         "attacker": f"{ATTACKER_URL}/",
         "no_trailing_slash": issuer.rstrip("/"),

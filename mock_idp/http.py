@@ -32,6 +32,8 @@ JWKS = "/.well-known/jwks.json"
 TOKEN = "/oauth/token"
 JWKS_CACHE_CONTROL = "public, max-age=15, stale-while-revalidate=15, stale-if-error=86400"
 MIB = 1024 * 1024
+#: The largest request body a transport takes; a longer one is answered 413 (``too_large``).
+MAX_REQUEST_BODY = MIB
 
 
 @dataclass(frozen=True)
@@ -219,12 +221,26 @@ class HitLog:
             self._hits.clear()
 
 
+def too_large() -> Response:
+    """What every transport answers to a body over ``MAX_REQUEST_BODY`` (RFC 9110 15.5.14)."""
+    return error_response(413, "invalid_request", "The request body is over 1 MiB.")
+
+
 def handle(idp: MockIdP, request: Request) -> Response:
-    """Answer ``request`` as the IdP would, with any injected fault, and record the hit."""
-    relative = idp.relative_path(request.path)
-    path = relative if relative is not None else request.path
+    """Answer ``request`` as the IdP would, with any injected fault, and record the hit.
+
+    Leading slashes collapse into one, as CPython's ``http.server`` does, so that every
+    transport routes ``//path`` alike. Whatever goes wrong inside (no key in the SIGNING
+    state, say) is a 500 JSON answer, recorded like any other: a test double must answer.
+    """
+    path_given = "/" + request.path.lstrip("/")
+    relative = idp.relative_path(path_given)
+    path = relative if relative is not None else path_given
     fault = idp.faults.take(path)
-    response = _route(idp, relative, request)
+    try:
+        response = _route(idp, relative, request)
+    except Exception as exc:  # reported to the caller, never raised into it
+        response = error_response(500, "server_error", f"mock_idp: {type(exc).__name__}: {exc}")
     if fault is not None:
         response = fault.apply(response)
     idp.hit_log.record(Hit(request.method.upper(), path, idp.clock.now(), response.status))

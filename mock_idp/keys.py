@@ -343,19 +343,22 @@ class KeyRing:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> KeyRing:
-        """Read a file written by ``save``."""
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-        if document.get("format") != FILE_FORMAT:
-            raise ValueError(f"{path}: not a mock_idp keys file")
-        return cls(
-            (
-                KeyPair.from_pem(
-                    item["private_key_pem"].encode("ascii"), kid=item["kid"], alg=item["alg"]
-                ),
-                KeyState(item["state"]),
+        """Read a file written by ``save``; ``ValueError`` naming the file if it is not one."""
+        try:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+            if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+                raise ValueError("no mock_idp format marker")
+            return cls(
+                (
+                    KeyPair.from_pem(
+                        item["private_key_pem"].encode("ascii"), kid=item["kid"], alg=item["alg"]
+                    ),
+                    KeyState(item["state"]),
+                )
+                for item in document["keys"]
             )
-            for item in document["keys"]
-        )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{path}: not a mock_idp keys file ({exc})") from exc
 
 
 def write_private_file(path: Path, data: bytes) -> None:

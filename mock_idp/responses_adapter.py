@@ -1,8 +1,10 @@
 """Serve a ``MockIdP`` through ``responses``: in-process, no sockets.
 
-Every method on the issuer's origin goes to ``MockIdP.handle``, so routes, 404/405, faults
-and hits are exactly those of the real server. A delay longer than the request's read timeout
-raises ``requests.exceptions.ReadTimeout`` at once instead of sleeping.
+Every request in ``METHODS`` on the issuer's origin (the default port written or not) goes to
+``MockIdP.handle``, so routes, 404/405, faults and hits are exactly those of the real server; as
+there, a chunked body is taken and one over 1 MiB is 413. Other methods raise ``ConnectionError``
+here and get 501 from the server. A delay longer than the request's read timeout raises
+``requests.exceptions.ReadTimeout`` at once instead of sleeping.
 """
 
 from __future__ import annotations
@@ -17,23 +19,47 @@ from urllib.parse import urlsplit
 import requests
 import responses
 
-from .http import Request
+from .http import MAX_REQUEST_BODY, Request, Response, too_large
 from .idp import MockIdP
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def read_timeout(timeout: Any) -> float | None:
-    """The read timeout out of a ``requests`` ``timeout`` argument (number, pair or None)."""
+    """The read timeout out of a ``requests`` ``timeout`` argument: a number, a (connect,
+    read) pair, a ``urllib3.Timeout`` or None."""
     if isinstance(timeout, tuple):
         timeout = timeout[1]
+    timeout = getattr(timeout, "read_timeout", timeout)  # urllib3.Timeout
     return None if timeout is None else float(timeout)
 
 
 def origin_pattern(issuer: str) -> re.Pattern[str]:
-    """Matches every URL on the issuer's scheme, host and port."""
+    """Matches every URL on the issuer's scheme, host and port (the default port optional)."""
     parts = urlsplit(issuer)
-    return re.compile(re.escape(f"{parts.scheme}://{parts.netloc}") + r"(?:[/?#].*)?\Z")
+    origin = re.escape(f"{parts.scheme}://{parts.netloc}")
+    default = DEFAULT_PORTS.get(parts.scheme)
+    if parts.port is None and default is not None:
+        origin += f"(?::{default})?"
+    return re.compile(origin + r"(?:[/?#].*)?\Z")
+
+
+def _text(value: str | bytes) -> str:
+    """A header value as ``http.server`` would read it (requests allows bytes)."""
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _body(prepared: Any) -> bytes:
+    """The prepared body as bytes: ``requests`` sends an iterable of chunks chunked."""
+    body = prepared.body
+    if body is None:
+        return b""
+    if isinstance(body, (str, bytes, bytearray, memoryview)):
+        body = [body]
+    return b"".join(c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in body)
 
 
 def register(
@@ -46,12 +72,15 @@ def register(
 
     def callback(prepared: Any) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(str(prepared.url))
-        body = prepared.body or b""
+        method = str(prepared.method)
+        body = _body(prepared)
+        if len(body) > MAX_REQUEST_BODY:
+            return _answer(method, too_large())
         request = Request(
-            method=str(prepared.method),
+            method=method,
             path=url.path or "/",
-            headers=dict(prepared.headers),
-            body=body.encode("utf-8") if isinstance(body, str) else bytes(body),
+            headers={name: _text(value) for name, value in prepared.headers.items()},
+            body=body,
             query=url.query,
         )
         response = idp.handle(request)
@@ -63,11 +92,17 @@ def register(
                     request=prepared,
                 )
             sleep(response.delay)
-        return response.status, dict(response.headers), response.body
+        return _answer(method, response)
 
     pattern = origin_pattern(idp.issuer)
     for method in METHODS:
         mock.add_callback(method, pattern, callback=callback, content_type=None)
+
+
+def _answer(method: str, response: Response) -> tuple[int, dict[str, str], bytes]:
+    """``responses``' callback answer; no body for HEAD (RFC 9110 section 9.3.2)."""
+    body = b"" if method.upper() == "HEAD" else response.body
+    return response.status, dict(response.headers), body
 
 
 @contextmanager

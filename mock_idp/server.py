@@ -6,6 +6,7 @@ connection). Injected delays wait on an event that ``stop()`` sets, so shutdown 
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,10 +14,11 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .http import Request, Response, error_response
+from .http import MAX_REQUEST_BODY, MIB, Request, Response, error_response, too_large
 from .idp import MockIdP
 
-MAX_REQUEST_BODY = 1024 * 1024
+#: How much of an over-long body the server still reads before answering 413.
+DRAIN_LIMIT = 16 * MIB
 
 
 class _Server(ThreadingHTTPServer):
@@ -27,7 +29,28 @@ class _Server(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.owner = owner
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def hang_up_on_everyone(self) -> None:
+        """End every open connection, so a client that sent nothing yet (or half a request)
+        does not hold ``server_close()`` for the handler's read timeout."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by its handler
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients that hang up early (e.g. on a size cap) are not errors worth printing."""
@@ -44,21 +67,51 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         url = urlsplit(self.path)
         try:
-            length = min(int(self.headers.get("Content-Length") or 0), MAX_REQUEST_BODY)
-        except ValueError:  # RFC 9110 section 8.6: a Content-Length that is not a number
-            self._send(error_response(400, "invalid_request", "Content-Length is not a number."))
+            body = self._read_body()
+        except ValueError:  # RFC 9112 sections 6.3 and 7.1: a length or chunk size not a number
+            self.close_connection = True
+            self._send(error_response(400, "invalid_request", "The request body is malformed."))
+            return
+        if body is None:
+            self.close_connection = True
+            self._send(too_large())
             return
         request = Request(
             method=self.command,
             path=url.path or "/",
             headers=dict(self.headers.items()),
-            body=self.rfile.read(length) if length > 0 else b"",
+            body=body,
             query=url.query,
         )
         response = owner.idp.handle(request)
         if response.delay > 0 and owner.stopping.wait(response.delay):
             return  # shutting down: drop the connection
         self._send(response)
+
+    def _read_body(self) -> bytes | None:
+        """The body (RFC 9112 section 6): by Content-Length, or chunked; None when it is over
+        ``MAX_REQUEST_BODY``. A long body is read to its end (up to ``DRAIN_LIMIT``) first, so
+        the client can read the 413 instead of a reset connection."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        length = max(0, int(self.headers.get("Content-Length") or 0))
+        if length <= MAX_REQUEST_BODY:
+            return self.rfile.read(length) if length else b""
+        left = min(length, DRAIN_LIMIT)
+        while left > 0 and (data := self.rfile.read(min(left, 65536))):
+            left -= len(data)
+        return None
+
+    def _read_chunked(self) -> bytes | None:
+        body = bytearray()
+        while size := int(self.rfile.readline(1024).split(b";")[0], 16):
+            if len(body) + size > MAX_REQUEST_BODY:
+                return None
+            body += self.rfile.read(size)
+            self.rfile.readline(1024)  # the CRLF after the chunk
+        while self.rfile.readline(1024).strip():  # trailer fields, up to the empty line
+            pass
+        return bytes(body)
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
@@ -129,6 +182,7 @@ class MockIdPServer:
             return
         self.stopping.set()
         server.shutdown()
+        server.hang_up_on_everyone()
         server.server_close()
         thread.join()
         self._server = self._thread = None

@@ -77,6 +77,48 @@ def test_token_creates_the_keys_file(tmp_path: Path) -> None:
     assert len(kids) == 1  # reused, not regenerated
 
 
+def test_a_keys_file_others_could_read_is_made_private(
+    keys_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys_file.chmod(0o644)
+    argv = ["token", "--keys", str(keys_file), "--issuer", ISSUER, "--audience", "a"]
+    assert main(argv, io.StringIO()) == 0
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+    assert "now mode 0600" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("not json", "not a mock_idp keys file"),
+        ("[]", "not a mock_idp keys file"),
+        ('{"format": "mock_idp keys v1"}', "not a mock_idp keys file"),
+        (None, "no key is in the SIGNING state"),  # a valid file whose key is retired
+    ],
+)
+def test_a_keys_file_that_cannot_serve_is_one_line_and_exit_1(
+    tmp_path: Path,
+    mock_idp_keys: MockIdPKeys,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    says: str,
+) -> None:
+    path = tmp_path / "keys.json"
+    if content is None:
+        KeyRing([(mock_idp_keys.primary, KeyState.RETIRED)]).save(path)
+    else:
+        path.write_text(content)
+        path.chmod(0o600)
+    argv = ["token", "--keys", str(path), "--issuer", ISSUER, "--audience", "a"]
+    assert main(argv, io.StringIO()) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mock_idp: ")
+    assert says in err
+    assert "Traceback" not in err
+    if content is not None:
+        assert path.read_text() == content  # never overwritten
+
+
 def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([])

@@ -422,8 +422,8 @@ def test_attacker_kid_modes(name: str, kid: str, idp: MockIdP) -> None:
     header = parts(idp.forge(name, kid=kid))[0]
     expected = {"real": real_kid(idp), "foreign": idp.foreign_key.kid, "none": None}[kid]
     assert header.get("kid") == expected
-    if kid != "foreign":
-        assert parts(idp.forge("hmac_public_key", kid=kid))[0].get("kid") == expected
+    for hmac_forgery in ("hmac_public_key", "hmac_secret"):
+        assert parts(idp.forge(hmac_forgery, kid=kid))[0].get("kid") == expected
 
 
 def test_bad_kid_mode(idp: MockIdP) -> None:
@@ -503,6 +503,8 @@ def test_tampered_payload_changes(idp: MockIdP) -> None:
 
 def test_time_offsets(idp: MockIdP) -> None:
     assert parts(idp.forge("expired", by=31))[1]["exp"] == NOW - 31
+    for lifetime in (600, 172800):  # the caller's lifetime: still expired 31 s ago
+        assert parts(idp.forge("expired", by=31, expires_in=lifetime))[1]["exp"] == NOW - 31
     assert parts(idp.forge("future_nbf", by=31))[1]["nbf"] == NOW + 31
     assert parts(idp.forge("future_iat", by=31))[1]["iat"] == NOW + 31
 
@@ -527,6 +529,8 @@ def test_issuer_variant_of_an_http_issuer_and_explicit_value(idp: MockIdP) -> No
     idp.issuer = "http://127.0.0.1:8001/"
     assert parts(idp.forge("wrong_issuer", variant="http"))[1]["iss"] == "https://127.0.0.1:8001/"
     assert parts(idp.forge("wrong_issuer", iss=7))[1]["iss"] == 7
+    with pytest.raises(ValueError, match="no letters in its host"):  # it would be the issuer
+        idp.forge("wrong_issuer", variant="uppercase_host")
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 import requests
 import responses
+import urllib3
 
 from mock_idp import Fault, MockIdP
 from mock_idp.http import JWKS
 from mock_idp.responses_adapter import mocked_network, origin_pattern, read_timeout, register
+from mock_idp.server import MockIdPServer
 
 
 def test_routes_through_requests(
@@ -103,3 +108,81 @@ def test_helpers() -> None:
     assert pattern.match("https://host.test:8443?q")
     assert not pattern.match("https://host.test:84430/")
     assert not pattern.match("https://host.test.evil/")
+
+
+def test_the_default_port_written_out_is_the_same_origin() -> None:
+    assert origin_pattern("https://host.test/").match("https://host.test:443/x")
+    assert origin_pattern("http://host.test/").match("http://host.test:80/x")
+    assert not origin_pattern("https://host.test/").match("https://host.test:80/x")
+
+
+def test_a_urllib3_timeout_is_read_like_a_number() -> None:
+    assert read_timeout(urllib3.Timeout(connect=1, read=2)) == 2.0
+    assert read_timeout(urllib3.Timeout(connect=1, read=None)) is None
+
+
+Send = Callable[[str, str], requests.Response]
+
+
+def _token_body() -> dict[str, str]:
+    return {"grant_type": "client_credentials", "client_id": "c", "client_secret": "s"}
+
+
+#: Requests each transport must answer alike: (name, method, path, keyword arguments, status).
+ODD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int]] = [
+    ("head", "HEAD", JWKS, {}, 405),  # the JWKS route is GET only; no body either way
+    ("double-slash-path", "GET", "/" + JWKS, {}, 200),
+    ("bytes-header", "POST", "/oauth/token",
+     {"data": _token_body(), "headers": {"Content-Type": b"application/x-www-form-urlencoded"}},
+     200),
+    ("chunked-body", "POST", "/oauth/token",
+     {"chunks": [b"grant_type=client_credentials&", b"client_id=c&client_secret=s"],
+      "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 200),
+    ("body-over-1-mib", "POST", "/oauth/token", {"json": {"pad": "x" * (3 * 1024 * 1024 // 2)}},
+     413),
+]  # fmt: skip
+
+
+def _answer(response: requests.Response) -> tuple[int, str, Any]:
+    body = response.json() if response.content else None
+    if isinstance(body, dict):
+        body.pop("access_token", None)  # signed for each issuer; the rest must agree
+    return response.status_code, response.headers.get("Content-Type", ""), body
+
+
+@pytest.mark.parametrize(("method", "path", "options", "status"), [r[1:] for r in ODD_REQUESTS],
+                         ids=[r[0] for r in ODD_REQUESTS])  # fmt: skip
+def test_both_transports_answer_alike(
+    mock_idp: MockIdP,
+    mock_idp_network: responses.RequestsMock,
+    mock_idp_live: MockIdPServer,
+    method: str,
+    path: str,
+    options: dict[str, Any],
+    status: int,
+) -> None:
+    """SPEC.md: the HTTP surface is identical in every transport."""
+    mock_idp_live.idp.audience = mock_idp.audience
+    mock_idp_network.add_passthru(mock_idp_live.url)
+    answers = []
+    for idp in (mock_idp, mock_idp_live.idp):
+        sent = dict(options)
+        if "chunks" in sent:  # a generator body: requests sends it chunked
+            sent["data"] = iter(sent.pop("chunks"))
+        url = idp.issuer.rstrip("/") + path
+        answers.append(_answer(requests.request(method, url, timeout=30, **sent)))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == status
+
+
+def test_no_signing_key_is_a_500_from_both_transports(
+    mock_idp: MockIdP, mock_idp_network: responses.RequestsMock, mock_idp_live: MockIdPServer
+) -> None:
+    mock_idp_network.add_passthru(mock_idp_live.url)
+    for idp in (mock_idp, mock_idp_live.idp):
+        idp.keys.retire(idp.keys.signing_key.kid)
+        answer = requests.post(idp.token_endpoint, data=_token_body(), timeout=30)
+        assert answer.status_code == 500
+        assert answer.json()["error"] == "server_error"
+        assert "no key is in the SIGNING state" in answer.json()["error_description"]
+        assert idp.hit_count("/oauth/token") == 1

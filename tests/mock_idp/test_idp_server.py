@@ -119,6 +119,24 @@ def test_a_content_length_that_is_no_number_gets_400(
     assert json.loads(body)["error"] == "invalid_request"
 
 
+def test_stop_hangs_up_on_clients_that_sent_nothing(mock_idp_keys: MockIdPKeys) -> None:
+    """An idle or half-sent connection would hold ``stop()`` for the read timeout (10 s)."""
+    server = MockIdPServer(mock_idp_keys.idp()).start()
+    idle = socket.create_connection((server.host, server.port), timeout=30)
+    half = socket.create_connection((server.host, server.port), timeout=30)
+    half.sendall(b"POST /oauth/token HTTP/1.0\r\nContent-Length: 10\r\n\r\n")
+    requests.get(server.idp.jwks_uri, timeout=30)  # both accepted by now: one request after
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    stopper.join(8)
+    try:
+        assert not stopper.is_alive(), "stop() waited for idle connections"
+    finally:
+        stopper.join(30)
+        idle.close()
+        half.close()
+
+
 def test_default_idp_and_ipv6_url_formatting() -> None:
     server = MockIdPServer(MockIdP(keys=[]), host="::1")
     if not socket.has_ipv6:  # pragma: no cover - depends on the host
