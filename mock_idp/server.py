@@ -105,6 +105,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_chunked(self) -> bytes | None:
         body = bytearray()
         while size := int(self.rfile.readline(1024).split(b";")[0], 16):
+            if size < 0:
+                raise ValueError("a negative chunk size")
             if len(body) + size > MAX_REQUEST_BODY:
                 return None
             body += self.rfile.read(size)
