@@ -104,33 +104,30 @@ def test_request_body_is_read(mock_idp_live: MockIdPServer) -> None:
     assert ok.status_code == 200
 
 
+def assert_malformed_body(server: MockIdPServer, request: bytes) -> None:
+    """``request`` sent as raw bytes gets 400 ``invalid_request`` (RFC 9112 sections 6-7)."""
+    with socket.create_connection((server.host, server.port), timeout=30) as connection:
+        connection.sendall(request)
+        answer = connection.makefile("rb").read()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 400 ")
+    assert json.loads(body)["error"] == "invalid_request"
+
+
 @pytest.mark.parametrize("chunk", [b"zz", b"-5", b""])
 def test_a_chunk_size_that_is_no_hex_number_gets_400(
     mock_idp_live: MockIdPServer, chunk: bytes
 ) -> None:
-    server = mock_idp_live
     head = b"POST /oauth/token HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
-    with socket.create_connection((server.host, server.port), timeout=30) as connection:
-        connection.sendall(head + chunk + b"\r\nabcde\r\n0\r\n\r\n")
-        answer = connection.makefile("rb").read()
-    head_answer, _, body = answer.partition(b"\r\n\r\n")
-    assert head_answer.startswith(b"HTTP/1.0 400 ")
-    assert json.loads(body)["error"] == "invalid_request"
+    assert_malformed_body(mock_idp_live, head + chunk + b"\r\nabcde\r\n0\r\n\r\n")
 
 
 @pytest.mark.parametrize("length", ["abc", "1.5", "0x10"])
 def test_a_content_length_that_is_no_number_gets_400(
     mock_idp_live: MockIdPServer, length: str
 ) -> None:
-    server = mock_idp_live
-    with socket.create_connection((server.host, server.port), timeout=30) as connection:
-        connection.sendall(
-            f"POST /oauth/token HTTP/1.0\r\nContent-Length: {length}\r\n\r\n".encode()
-        )
-        answer = connection.makefile("rb").read()
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.0 400 ")
-    assert json.loads(body)["error"] == "invalid_request"
+    request = f"POST /oauth/token HTTP/1.0\r\nContent-Length: {length}\r\n\r\n".encode()
+    assert_malformed_body(mock_idp_live, request)
 
 
 def test_stop_hangs_up_on_clients_that_sent_nothing(mock_idp_keys: MockIdPKeys) -> None:
