@@ -1,7 +1,8 @@
 """System checks for the AUTH0_* settings, with stable IDs (``manage.py check``).
 
-E003/E004 enforce RFC 8725 section 3.10 (keys and issuers over TLS) outside loopback; E005
-section 3.1 (an explicit allow-list of asymmetric algorithms, never ``none`` or HS*).
+E003/E004 keep the issuer and its keys on TLS outside loopback (RFC 8414 section 2, RFC 7515
+section 4.1.2); E005 enforces RFC 8725 section 3.1 (an explicit allow-list of asymmetric
+algorithms, never ``none`` or HS*).
 
 They read settings only: no check ever contacts the identity provider.
 """

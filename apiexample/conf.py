@@ -1,7 +1,8 @@
 """Typed access to the AUTH0_* settings, read from ``django.conf.settings`` at call time.
 
-The http-only-on-loopback rule serves RFC 8725 section 3.10; the algorithm allow-list,
-section 3.1; the leeway, RFC 7519 sections 4.1.4-4.1.6.
+The http-only-on-loopback rule serves RFC 8414 section 2 (an ``https`` issuer) and RFC 7515
+section 4.1.2 (a JWK Set fetched over TLS); the algorithm allow-list, RFC 8725 section 3.1; the
+leeway, RFC 7519 sections 4.1.4-4.1.6.
 
 Nothing here is frozen at import, so ``override_settings`` and pytest-django's ``settings``
 fixture take effect on the next request. ``Auth0Config.problems`` lists misconfigurations;
@@ -101,7 +102,7 @@ def _is_plain_uri(url: str) -> bool:
 
 
 def is_acceptable_url(url: str) -> bool:
-    """``https`` anywhere, ``http`` only on a loopback host (RFC 8725 section 3.10).
+    """``https`` anywhere, ``http`` only on a loopback host (RFC 8414 section 2).
 
     The host is the one ``requests`` will connect to: urllib3 must read the same host.
     """

@@ -13,6 +13,8 @@ from authlib.oauth2.base import OAuth2Error
 from django.http import JsonResponse
 
 REALM = "api"
+#: ``Retry-After`` when the given delay is not a usable number of seconds (misconfiguration).
+FALLBACK_RETRY_AFTER = 30
 _LOGGED_KID_LENGTH = 64
 
 
@@ -106,7 +108,8 @@ class TemporarilyUnavailable(BearerError):
 
     def __init__(self, reason: str, retry_after: float, description: str | None = None) -> None:
         super().__init__(reason, description)
-        self.retry_after = max(1, math.ceil(retry_after)) if math.isfinite(retry_after) else 30
+        usable = math.isfinite(retry_after) and retry_after >= 0
+        self.retry_after = max(1, math.ceil(retry_after)) if usable else FALLBACK_RETRY_AFTER
 
     def response_headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}

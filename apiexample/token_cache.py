@@ -105,7 +105,3 @@ class TokenCache:
         with self._lock:
             if self._entries.get(token) is entry:
                 del self._entries[token]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

@@ -7,12 +7,14 @@ Every refusal is an ``InvalidToken`` with a reason code; a key set that cannot b
 ``TemporarilyUnavailable``. Settings are read per request through ``conf.current()``, so
 ``override_settings`` works and misconfiguration fails closed.
 
-Per configuration, two things are remembered (``_Policies``): protected headers that already
+Per configuration, three things are remembered (``_Policies``): protected headers that already
 passed every header rule and headed a verified token (the issuer uses a handful; only a
-successful verification adds one, so forged headers never take a slot), and verified tokens
-(``apiexample.token_cache``, AUTH0_TOKEN_CACHE_SIZE). A cached token is served only while it
-has not expired and its signing key is still the one the key cache holds; a configuration
-change builds new ``_Policies``, so nothing validated under the old settings is ever served.
+successful verification adds one, so forged headers never take a slot), the key objects that
+passed joserfc's key rules for an algorithm (both bounded by ``MAX_REMEMBERED_HEADERS``), and
+verified tokens (``apiexample.token_cache``, AUTH0_TOKEN_CACHE_SIZE). A cached token is served
+only while it has not expired and its signing key is still the one the key cache holds; a
+configuration change builds new ``_Policies``, so nothing validated under the old settings is
+ever served.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ from apiexample.token_format import MAX_TOKEN_LENGTH, check_compact_shape, check
 
 logger = logging.getLogger(__name__)
 
-#: Distinct protected headers remembered per configuration; an issuer signs with one header
-#: per key (and ``typ``), so this is never reached in practice.
+#: Distinct protected headers, and checked (kid, alg) keys, remembered per configuration; an
+#: issuer signs with one header per key (and ``typ``), so this is never reached in practice.
 MAX_REMEMBERED_HEADERS = 64
 
 
@@ -85,18 +87,20 @@ class _Header:
     scheme: tuple[padding.AsymmetricPadding, hashes.HashAlgorithm]
 
 
-def _signature_scheme(alg: str) -> tuple[padding.AsymmetricPadding, hashes.HashAlgorithm]:
-    """RFC 7518 sections 3.3 and 3.5: RS* is PKCS #1 v1.5, PS* is PSS (MGF1, salt = hash size)."""
-    digest: hashes.HashAlgorithm = {
-        "256": hashes.SHA256(),
-        "384": hashes.SHA384(),
-        "512": hashes.SHA512(),
-    }[alg[2:]]
-    if alg[:2] == "PS":
-        return padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size), digest
-    if alg[:2] == "RS":
-        return padding.PKCS1v15(), digest
-    raise ValueError(f"{alg} is not an RSA signature algorithm")
+def _pss(digest: hashes.HashAlgorithm) -> padding.PSS:
+    return padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
+
+
+#: How each algorithm of ``conf.ASYMMETRIC_ALGORITHMS`` verifies (RFC 7518 sections 3.3 and
+#: 3.5): RS* is PKCS #1 v1.5, PS* is PSS with MGF1 and a salt the size of the hash.
+SIGNATURE_SCHEMES: dict[str, tuple[padding.AsymmetricPadding, hashes.HashAlgorithm]] = {
+    "RS256": (padding.PKCS1v15(), hashes.SHA256()),
+    "RS384": (padding.PKCS1v15(), hashes.SHA384()),
+    "RS512": (padding.PKCS1v15(), hashes.SHA512()),
+    "PS256": (_pss(hashes.SHA256()), hashes.SHA256()),
+    "PS384": (_pss(hashes.SHA384()), hashes.SHA384()),
+    "PS512": (_pss(hashes.SHA512()), hashes.SHA512()),
+}
 
 
 class _Policies:
@@ -130,7 +134,7 @@ class _Policies:
         try:
             self.jws_registry.check_header(fields)  # joserfc: registered header member types
             alg = self.jws_registry.get_alg(fields["alg"])
-            scheme = _signature_scheme(alg.name)
+            scheme = SIGNATURE_SCHEMES[alg.name]
         except (JoseError, ValueError, KeyError) as exc:
             raise InvalidToken("signature_invalid").for_kid(kid) from exc
         return _Header(kid, alg, scheme)
@@ -206,7 +210,7 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
                     )
                 raise TemporarilyUnavailable(
                     "misconfigured",
-                    config.jwks_cooldown if config.jwks_cooldown >= 0 else 30,
+                    config.jwks_cooldown,
                     "The API's token validation is misconfigured.",
                 )
             policies = self._policies = _Policies(config, self.now)
@@ -255,8 +259,8 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         payload_segment: str,
         signature: str,
     ) -> RSAKey:
-        """RFC 7515 section 5.2 steps 8-9: the issuer's key named ``kid`` and its rules, then
-        the signature itself; returns the key that verified it."""
+        """RFC 7515 section 5.2 step 8: the issuer's key named by ``kid`` (section 4.1.4) and
+        its rules, then the signature itself; returns the key that verified it."""
         key = cls._current_key(header.kid, policies)
         if key is None:
             raise InvalidToken("kid_unknown")

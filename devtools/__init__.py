@@ -1,1 +1,2 @@
-"""Developer tooling: the ``make run`` stack (mock IdP + API). Never imported by ``apiexample``."""
+"""Developer tooling: the ``make run`` stack (mock IdP + API), and the process helpers the
+bench, the soak run and the live tests share. Never imported by ``apiexample``."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import queue
-import secrets
 import shlex
 import signal
 import socket
@@ -117,7 +116,7 @@ def token_command(config: DevConfig, scope: str = DEFAULT_SCOPE) -> list[str]:
     ]  # fmt: skip
 
 
-def api_env(config: DevConfig, base: Mapping[str, str], secret_key: str) -> dict[str, str]:
+def api_env(config: DevConfig, base: Mapping[str, str]) -> dict[str, str]:
     """The API's environment: ``base`` with every AUTH0_* and DJANGO_* setting pinned to the
     mock IdP (``devtools.processes.api_environment``), so a developer's ``.env`` cannot point
     the dev server at a real tenant."""
@@ -125,7 +124,6 @@ def api_env(config: DevConfig, base: Mapping[str, str], secret_key: str) -> dict
         config.issuer,
         config.audience,
         base=base,
-        DJANGO_SECRET_KEY=secret_key,
         DJANGO_ALLOWED_HOSTS=f"{LOOPBACK},localhost",
     )
 
@@ -305,8 +303,7 @@ class DevStack:
         idp = spawn("mock_idp", idp_command(config), env, pipe_stdout=True)
         self.children.append(idp)
         wait_for_line(idp, IDP_READY_PREFIX, config.startup_timeout)
-        secret_key = secrets.token_urlsafe(50)
-        api = spawn("api", api_command(config), api_env(config, env, secret_key), pipe_stdout=False)
+        api = spawn("api", api_command(config), api_env(config, env), pipe_stdout=False)
         self.children.append(api)
         wait_for_http(api, config.api_url + "/api/public", config.startup_timeout)
         self.token = mint_token(config, env)

@@ -378,7 +378,8 @@ def analyse(observed: Observed) -> SoakResult:
     memory_rows, result.rss_growth = rss_rows(observed)
     lines += [
         "",
-        "Worker memory (VmRSS sampled every 1 s; MiB, peak per quarter of the run; the first",
+        f"Worker memory (VmRSS sampled every {config.rss_interval:g} s; MiB, peak per quarter of"
+        " the run; the first",
         f"quarter from when the worker had answered {WARM_REQUESTS} requests, if later)",
     ]
     lines += _render(

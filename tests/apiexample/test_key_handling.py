@@ -129,6 +129,18 @@ def test_misconfiguration_fails_closed(call: Any, mock_idp: MockIdP, api_setting
     assert jwks_fetches(mock_idp) == 0
 
 
+@pytest.mark.parametrize(("cooldown", "retry_after"), [("45", "45"), ("-1", "30")])
+def test_misconfiguration_asks_clients_to_retry_after_the_cooldown(
+    call: Any, mock_idp: MockIdP, api_settings: Any, cooldown: str, retry_after: str
+) -> None:
+    """A cooldown that is itself misconfigured (E007) falls back to 30 s, never to 1 s."""
+    api_settings.AUTH0_ALGORITHMS = "RS256,HS256"
+    api_settings.AUTH0_JWKS_COOLDOWN = cooldown
+    response = call("/api/private", mock_idp.mint())
+    assert_refused(response, 503, "temporarily_unavailable")
+    assert response["Retry-After"] == retry_after
+
+
 def test_key_rules_are_checked_again_for_a_refetched_key_with_the_same_kid(
     call: Any, mock_idp: MockIdP, api_settings: Any, key_clock: ControllableClock
 ) -> None:

@@ -397,12 +397,6 @@ class TestTokenCache:
         assert cache.get("t") is None
         cache.discard("t", new)  # already gone: nothing happens
 
-    def test_clear(self) -> None:
-        cache = TokenCache(2)
-        cache.put("t", self.entry())
-        cache.clear()
-        assert len(cache) == 0
-
     def test_threads_never_exceed_the_size(self) -> None:
         cache = TokenCache(32)
         entry = self.entry()

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from apiexample import signing_keys
-from apiexample.validator import Auth0AccessToken
+from apiexample import conf, signing_keys
+from apiexample.validator import SIGNATURE_SCHEMES, Auth0AccessToken
 from mock_idp import KeyPair, MockIdP
+from mock_idp.pytest_plugin import MockIdPKeys
 from tests.apiexample.helpers import assert_refused
 
 
@@ -65,12 +66,17 @@ def test_alg_outside_the_allow_list_is_refused_before_any_key(
     assert mock_idp.hit_count() == 0  # no key was fetched to refuse it
 
 
+@pytest.mark.parametrize("alg", sorted(conf.ASYMMETRIC_ALGORITHMS - {"RS256"}))
 def test_other_rsa_algorithms_work_when_allowed(
-    call: Any, mock_idp: MockIdP, api_settings: Any
+    call: Any, mock_idp: MockIdP, mock_idp_keys: MockIdPKeys, api_settings: Any, alg: str
 ) -> None:
-    api_settings.AUTH0_ALGORITHMS = "RS256,PS256"
-    ps256 = mock_idp.keys.add(KeyPair.rsa(alg="PS256"))
-    assert call("/api/private", mock_idp.mint(key=ps256)).status_code == 200
+    api_settings.AUTH0_ALGORITHMS = f"RS256,{alg}"
+    key = mock_idp.keys.add(KeyPair(mock_idp_keys.secondary.private_key, alg=alg))
+    assert call("/api/private", mock_idp.mint(key=key)).status_code == 200
+
+
+def test_every_allowed_algorithm_has_a_signature_scheme() -> None:
+    assert set(SIGNATURE_SCHEMES) == conf.ASYMMETRIC_ALGORITHMS
 
 
 def test_a_key_marked_for_one_alg_does_not_verify_another(

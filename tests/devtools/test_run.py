@@ -77,7 +77,7 @@ def test_api_env_pins_every_auth0_setting_to_the_mock_idp() -> None:
         "AUTH0_ISSUER": "https://tenant.us.auth0.com/",
         "DJANGO_DEBUG": "true",
     }
-    env = run.api_env(CONFIG, base, secret_key="s3cret")
+    env = run.api_env(CONFIG, base)
     assert env["PATH"] == "/usr/bin"
     assert env["AUTH0_DOMAIN"] == ""
     assert env["AUTH0_JWKS_COOLDOWN"] == "30"  # every AUTH0_* setting, defaults included
@@ -85,7 +85,8 @@ def test_api_env_pins_every_auth0_setting_to_the_mock_idp() -> None:
     assert env["AUTH0_JWKS_URL"] == "http://127.0.0.1:8101/.well-known/jwks.json"
     assert env["AUTH0_AUDIENCE"] == "https://api.example.test"
     assert env["AUTH0_ALGORITHMS"] == "RS256"
-    assert env["DJANGO_SECRET_KEY"] == "s3cret"
+    assert len(env["DJANGO_SECRET_KEY"]) >= 32  # a random key per start
+    assert env["DJANGO_SECRET_KEY"] != run.api_env(CONFIG, base)["DJANGO_SECRET_KEY"]
     assert env["DJANGO_DEBUG"] == "false"
     assert env["DJANGO_SETTINGS_MODULE"] == "apiexample.settings"
     assert base["AUTH0_DOMAIN"] == "tenant.us.auth0.com", "the caller's mapping is not modified"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -119,9 +118,6 @@ def test_the_default_port_written_out_is_the_same_origin() -> None:
 def test_a_urllib3_timeout_is_read_like_a_number() -> None:
     assert read_timeout(urllib3.Timeout(connect=1, read=2)) == 2.0
     assert read_timeout(urllib3.Timeout(connect=1, read=None)) is None
-
-
-Send = Callable[[str, str], requests.Response]
 
 
 def _token_body() -> dict[str, str]:
