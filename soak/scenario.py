@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from apiexample.conf import MAX_JWKS_TIMEOUT
-
 ROUTES = {"private": "/api/private", "scoped": "/api/private-scoped"}
 SCOPE = "read:messages"
 
@@ -74,6 +72,9 @@ class SoakConfig:
     def for_duration(cls, duration: float = 60.0, **overrides: Any) -> SoakConfig:
         """TTL duration/6, cooldown duration/30, JWKS timeout duration/20 (1 to 60 s) by
         default."""
+        # Imported here: client processes import this module, and must not import Django.
+        from apiexample.conf import MAX_JWKS_TIMEOUT
+
         derived = cls(
             duration=duration,
             cache_ttl=round(duration / 6, 3),

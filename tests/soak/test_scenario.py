@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from soak.scenario import SoakConfig
@@ -27,3 +31,15 @@ def test_the_jwks_timeout_is_a_twentieth_within_what_the_api_accepts(
 def test_a_jwks_timeout_the_api_refuses_is_refused(timeout: float) -> None:
     with pytest.raises(ValueError, match="JWKS timeout"):
         SoakConfig.for_duration(600.0, jwks_timeout=timeout)
+
+
+def test_client_processes_import_neither_django_nor_the_api() -> None:
+    """soak/__init__.py: client processes import ``soak.load`` only, and stay light."""
+    probe = (
+        "import sys, soak.load; print([m for m in ('django', 'apiexample') if m in sys.modules])"
+    )
+    root = Path(__file__).resolve().parents[2]
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=root
+    ).stdout
+    assert output.strip() == "[]"
