@@ -2,7 +2,9 @@
 
 ``requests`` does the I/O (so ``responses`` can stand in for the network in tests), with
 connect and read timeouts, an overall deadline, a size cap, and redirects followed only
-within the same origin.
+within the same origin. The body is asked for and read as sent, never decompressed
+(RFC 9110 section 12.5.3 ``identity``): a key set of a few KiB gains nothing from
+compression, and a decoder is where a small hostile body becomes a large one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from apiexample.conf import DEFAULT_JWKS_TIMEOUT
+from apiexample.conf import DEFAULT_JWKS_TIMEOUT, is_acceptable_url
 
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 5.0
@@ -34,16 +36,25 @@ class JWKSFetchError(Exception):
 
 
 def _same_origin(first: str, second: str) -> bool:
+    """Whether a redirect to ``second`` stays where ``first`` is.
+
+    ``second`` must pass the rules of a configured URL first: only then does ``urlsplit`` read
+    the host that ``requests`` will connect to (``https://evil.example\\@tenant/`` is refused).
+    """
+    if not is_acceptable_url(second):
+        return False
     a, b = urlsplit(first), urlsplit(second)
     return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
 def _read_capped(response: requests.Response, deadline: float) -> bytes:
-    """The body, decoded, refused past MAX_BYTES or the deadline, however slowly it trickles.
+    """The body as sent, refused past MAX_BYTES or the deadline, however slowly it trickles.
 
     ``read1`` returns whatever one receive brings, and each receive waits at most for what is
     left of the deadline, so a server sending a byte at a time cannot stretch the fetch.
     """
+    if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+        raise JWKSFetchError("jwks_content_encoded")
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_BYTES:
         raise JWKSFetchError("jwks_too_large")
@@ -55,7 +66,7 @@ def _read_capped(response: requests.Response, deadline: float) -> bytes:
             raise JWKSFetchError("jwks_timeout")
         _limit_next_receive(raw, min(READ_TIMEOUT, remaining))
         try:
-            chunk = raw.read1(_CHUNK, decode_content=True)
+            chunk = raw.read1(_CHUNK, decode_content=False)
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise JWKSFetchError("jwks_timeout") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -84,7 +95,7 @@ def _get(url: str, deadline: float) -> requests.Response:
             timeout=(min(CONNECT_TIMEOUT, remaining), min(READ_TIMEOUT, remaining)),
             allow_redirects=False,
             stream=True,
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", "Accept-Encoding": "identity"},
         )
     except requests.Timeout as exc:
         raise JWKSFetchError("jwks_timeout") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 from collections.abc import Iterator
@@ -62,6 +63,20 @@ def test_bad_answers(network: Any, kwargs: dict[str, Any], reason: str) -> None:
     assert refusal() == reason
 
 
+def test_asks_for_the_body_uncompressed(network: Any) -> None:
+    network.get(URL, json=KEYS, headers={"Content-Encoding": "Identity"})
+    assert fetch_jwks(URL) == KEYS
+    assert network.calls[0].request.headers["Accept-Encoding"] == "identity"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip", "deflate", "br", "x-unknown"])
+def test_a_compressed_body_is_refused_undecoded(network: Any, encoding: str) -> None:
+    """No decoder ever runs: a 1 KiB gzip body could hold 1 MiB of key set, or a bomb."""
+    bomb = gzip.compress(b'{"keys": [' + b" " * (64 * jwks_fetch.MAX_BYTES) + b"]}")
+    network.get(URL, body=bomb, headers={"Content-Encoding": encoding})
+    assert refusal() == "jwks_content_encoded"
+
+
 def test_declared_oversized_body_is_refused_unread(network: Any) -> None:
     network.get(URL, body="{}", headers={"Content-Length": str(20 * 1024 * 1024)})
     assert refusal() == "jwks_too_large"
@@ -97,6 +112,9 @@ def test_same_origin_redirect_is_followed(network: Any) -> None:
         "https://evil.example/jwks.json",
         "http://tenant.example.test/jwks.json",
         "https://tenant.example.test:8443/jwks.json",
+        # urlsplit reads tenant.example.test; requests connects to evil.example
+        "https://evil.example\\@tenant.example.test/jwks.json",
+        "https://evil.example\\\\@tenant.example.test/jwks.json",
     ],
 )
 def test_redirect_to_another_origin_is_refused(network: Any, location: str) -> None:

@@ -9,6 +9,7 @@ drift from the tests. Every case builds its request with the mock IdP (``MockIdP
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import math
 import warnings
@@ -16,12 +17,18 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import RSAKey
 
 from mock_idp import MockIdP
-from mock_idp.forgeries import ALG_NONE_VARIANTS, COMMON_HMAC_SECRETS, MALFORMED_SHAPES
+from mock_idp.forgeries import (
+    ALG_NONE_VARIANTS,
+    ATTACKER_URL,
+    COMMON_HMAC_SECRETS,
+    MALFORMED_SHAPES,
+)
 from mock_idp.http import JWKS, Fault
 from mock_idp.keys import b64url
 from mock_idp.pytest_plugin import MockIdPKeys
@@ -1063,6 +1070,9 @@ for _slug, _what, _build, _answer, _fetches in (
     )
 
 
+GZIP_BOMB = gzip.compress(b'{"keys": [' + b" " * (4 * 1024 * 1024) + b"]}")
+
+
 def _faulty_jwks(fault: Fault) -> Build:
     def build(scene: Scene) -> Attack:
         scene.idp.inject_fault(JWKS, fault)
@@ -1086,6 +1096,9 @@ for _slug, _what, _fault in (
     ("not-an-object", "JWKS answers a JSON array",
      Fault(status=200, body=b"[1, 2]", content_type="application/json")),
     ("oversized-20mb", "JWKS answers 20 MiB", Fault.oversized()),
+    ("gzip-bomb", "JWKS answers 4 KiB of gzip that inflates to 4 MiB (`Content-Encoding: gzip`)",
+     Fault(status=200, body=GZIP_BOMB, content_type="application/json",
+           headers={"Content-Encoding": "gzip"})),
     ("redirect-off-host", "JWKS redirects to another host", Fault.redirect()),
 ):  # fmt: skip
     case(
@@ -1097,6 +1110,28 @@ for _slug, _what, _fault in (
         f"RFC 7517 §5; {SPEC}",
         fetches=1,
     )
+
+
+def _redirect_backslash(scene: Scene) -> Attack:
+    """``urlsplit`` reads the IdP's host in the Location; ``requests`` connects to the
+    attacker's, which serves the attacker's key set (the ``attacker_host`` fixture)."""
+    host = urlsplit(scene.idp.issuer).netloc
+    location = f"{ATTACKER_URL}\\@{host}/.well-known/jwks.json"
+    scene.idp.inject_fault(JWKS, Fault.redirect(location))
+    return bearer(scene.idp.mint(key=scene.idp.foreign_key, scope="read:messages"))
+
+
+case(
+    "jwks-redirect-backslash",
+    KEYS,
+    "JWKS redirects to `https://attacker.example\\@<the IdP's host>/...`, whose keys sign the "
+    "token",
+    _redirect_backslash,
+    UNAVAILABLE,
+    f"RFC 7517 §5; RFC 3986 §3.2; {SPEC}",
+    path=SCOPED,
+    fetches=1,
+)
 
 
 def _only_unusable_keys(scene: Scene) -> Attack:
