@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from apiexample import conf
+from apiexample.token_format import MAX_TOKEN_LENGTH
 from mock_idp import DEFAULT_AUDIENCE
 
 LOOPBACK = "127.0.0.1"
@@ -84,13 +85,20 @@ def no_control_socket() -> list[str]:
     return ["--no-control-socket"] if "control_socket_disable" in names else []
 
 
+#: gunicorn's default header field limit is 8190 bytes, half the longest token the API takes
+#: (``MAX_TOKEN_LENGTH``): room for ``Authorization: Bearer `` and the token.
+HEADER_FIELD_LIMIT = MAX_TOKEN_LENGTH + 256
+
+
 def gunicorn_command(
     port: int, *options: str, python: str = sys.executable, app: str = API_APP
 ) -> list[str]:
-    """``gunicorn apiexample.wsgi:application`` (or ``app``) on 127.0.0.1:``port``."""
+    """``gunicorn apiexample.wsgi:application`` (or ``app``) on 127.0.0.1:``port``, taking
+    header fields as long as the longest token the API accepts."""
     return [
         python, "-m", "gunicorn", app,
         "--bind", f"{LOOPBACK}:{port}",
+        "--limit-request-field_size", str(HEADER_FIELD_LIMIT),
         *no_control_socket(),
         *options,
     ]  # fmt: skip

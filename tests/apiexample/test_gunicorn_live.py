@@ -9,11 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
 
-from devtools.processes import api_environment, api_server
+from apiexample.token_format import MAX_TOKEN_LENGTH
+from devtools.processes import HEADER_FIELD_LIMIT, api_environment, api_server
 from mock_idp import DEFAULT_AUDIENCE as AUDIENCE
 from mock_idp import KeyPair
 from mock_idp.http import JWKS as JWKS_PATH
@@ -93,3 +95,22 @@ def test_unobtainable_keys_at_cold_start_give_503_then_recover(
             time.sleep(0.2)
             statuses.append(get(api, "/api/private-scoped", token).status_code)
         assert statuses[-1] == 200, statuses
+
+
+def test_tokens_up_to_the_longest_accepted_pass_gunicorn(mock_idp_live: MockIdPServer) -> None:
+    """gunicorn's own header limit (8190 bytes by default) must not refuse, with an HTML 431,
+    a token the API accepts: Auth0 RBAC tokens with hundreds of permissions run past 8 KiB."""
+    idp = mock_idp_live.idp
+    permissions = [f"read:resource-{n:04d}" for n in range(450)]
+    token = idp.mint(audience=AUDIENCE, claims={"permissions": permissions})
+    assert 12 * 1024 < len(token) <= MAX_TOKEN_LENGTH
+    with gunicorn(idp.issuer) as api:
+        assert get(api, "/api/private", token).status_code == 200
+        too_long = get(api, "/api/private", "a" * (MAX_TOKEN_LENGTH + 1))
+        assert too_long.status_code == 401
+        assert too_long.json()["error"] == "invalid_token"
+
+
+def test_the_readme_deploys_with_the_same_header_limit() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"--limit-request-field_size {HEADER_FIELD_LIMIT}" in readme
