@@ -148,13 +148,17 @@ class _Policies:
         """joserfc's rules for ``key`` verifying ``header.alg``; once per key object and alg.
 
         ``use`` absent or ``sig``, an RSA key, the JWK's own ``alg`` (when it has one) equal to
-        the header's, and ``key_ops`` (when present) allowing ``verify``.
+        the header's, and ``key_ops`` (when present) allowing ``verify``. A member without
+        ``alg`` verifies the first of AUTH0_ALGORITHMS only: each key is used with exactly one
+        algorithm (RFC 8725 section 3.1), even when several are allowed.
         """
         remembered = (header.kid, header.alg.name)
         if self.checked_keys.get(remembered) is key:
             return
         header.alg.check_key(key)
         key.check_key_op("verify")
+        if key.alg is None and header.alg.name != self.config.algorithms[0]:
+            raise ValueError(f"a key without alg verifies {self.config.algorithms[0]} only")
         if len(self.checked_keys) >= MAX_REMEMBERED_HEADERS:
             self.checked_keys.clear()
         self.checked_keys[remembered] = key

@@ -1006,6 +1006,17 @@ def _member_alg_mismatch(scene: Scene) -> Attack:
     return bearer(scene.idp.mint(key=key))
 
 
+def _member_without_alg(token_alg: str) -> Build:
+    """RS256 and PS256 both allowed; the key's member does not say which one it is for."""
+
+    def build(scene: Scene) -> Attack:
+        scene.settings.AUTH0_ALGORITHMS = "RS256,PS256"
+        serve_jwks(scene, [{k: v for k, v in scene.idp.jwks()["keys"][0].items() if k != "alg"}])
+        return bearer(scene.idp.mint(algorithm=token_alg))
+
+    return build
+
+
 def _ec_key_es256(scene: Scene) -> Attack:
     scene.idp.keys.add(scene.keys.ec_p256)
     return bearer(scene.idp.mint(key=scene.keys.ec_p256))
@@ -1050,6 +1061,10 @@ for _slug, _what, _build, _answer, _fetches in (
      _key_ops(["verify"]), OK, 1),
     ("member-alg-rs512", "the signing key's member says `alg: RS512`",
      _member_alg_mismatch, INVALID, 1),
+    ("member-without-alg-first-alg", "RS256,PS256 allowed, the key's member has no `alg`; "
+     "RS256 token (the first allowed)", _member_without_alg("RS256"), OK, 1),
+    ("member-without-alg-second-alg", "RS256,PS256 allowed, the key's member has no `alg`; the "
+     "same key signs PS256", _member_without_alg("PS256"), INVALID, 1),
     ("ec-key-es256", "an EC P-256 key is published; ES256 token", _ec_key_es256, INVALID, 0),
     ("ec-key-beside-rsa", "an EC key beside the real key; real token", _ec_key_beside_rsa, OK, 1),
     ("ec-key-signature-as-rs256", "ES256 signature by a published EC key, header says RS256",
