@@ -1,7 +1,8 @@
 """Auth0-shaped access tokens (RFC 9068 profile as Auth0 issues it, RFC 7519 claims).
 
 Machine tokens (client credentials): ``sub = <client_id>@clients``, ``gty``, ``azp``, ``aud``
-a string. User tokens: ``sub = auth0|<id>``, ``aud`` a list with ``{issuer}userinfo``.
+a string. User tokens: ``sub = auth0|<id>``; ``aud`` a list with ``{issuer}userinfo`` when
+``openid`` is among the scopes, as Auth0 adds it only then.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ def auth0_claims(
 ) -> dict[str, Any]:
     """The claims Auth0 puts in an access token, in Auth0's order."""
     issued_at = int(now)
+    aud: str | list[str] = audience
     if user:
-        audiences = list(audience) if isinstance(audience, list) else [audience]
-        userinfo = f"{issuer}userinfo"
-        aud: str | list[str] = audiences if userinfo in audiences else [*audiences, userinfo]
+        if "openid" in scope.split(" "):
+            audiences = list(audience) if isinstance(audience, list) else [audience]
+            userinfo = f"{issuer}userinfo"
+            aud = audiences if userinfo in audiences else [*audiences, userinfo]
         sub = subject or f"auth0|{secrets.token_hex(12)}"
     else:
-        aud = audience
         sub = subject or f"{client_id}@clients"
     claims: dict[str, Any] = {
         "iss": issuer,

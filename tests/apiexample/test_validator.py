@@ -12,7 +12,7 @@ import pytest
 
 from apiexample import conf, signing_keys
 from apiexample.validator import SIGNATURE_SCHEMES, Auth0AccessToken
-from mock_idp import KeyPair, MockIdP
+from mock_idp import KeyPair, KeyState, MockIdP
 from mock_idp.pytest_plugin import MockIdPKeys
 from tests.apiexample.helpers import assert_refused
 
@@ -29,6 +29,18 @@ def test_valid_machine_token_is_accepted(call: Any, mock_idp: MockIdP) -> None:
 def test_valid_user_token_with_audience_list_is_accepted(call: Any, mock_idp: MockIdP) -> None:
     token = mock_idp.mint(user=True, scope="openid read:messages")
     assert call("/api/private-scoped", token).status_code == 200
+
+
+def test_an_auth0_shaped_key_set_is_accepted(
+    call: Any, mock_idp: MockIdP, mock_idp_keys: MockIdPKeys
+) -> None:
+    """auth0-facts.md: members carry ``x5c`` and ``x5t``; the current and the next key."""
+    mock_idp.publish_x5c = True
+    mock_idp.keys.add(mock_idp_keys.secondary, KeyState.PUBLISHED)
+    members = mock_idp.jwks()["keys"]
+    assert len(members) == 2
+    assert all({"alg", "kty", "use", "n", "e", "kid", "x5t", "x5c"} <= set(m) for m in members)
+    assert call("/api/private", mock_idp.mint()).status_code == 200
 
 
 @pytest.mark.parametrize(

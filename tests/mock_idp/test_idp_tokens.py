@@ -78,6 +78,14 @@ def test_user_token_defaults(idp: MockIdP) -> None:
     assert claims["azp"] == "mock-idp-client"
 
 
+def test_user_token_without_openid_has_the_api_audience_only(idp: MockIdP) -> None:
+    """auth0-facts.md: ``{issuer}userinfo`` joins ``aud`` only when ``openid`` was requested."""
+    _, claims, _ = decode_unverified(idp.mint(user=True, scope="read:messages"))
+    assert claims["aud"] == "https://api.example.test"
+    _, claims, _ = decode_unverified(idp.mint(user=True, scope="openid-ish read:messages"))
+    assert claims["aud"] == "https://api.example.test"
+
+
 def test_user_token_with_subject_and_audience_list(idp: MockIdP) -> None:
     aud = ["https://api.example.test", f"{idp.issuer}userinfo"]
     _, claims, _ = decode_unverified(idp.mint(user=True, subject="auth0|42", audience=aud))
