@@ -55,7 +55,11 @@ _HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
 
 
 def _setting(name: str, default: Any = None) -> Any:
-    return getattr(settings, name, default)
+    """The setting ``name``; absent, or a blank string (``AUTH0_LEEWAY=``), means ``default``."""
+    value = getattr(settings, name, None)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    return value
 
 
 def _text(name: str) -> str:

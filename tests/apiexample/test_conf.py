@@ -44,12 +44,24 @@ def test_settings_are_reread_after_a_change(tenant: Any) -> None:
         ("RS256", ("RS256",)),
         ("RS256, PS256,,", ("RS256", "PS256")),
         (["RS512"], ("RS512",)),
-        ("", ()),
+        ("", ("RS256",)),  # empty is unset: the default
+        (" , ", ()),
     ],
 )
 def test_algorithms_accept_lists_and_comma_strings(tenant: Any, raw: Any, parsed: Any) -> None:
     tenant.AUTH0_ALGORITHMS = raw
     assert conf.current().algorithms == parsed
+
+
+def test_a_blank_setting_takes_the_default(tenant: Any) -> None:
+    """settings.py copies an unset variable as "": the defaults live in conf alone."""
+    tenant.AUTH0_LEEWAY = " "
+    tenant.AUTH0_JWKS_TIMEOUT = ""
+    tenant.AUTH0_TOKEN_CACHE_SIZE = ""
+    config = conf.current()
+    assert (config.leeway, config.jwks_timeout) == (conf.DEFAULT_LEEWAY, conf.DEFAULT_JWKS_TIMEOUT)
+    assert config.token_cache_size == conf.DEFAULT_TOKEN_CACHE_SIZE
+    assert config.problems == ()
 
 
 def test_token_cache_size_can_be_turned_off(tenant: Any) -> None:
@@ -116,7 +128,7 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
         ({"AUTH0_JWKS_URL": "http://keys.example.com/"}, {"apiexample.E004"}),
         ({"AUTH0_ALGORITHMS": "RS256,HS256"}, {"apiexample.E005"}),
         ({"AUTH0_ALGORITHMS": "none"}, {"apiexample.E005"}),
-        ({"AUTH0_ALGORITHMS": ""}, {"apiexample.E005"}),
+        ({"AUTH0_ALGORITHMS": ","}, {"apiexample.E005"}),
         ({"AUTH0_LEEWAY": -1}, {"apiexample.E006"}),
         ({"AUTH0_LEEWAY": "soon"}, {"apiexample.E006"}),
         ({"AUTH0_LEEWAY": "inf"}, {"apiexample.E006"}),

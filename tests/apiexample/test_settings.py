@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Django settings as the project sets them, and the leeway the validator reads from them.
 PROBE = (
     "import json, django; from django.conf import settings; django.setup(); "
-    "print(json.dumps({n: str(getattr(settings, n)) for n in "
-    "['AUTH0_DOMAIN', 'AUTH0_AUDIENCE', 'AUTH0_LEEWAY', 'DEBUG', 'ALLOWED_HOSTS', "
-    "'CORS_ALLOWED_ORIGINS']}))"
+    "from apiexample import conf; "
+    "seen = {n: str(getattr(settings, n)) for n in "
+    "['AUTH0_DOMAIN', 'AUTH0_AUDIENCE', 'DEBUG', 'ALLOWED_HOSTS', 'CORS_ALLOWED_ORIGINS']}; "
+    "seen['leeway'] = format(conf.current().leeway, 'g'); "
+    "print(json.dumps(seen))"
 )
 
 
@@ -56,7 +59,7 @@ def test_environment_variables(tmp_path: Path) -> None:
     assert seen == {
         "AUTH0_DOMAIN": "t.auth0.com",
         "AUTH0_AUDIENCE": "https://a",
-        "AUTH0_LEEWAY": "30",
+        "leeway": "30",
         "DEBUG": "True",
         "ALLOWED_HOSTS": "['api.example.com']",
         "CORS_ALLOWED_ORIGINS": "['https://app.example.com']",
@@ -84,5 +87,5 @@ def test_a_variable_set_but_empty_takes_the_default(tmp_path: Path) -> None:
     (project / ".env").write_text("AUTH0_LEEWAY=\n")
     seen = settings_with({"DJANGO_ALLOWED_HOSTS": "", "AUTH0_DOMAIN": " "}, project)
     assert seen["ALLOWED_HOSTS"] == "['localhost', '127.0.0.1', '[::1]']"
-    assert seen["AUTH0_LEEWAY"] == "30"
+    assert seen["leeway"] == "30"
     assert seen["AUTH0_DOMAIN"] == ""
