@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from apiexample import signing_keys
+from apiexample.views import require_auth
 from mock_idp import ControllableClock, MockIdP
 
 
@@ -87,4 +88,15 @@ def key_clock(mock_idp: MockIdP, api_settings: Any) -> ControllableClock:
     clock = ControllableClock()
     clock.freeze()
     signing_keys.cache_for(mock_idp.jwks_uri).clock = clock.now
+    return clock
+
+
+@pytest.fixture
+def token_clock(mock_idp: MockIdP, monkeypatch: pytest.MonkeyPatch) -> ControllableClock:
+    """One frozen clock for the tokens the mock IdP mints and for the views' validator, so a
+    test moves time exactly where it says and no real second ever counts."""
+    clock = mock_idp.clock
+    assert isinstance(clock, ControllableClock)
+    clock.freeze()
+    monkeypatch.setattr(require_auth.get_token_validator("bearer"), "clock", clock.now)
     return clock

@@ -10,18 +10,10 @@ import pytest
 from apiexample import signing_keys
 from apiexample.jwks_fetch import JWKSFetchError
 from apiexample.signing_keys import SigningKeyCache, SigningKeysUnavailable, usable_keys
-from mock_idp import MockIdP
+from mock_idp import ControllableClock, MockIdP
 from mock_idp.keys import b64url
 
 URL = "https://tenant.example.test/.well-known/jwks.json"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class CountingLock:
@@ -78,8 +70,8 @@ def jwks(mock_idp: MockIdP) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ControllableClock:
+    return ControllableClock(start=1000)
 
 
 @pytest.fixture
@@ -88,8 +80,8 @@ def idp(jwks: dict[str, Any]) -> FakeIdP:
 
 
 @pytest.fixture
-def cache(api_settings: Any, clock: FakeClock, idp: FakeIdP) -> SigningKeyCache:
-    return SigningKeyCache(URL, clock=clock, fetch=idp)
+def cache(api_settings: Any, clock: ControllableClock, idp: FakeIdP) -> SigningKeyCache:
+    return SigningKeyCache(URL, clock=clock.now, fetch=idp)
 
 
 def kid_of(jwks: dict[str, Any]) -> str:
@@ -178,9 +170,9 @@ class TestCache:
     ) -> None:
         for _ in range(5):
             assert cache.get(kid_of(jwks)) is not None
-            clock.now += 100
+            clock.advance(100)
         assert idp.calls == 1
-        clock.now += 200  # 700 s after the fetch: past the 600 s TTL
+        clock.advance(200)  # 700 s after the fetch: past the 600 s TTL
         cache.get(kid_of(jwks))
         assert idp.calls == 2
 
@@ -188,14 +180,14 @@ class TestCache:
         self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
     ) -> None:
         cache.get(kid_of(jwks))
-        clock.now += 31
+        clock.advance(31)
         for n in range(1000):
             assert cache.get(f"unknown-{n}") is None
         assert idp.calls == 2
-        clock.now += 29
+        clock.advance(29)
         cache.get("unknown-again")
         assert idp.calls == 2
-        clock.now += 1
+        clock.advance(1)
         cache.get("unknown-again")
         assert idp.calls == 3
 
@@ -205,7 +197,7 @@ class TestCache:
         cache.get(kid_of(jwks))
         new = mock_idp_keys.secondary.public_jwk()
         idp.document = {"keys": [*jwks["keys"], new]}
-        clock.now += 30
+        clock.advance(30)
         assert cache.get(new["kid"]) is not None
 
     def test_cold_start_failure_is_unavailable_with_retry_after(
@@ -216,7 +208,7 @@ class TestCache:
             cache.get(kid_of(jwks))
         assert caught.value.reason == "jwks_http_503"
         assert caught.value.retry_after == 30
-        clock.now += 10
+        clock.advance(10)
         with pytest.raises(SigningKeysUnavailable) as again:
             cache.get(kid_of(jwks))
         assert again.value.retry_after == 20
@@ -227,7 +219,7 @@ class TestCache:
         with pytest.raises(SigningKeysUnavailable):
             cache.get(kid_of(jwks))
         idp.failure = None
-        clock.now += 30
+        clock.advance(30)
         assert cache.get(kid_of(jwks)) is not None
 
     def test_empty_key_set_is_a_failure(self, cache: Any, idp: FakeIdP, jwks: Any) -> None:
@@ -241,10 +233,10 @@ class TestCache:
     ) -> None:
         cache.get(kid_of(jwks))
         idp.failure = "jwks_http_500"
-        clock.now += 601
+        clock.advance(601)
         assert cache.get(kid_of(jwks)) is not None  # refresh failed: stale keys keep serving
         assert idp.calls == 2
-        clock.now += 86_400 - 1
+        clock.advance(86_400 - 1)
         with pytest.raises(SigningKeysUnavailable):
             cache.get(kid_of(jwks))
 
@@ -275,13 +267,13 @@ class TestCache:
     ) -> None:
         cache.get(kid_of(jwks))
         idp.failure = "jwks_http_503"
-        clock.now += 30
+        clock.advance(30)
         with pytest.raises(SigningKeysUnavailable) as caught:
             cache.get("a-new-key-we-could-not-fetch")
         assert caught.value.reason == "jwks_http_503"
         assert cache.get(kid_of(jwks)) is not None  # known keys keep serving meanwhile
         idp.failure = None
-        clock.now += 30
+        clock.advance(30)
         assert cache.get("a-new-key-we-could-not-fetch") is None  # checked: really unknown
 
     def test_requests_that_can_be_answered_never_wait_for_a_slow_fetch(
@@ -289,7 +281,7 @@ class TestCache:
     ) -> None:
         api_settings.AUTH0_JWKS_TIMEOUT = 60  # what a waiting request would wait for
         cache.get(kid_of(jwks))
-        clock.now += 601  # stale: the next request refreshes, and the IdP hangs
+        clock.advance(601)  # stale: the next request refreshes, and the IdP hangs
         idp.gate = threading.Event()
         fetcher = threading.Thread(target=cache.get, args=(kid_of(jwks),))
         fetcher.start()
@@ -320,7 +312,7 @@ class TestCache:
     ) -> None:
         cache.get(kid_of(jwks))
         api_settings.AUTH0_JWKS_CACHE_TTL = 40
-        clock.now += 41
+        clock.advance(41)
         cache.get(kid_of(jwks))
         assert idp.calls == 2
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -126,15 +125,15 @@ def test_cached_tokens_are_refused_once_expired(
     api_settings: Any,
     mock_idp_network: Any,
     mock_idp: MockIdP,
-    monkeypatch: pytest.MonkeyPatch,
+    token_clock: ControllableClock,
     verifications: list[str],
 ) -> None:
     token = mock_idp.mint(expires_in=60)
     validator.authenticate_token(token)
-    monkeypatch.setattr(validator, "clock", lambda: time.time() + 60 + 20)  # within the leeway
+    token_clock.advance(60 + 29)  # expired, but within the 30 s leeway
     validator.authenticate_token(token)
     assert len(verifications) == 1
-    monkeypatch.setattr(validator, "clock", lambda: time.time() + 60 + 31)
+    token_clock.advance(1)  # exp is now a full leeway ago
     with pytest.raises(InvalidToken) as refused:
         validator.authenticate_token(token)
     assert refused.value.reason == "token_expired"
@@ -154,26 +153,26 @@ def test_cached_tokens_are_refused_before_their_time(
     api_settings: Any,
     mock_idp_network: Any,
     mock_idp: MockIdP,
-    monkeypatch: pytest.MonkeyPatch,
+    token_clock: ControllableClock,
     times: dict[str, int],
     step_back: int,
     reason: str,
 ) -> None:
-    now = int(time.time())
+    now = int(token_clock.now())
     token = mock_idp.mint(claims={name: now + offset for name, offset in times.items()})
     validator.authenticate_token(token)
-    monkeypatch.setattr(validator, "clock", lambda: time.time() - step_back)  # stepped back
+    token_clock.advance(-step_back)  # the server's clock stepped back
     with pytest.raises(InvalidToken) as refused:
         validator.authenticate_token(token)
     assert refused.value.reason == reason
 
 
 def test_expired_cached_token_is_refused_through_the_api(
-    call: Any, mock_idp: MockIdP, validator: Auth0JWTBearerTokenValidator, monkeypatch: Any
+    call: Any, mock_idp: MockIdP, token_clock: ControllableClock
 ) -> None:
     token = mock_idp.mint(expires_in=60)
     assert call("/api/private", token).status_code == 200
-    monkeypatch.setattr(validator, "clock", lambda: time.time() + 3600)
+    token_clock.advance(3600)
     assert_refused(call("/api/private", token), 401, "invalid_token")
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import time
 from typing import Any
 
 import pytest
 
 from apiexample import conf, signing_keys
 from apiexample.validator import SIGNATURE_SCHEMES, Auth0AccessToken
-from mock_idp import KeyPair, KeyState, MockIdP
+from mock_idp import ControllableClock, KeyPair, KeyState, MockIdP
 from mock_idp.pytest_plugin import MockIdPKeys
 from tests.apiexample.helpers import assert_refused
 
@@ -225,16 +224,16 @@ class TestOneLeewayForAllTimes:
 
     @pytest.mark.parametrize("claim", ["nbf", "iat"])
     def test_future_within_leeway_is_accepted(
-        self, call: Any, mock_idp: MockIdP, claim: str
+        self, call: Any, mock_idp: MockIdP, token_clock: ControllableClock, claim: str
     ) -> None:
-        token = mock_idp.mint(claims={claim: int(time.time()) + 20})
+        token = mock_idp.mint(claims={claim: int(token_clock.now()) + 20})
         assert call("/api/private", token).status_code == 200
 
     @pytest.mark.parametrize("claim", ["nbf", "iat"])
     def test_future_beyond_leeway_is_refused(
-        self, call: Any, mock_idp: MockIdP, claim: str
+        self, call: Any, mock_idp: MockIdP, token_clock: ControllableClock, claim: str
     ) -> None:
-        token = mock_idp.mint(claims={claim: int(time.time()) + 120})
+        token = mock_idp.mint(claims={claim: int(token_clock.now()) + 120})
         assert_refused(call("/api/private", token), 401, "invalid_token")
 
     def test_leeway_setting_applies(self, call: Any, mock_idp: MockIdP, api_settings: Any) -> None:
@@ -372,10 +371,12 @@ def test_validate_token_refuses_an_expired_token_itself(
     from apiexample.errors import InvalidToken
     from apiexample.validator import Auth0JWTBearerTokenValidator
 
-    validator = Auth0JWTBearerTokenValidator()
+    clock = ControllableClock(start=mock_idp.clock.now())
+    mock_idp.clock = clock
+    validator = Auth0JWTBearerTokenValidator(clock=clock.now)
     token = validator.authenticate_token(mock_idp.mint(expires_in=60))
     validator.validate_token(token, None, None)
-    validator.clock = lambda: time.time() + 3600
+    clock.advance(3600)
     with pytest.raises(InvalidToken) as refused:
         validator.validate_token(token, None, None)
     assert refused.value.reason == "token_expired"
