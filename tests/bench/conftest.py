@@ -1,9 +1,13 @@
 """The bench's floor app is the API: its tests use the API tests' settings and client."""
 
-from tests.apiexample.conftest import (  # noqa: F401 - pytest finds fixtures by name here
+from __future__ import annotations
+
+from tests.apiexample.conftest import (
     _documented_defaults,
     _fresh_key_caches,
     api,
     api_settings,
     call,
 )
+
+__all__ = ["_documented_defaults", "_fresh_key_caches", "api", "api_settings", "call"]

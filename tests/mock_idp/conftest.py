@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mock_idp import ControllableClock, MockIdP
-
-#: The frozen "now" of the ``idp`` fixture.
-NOW = 1_700_000_000
+from tests.mock_idp.helpers import NOW
 
 
 @pytest.fixture

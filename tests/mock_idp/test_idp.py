@@ -16,7 +16,7 @@ from mock_idp import ControllableClock, KeyState, MockIdP
 from mock_idp.jws import decode_unverified
 from mock_idp.keys import KeyRing, b64url, b64url_decode
 from mock_idp.pytest_plugin import MockIdPKeys
-from tests.mock_idp.conftest import NOW
+from tests.mock_idp.helpers import NOW
 
 
 def verify(idp: MockIdP, token: str, **options: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from mock_idp import forgeries as f
 from mock_idp.jws import decode_unverified
 from mock_idp.keys import b64url, b64url_decode
 from mock_idp.pytest_plugin import MockIdPKeys
-from tests.mock_idp.conftest import NOW
+from tests.mock_idp.helpers import NOW
 
 
 def parts(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes]:
