@@ -243,7 +243,19 @@ def handle(idp: MockIdP, request: Request) -> Response:
         response = error_response(500, "server_error", f"mock_idp: {type(exc).__name__}: {exc}")
     if fault is not None:
         response = fault.apply(response)
-    idp.hit_log.record(Hit(request.method.upper(), path, idp.clock.now(), response.status))
+    return _recorded(idp, request.method, path, response)
+
+
+def unread(idp: MockIdP, method: str, path: str, response: Response) -> Response:
+    """A transport's own answer to a request whose body it would not read (413, 400): no route
+    runs and no fault applies, but the hit is recorded like any other."""
+    given = "/" + path.lstrip("/")
+    relative = idp.relative_path(given)
+    return _recorded(idp, method, relative if relative is not None else given, response)
+
+
+def _recorded(idp: MockIdP, method: str, path: str, response: Response) -> Response:
+    idp.hit_log.record(Hit(method.upper(), path, idp.clock.now(), response.status))
     return response
 
 

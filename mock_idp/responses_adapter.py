@@ -2,9 +2,10 @@
 
 Every request in ``METHODS`` on the issuer's origin (the default port written or not) goes to
 ``MockIdP.handle``, so routes, 404/405, faults and hits are exactly those of the real server; as
-there, a chunked body is taken and one over 1 MiB is 413. Other methods raise ``ConnectionError``
-here and get 501 from the server. A delay longer than the request's read timeout raises
-``requests.exceptions.ReadTimeout`` at once instead of sleeping.
+there, a chunked body is taken and one over 1 MiB is 413 (and recorded). ``responses`` matches
+methods by name, so a method outside ``METHODS`` raises ``ConnectionError`` here, where the server
+answers it like any other (405 on the IdP's routes). A delay longer than the request's read
+timeout raises ``requests.exceptions.ReadTimeout`` at once instead of sleeping.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 import requests
 import responses
 
-from .http import MAX_REQUEST_BODY, Request, Response, too_large
+from .http import MAX_REQUEST_BODY, Request, Response, too_large, unread
 from .idp import MockIdP
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -75,7 +76,7 @@ def register(
         method = str(prepared.method)
         body = _body(prepared)
         if len(body) > MAX_REQUEST_BODY:
-            return _answer(method, too_large())
+            return _answer(method, unread(idp, method, url.path, too_large()))
         request = Request(
             method=method,
             path=url.path or "/",

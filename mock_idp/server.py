@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .http import MAX_REQUEST_BODY, MIB, Request, Response, error_response, too_large
+from .http import MAX_REQUEST_BODY, MIB, Request, Response, error_response, too_large, unread
 from .idp import MockIdP
 
 #: How much of an over-long body the server still reads before answering 413.
@@ -69,12 +69,13 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except ValueError:  # RFC 9112 sections 6.3 and 7.1: a length or chunk size not a number
+            malformed = error_response(400, "invalid_request", "The request body is malformed.")
             self.close_connection = True
-            self._send(error_response(400, "invalid_request", "The request body is malformed."))
+            self._send(unread(owner.idp, self.command, url.path, malformed))
             return
         if body is None:
             self.close_connection = True
-            self._send(too_large())
+            self._send(unread(owner.idp, self.command, url.path, too_large()))
             return
         request = Request(
             method=self.command,
@@ -124,7 +125,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+    def __getattr__(self, name: str) -> Any:
+        """``do_<METHOD>`` for every method: the IdP answers each (405 on its routes)."""
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: hits are recorded on the IdP instead."""

@@ -169,6 +169,8 @@ def test_both_transports_answer_alike(
         answers.append(_answer(requests.request(method, url, timeout=30, **sent)))
     assert answers[0] == answers[1]
     assert answers[0][0] == status
+    hits = [[(h.method, h.path, h.status) for h in i.hits] for i in (mock_idp, mock_idp_live.idp)]
+    assert hits[0] == hits[1] == [(method, "/" + path.lstrip("/"), status)]  # every hit recorded
 
 
 def test_no_signing_key_is_a_500_from_both_transports(

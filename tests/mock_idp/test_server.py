@@ -112,6 +112,9 @@ def assert_malformed_body(server: MockIdPServer, request: bytes) -> None:
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.0 400 ")
     assert json.loads(body)["error"] == "invalid_request"
+    assert [(h.method, h.path, h.status) for h in server.idp.hits] == [
+        ("POST", "/oauth/token", 400)
+    ]
 
 
 @pytest.mark.parametrize("chunk", [b"zz", b"-5", b""])
@@ -162,3 +165,13 @@ def test_default_idp_and_ipv6_url_formatting() -> None:
     finally:
         server.stop()
     assert MockIdPServer().idp.issuer  # a fresh IdP when none is given
+
+
+@pytest.mark.parametrize(("method", "status"), [("TRACE", 405), ("PROPFIND", 405)])
+def test_any_method_is_answered_by_the_idp_and_recorded(
+    mock_idp_live: MockIdPServer, method: str, status: int
+) -> None:
+    answer = requests.request(method, mock_idp_live.idp.jwks_uri, timeout=30)
+    assert answer.status_code == status
+    assert answer.headers["Allow"] == "GET"
+    assert mock_idp_live.idp.hit_count(JWKS, method) == 1
