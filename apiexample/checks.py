@@ -25,6 +25,24 @@ def check_auth0_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     ]
 
 
+@register()
+def check_refresh_timing(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """apiexample.W002: a JWKS TTL shorter than the cooldown, which bounds every fetch attempt
+    (TTL refreshes included): keys are then trusted for a cooldown, not for the TTL."""
+    config = conf.current()
+    if config.problems or config.jwks_cache_ttl >= config.jwks_cooldown:
+        return []
+    return [
+        Warning(
+            f"AUTH0_JWKS_CACHE_TTL ({config.jwks_cache_ttl:g} s) is shorter than "
+            f"AUTH0_JWKS_COOLDOWN ({config.jwks_cooldown:g} s): the JWKS is refreshed at most "
+            "once per cooldown, so fetched keys are trusted for the cooldown.",
+            hint="Make the TTL at least the cooldown (the defaults are 600 and 30 seconds).",
+            id="apiexample.W002",
+        )
+    ]
+
+
 @register(deploy=True)
 def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """apiexample.W001: DJANGO_SECRET_KEY is not set (``manage.py check --deploy``)."""

@@ -10,7 +10,7 @@ import responses
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from apiexample.checks import check_auth0_settings, check_secret_key
+from apiexample.checks import check_auth0_settings, check_refresh_timing, check_secret_key
 
 
 def test_a_good_configuration_passes(tenant: Any) -> None:
@@ -60,3 +60,12 @@ def test_secret_key_warning(settings: Any) -> None:
     assert [m.id for m in check_secret_key()] == ["apiexample.W001"]
     settings.SECRET_KEY_FROM_ENV = True
     assert check_secret_key() == []
+
+
+@pytest.mark.parametrize(("ttl", "cooldown", "warned"), [("10", "30", True), ("30", "30", False)])
+def test_a_ttl_shorter_than_the_cooldown_is_a_warning(
+    tenant: Any, ttl: str, cooldown: str, warned: bool
+) -> None:
+    tenant.AUTH0_JWKS_CACHE_TTL = ttl
+    tenant.AUTH0_JWKS_COOLDOWN = cooldown
+    assert [m.id for m in check_refresh_timing()] == (["apiexample.W002"] if warned else [])
