@@ -53,14 +53,28 @@ def test_algorithms_accept_lists_and_comma_strings(tenant: Any, raw: Any, parsed
     assert conf.current().algorithms == parsed
 
 
-def test_a_blank_setting_takes_the_default(tenant: Any) -> None:
-    """settings.py copies an unset variable as "": the defaults live in conf alone."""
-    tenant.AUTH0_LEEWAY = " "
-    tenant.AUTH0_JWKS_TIMEOUT = ""
-    tenant.AUTH0_TOKEN_CACHE_SIZE = ""
+@pytest.mark.parametrize("unset", ["", " ", None])
+def test_an_unset_or_blank_setting_takes_the_documented_default(tenant: Any, unset: Any) -> None:
+    """settings.py copies an unset variable as "": the defaults live in conf alone, and are
+    SPEC.md's and the README's, written out here rather than read from conf."""
+    for name in (
+        "AUTH0_ALGORITHMS",
+        "AUTH0_LEEWAY",
+        "AUTH0_JWKS_CACHE_TTL",
+        "AUTH0_JWKS_COOLDOWN",
+        "AUTH0_JWKS_STALE_IF_ERROR",
+        "AUTH0_JWKS_TIMEOUT",
+        "AUTH0_TOKEN_CACHE_SIZE",
+    ):
+        if unset is None:
+            delattr(tenant, name)
+        else:
+            setattr(tenant, name, unset)
     config = conf.current()
-    assert (config.leeway, config.jwks_timeout) == (conf.DEFAULT_LEEWAY, conf.DEFAULT_JWKS_TIMEOUT)
-    assert config.token_cache_size == conf.DEFAULT_TOKEN_CACHE_SIZE
+    assert config.algorithms == ("RS256",)
+    assert (config.leeway, config.jwks_cache_ttl, config.jwks_cooldown) == (30, 600, 30)
+    assert (config.jwks_stale_if_error, config.jwks_timeout) == (86400, 8)
+    assert config.token_cache_size == 4096
     assert config.problems == ()
 
 

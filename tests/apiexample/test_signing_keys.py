@@ -92,6 +92,11 @@ class TestUsableKeys:
     def test_keeps_rsa_signing_keys(self, jwks: dict[str, Any]) -> None:
         assert set(usable_keys(jwks, ["RS256"])) == {kid_of(jwks)}
 
+    def test_keeps_a_member_without_use(self, jwks: dict[str, Any]) -> None:
+        """RFC 7517 section 4.2: ``use`` is optional; SPEC.md takes it absent or ``sig``."""
+        member = {k: v for k, v in jwks["keys"][0].items() if k != "use"}
+        assert set(usable_keys({"keys": [member]}, ["RS256"])) == {kid_of(jwks)}
+
     @pytest.mark.parametrize(
         "change",
         [

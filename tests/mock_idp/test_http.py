@@ -185,6 +185,28 @@ def test_fault_for_the_next_n_requests(mock_idp: MockIdP) -> None:
     assert [h.status for h in mock_idp.hits] == [503, 503, 200]
 
 
+#: Each fault factory, and what its answer must show whatever the route.
+FAULT_SIGNS = {
+    "error": (Fault.error(503), lambda r: r.status == 503),
+    "html": (Fault.html(), lambda r: r.headers["Content-Type"].startswith("text/html")),
+    "garbage": (Fault.garbage(), lambda r: r.body.startswith(b"\x89")),
+    "oversized": (Fault.oversized(), lambda r: len(r.body) > 1024 * 1024),
+    "redirect": (Fault.redirect(), lambda r: r.status == 302 and "Location" in r.headers),
+}
+
+
+@pytest.mark.parametrize("route", [OPENID_CONFIGURATION, JWKS, TOKEN])
+@pytest.mark.parametrize("fault", list(FAULT_SIGNS))
+def test_every_fault_applies_on_every_route(mock_idp: MockIdP, route: str, fault: str) -> None:
+    """SPEC.md: fault injection on each route, for the next request only here."""
+    injected, shows = FAULT_SIGNS[fault]
+    method = "POST" if route == TOKEN else "GET"
+    mock_idp.inject_fault(route, injected, times=1)
+    assert shows(mock_idp.handle(Request(method, route)))
+    assert not shows(mock_idp.handle(Request(method, route)))
+    assert mock_idp.hit_count(route) == 2
+
+
 def test_faults_queue_and_clear(mock_idp: MockIdP) -> None:
     mock_idp.inject_fault(JWKS, Fault.garbage(), times=1)
     mock_idp.inject_fault(JWKS, Fault.html())  # until cleared

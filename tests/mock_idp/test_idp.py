@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +224,18 @@ def test_rotation_through_the_idp(mock_idp: MockIdP, mock_idp_keys: MockIdPKeys)
 def test_x5c_publication(mock_idp: MockIdP) -> None:
     mock_idp.publish_x5c = True
     assert "x5c" in mock_idp.jwks()["keys"][0]
+
+
+def test_the_package_needs_no_django() -> None:
+    """SPEC.md: ``mock_idp`` has no Django dependency; every module imports without it."""
+    probe = (
+        "import importlib, pkgutil, sys, mock_idp; "
+        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(mock_idp.__path__, "
+        "'mock_idp.') if m.name != 'mock_idp.__main__']; "
+        "print([m for m in sys.modules if m.split('.')[0] in ('django', 'apiexample')])"
+    )
+    root = Path(__file__).resolve().parents[2]
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=root
+    ).stdout
+    assert output.strip() == "[]"

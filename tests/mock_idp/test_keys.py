@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc.jwk import ECKey
 
 from mock_idp.keys import (
     KeyPair,
@@ -65,6 +66,13 @@ def test_ec_key(mock_idp_keys: MockIdPKeys) -> None:
     assert (jwk["kty"], jwk["crv"], jwk["alg"], key.crv) == ("EC", "P-256", "ES256", "P-256")
     assert len(b64url_decode(jwk["x"])) == len(b64url_decode(jwk["y"])) == 32
     assert jwk["kid"] == jwk_thumbprint(jwk)
+
+
+@pytest.mark.parametrize("curve", ["P-256", "P-384", "P-521"])
+def test_ec_kid_is_the_rfc_7638_thumbprint_as_joserfc_computes_it(curve: str) -> None:
+    """An independent implementation: RFC 7638 section 3.2 (``crv, kty, x, y`` for EC)."""
+    key = KeyPair.ec(curve)
+    assert key.kid == ECKey.import_key(key.public_jwk()).thumbprint()
 
 
 @pytest.mark.parametrize(("curve", "alg"), [("P-384", "ES384"), ("P-521", "ES512")])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import requests
@@ -69,3 +70,42 @@ def test_usage_block_in_the_docstring() -> None:
 
     assert plugin.__doc__ is not None
     assert 'pytest_plugins = ["mock_idp.pytest_plugin"]' in plugin.__doc__
+
+
+#: A suite of its own, run by pytest in a subprocess with only the plugin loaded.
+SCOPES_SUITE = """
+import socket
+
+import pytest
+
+seen = {}
+
+
+@pytest.mark.parametrize("round_", [1, 2])
+def test_keys_are_made_once_per_session(mock_idp_keys, round_):
+    assert seen.setdefault("keys", mock_idp_keys) is mock_idp_keys
+
+
+def test_a_live_server(mock_idp_live):
+    seen["port"] = mock_idp_live.port
+    socket.create_connection(("127.0.0.1", mock_idp_live.port), timeout=5).close()
+
+
+def test_the_live_server_is_gone_after_its_test():
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", seen["port"]), timeout=5)
+"""
+
+
+def test_fixture_scopes_and_teardown(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``mock_idp_keys`` is session-scoped (RSA keys are made once); ``mock_idp_live`` stops
+    its server when its test ends."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
+    pytester.makepyfile(test_scopes=SCOPES_SUITE)
+    result = pytester.runpytest_subprocess(
+        "-p", "mock_idp.pytest_plugin", "-p", "no:django", "-p", "no:xdist", "-p", "no:randomly",
+        "-p", "no:cacheprovider", "-q",
+    )  # fmt: skip
+    result.assert_outcomes(passed=4)
