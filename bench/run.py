@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from apiexample import conf  # noqa: E402
 from bench import load  # noqa: E402
 from bench.worker_cpu import WorkerCPU  # noqa: E402
 from devtools.processes import API_APP, RunningServer, api_environment, api_server  # noqa: E402
@@ -179,7 +180,6 @@ def per_token(
     from joserfc import jwt as jose_jwt
     from joserfc.jwt import JWTClaimsRegistry
 
-    from apiexample import conf
     from apiexample.signing_keys import cache_for
     from apiexample.validator import Auth0JWTBearerTokenValidator
 
@@ -193,7 +193,7 @@ def per_token(
         raise RuntimeError("the IdP's signing key is not in the API's key set")
     public_key = key.public_key
     registry = JWTClaimsRegistry(
-        leeway=30,
+        leeway=conf.DEFAULT_LEEWAY,
         iss={"essential": True, "value": idp.issuer},
         aud={"essential": True, "value": AUDIENCE},
         exp={"essential": True},
@@ -232,7 +232,7 @@ def per_token(
                     algorithms=["RS256"],
                     audience=AUDIENCE,
                     issuer=idp.issuer,
-                    leeway=30,
+                    leeway=conf.DEFAULT_LEEWAY,
                 )
 
         runs: dict[str, Callable[[], None]] = {
@@ -511,7 +511,7 @@ def under_load(
     ]
     lines.append(
         f"  JWKS fetches (IdP hit log): {fetches} for {requests} requests to 2 workers "
-        f"(TTL {600} s)"
+        f"(TTL {conf.DEFAULT_JWKS_CACHE_TTL} s)"
     )
     ratios["fetches"] = fetches
     return lines, ratios
