@@ -222,34 +222,60 @@ def rss_rows(observed: Observed) -> tuple[list[list[object]], float]:
 
 
 def analyse(observed: Observed) -> SoakResult:
-    """Judge the run and render the table."""
+    """Judge the run and render the table: the settings, then one section per view of it."""
     config = observed.config
     result = SoakResult(observed)
     verdicts = _judge(observed)
     result.unexpected = [v for v in verdicts if v.why]
     workers = max(len(observed.workers_seen), config.workers)
-    lines: list[str] = []
     outcomes = observed.outcomes
     span = (outcomes[-1].done - outcomes[0].sent) if outcomes else 0.0
-    measured = [o for o in outcomes if o.sent >= observed.t0]
+    result.jwks_fetches = len(observed.jwks_hits)
+    result.jwks_bound = fetch_bound(workers, span, config)
+    memory_rows, result.rss_growth = rss_rows(observed)
 
-    lines.append(
+    lines = _settings_lines(observed)
+    phase_lines, phase_bound_ok = _phase_section(observed, verdicts, workers)
+    lines += phase_lines
+    lines += _class_section(verdicts)
+    lines += _unexpected_section(observed, result.unexpected)
+    lines += _jwks_section(observed, result, workers, span)
+    lines += _memory_section(config, memory_rows)
+    result.checks = _checks(observed, result, phase_bound_ok)
+    lines += ["", "Checks"]
+    lines += [
+        f"  {'PASS' if passed else 'FAIL'}  {name}{f' ({detail})' if detail else ''}"
+        for name, passed, detail in result.checks
+    ]
+    lines.append(f"soak: {'PASS' if result.ok else 'FAIL'}")
+    if not result.ok:
+        lines.append(f"logs kept in {observed.log_dir}")
+    result.table = "\n".join(lines)
+    return result
+
+
+def _settings_lines(observed: Observed) -> list[str]:
+    config = observed.config
+    outcomes = observed.outcomes
+    measured = [o for o in outcomes if o.sent >= observed.t0]
+    return [
         f"soak: {config.duration:g} s (+{config.warmup:g} s warm-up), gunicorn -w {config.workers}"
         f" -k gthread --threads {config.threads} on 127.0.0.1, mock IdP on 127.0.0.1 (in the soak"
-        " process)"
-    )
-    lines.append(
+        " process)",
         f"API settings for the soak: AUTH0_JWKS_CACHE_TTL={config.cache_ttl:g}"
         f" AUTH0_JWKS_COOLDOWN={config.cooldown:g} AUTH0_JWKS_TIMEOUT={config.jwks_timeout:g}"
         " (short, so that TTL refreshes and cooldown-gated refetches happen during the run;"
-        " stale-if-error 86400)"
-    )
-    lines.append(
+        " stale-if-error 86400)",
         f"load: {config.clients} client processes, target {config.rate:g} req/s; sent"
-        f" {len(outcomes)} requests ({len(measured) / config.duration:.0f} req/s after warm-up)"
-    )
+        f" {len(outcomes)} requests ({len(measured) / config.duration:.0f} req/s after warm-up)",
+    ]
 
-    # -- phases ------------------------------------------------------------------------------
+
+def _phase_section(
+    observed: Observed, verdicts: list[Verdict], workers: int
+) -> tuple[list[str], bool]:
+    """One row per phase; and whether every phase kept its JWKS fetches within its bound."""
+    config = observed.config
     by_phase: dict[str, list[Verdict]] = defaultdict(list)
     for v in verdicts:
         by_phase[_phase_of(v.outcome.sent, observed)].append(v)
@@ -258,19 +284,19 @@ def analyse(observed: Observed) -> SoakResult:
     hits_by_phase: dict[str, list[int]] = defaultdict(list)
     for t, status in observed.jwks_hits:
         hits_by_phase[_phase_of(t, observed)].append(status)
-    phase_rows = []
-    phase_bound_ok = True
+    rows = []
+    bound_ok = True
     for name, start, end, what in starts:
         phase_verdicts = by_phase.get(name, [])
         hits = hits_by_phase.get(name, [])
         bound = fetch_bound(workers, end - start, config)
-        phase_bound_ok &= len(hits) <= bound
+        bound_ok &= len(hits) <= bound
         valid_ms = sorted(
             1000 * (v.outcome.done - v.outcome.sent)
             for v in phase_verdicts
             if v.outcome.token_class in VALID_CLASSES
         )
-        phase_rows.append(
+        rows.append(
             [
                 name,
                 f"{start - observed.t0:.1f}",
@@ -285,7 +311,7 @@ def analyse(observed: Observed) -> SoakResult:
                 what,
             ]
         )
-    lines += ["", "Phases (s from the end of the warm-up; JWKS fetches from the IdP's hit log)"]
+    lines = ["", "Phases (s from the end of the warm-up; JWKS fetches from the IdP's hit log)"]
     lines += _render(
         [
             "phase",
@@ -300,11 +326,13 @@ def analyse(observed: Observed) -> SoakResult:
             "valid p99 ms",
             "what",
         ],
-        phase_rows,
+        rows,
     )
+    return lines, bound_ok
 
-    # -- classes -----------------------------------------------------------------------------
-    class_rows = []
+
+def _class_section(verdicts: list[Verdict]) -> list[str]:
+    rows = []
     for token_class in CLASSES:
         for route in ROUTES:
             group = [
@@ -313,7 +341,7 @@ def analyse(observed: Observed) -> SoakResult:
                 if v.outcome.token_class == token_class and v.outcome.route == route
             ]
             ms = sorted(1000 * (v.outcome.done - v.outcome.sent) for v in group)
-            class_rows.append(
+            rows.append(
                 [
                     token_class,
                     ROUTES[route],
@@ -325,7 +353,7 @@ def analyse(observed: Observed) -> SoakResult:
                     f"{ms[-1] if ms else 0:.1f}",
                 ]
             )
-    lines += ["", "Requests per class (latency in ms, client side)"]
+    lines = ["", "Requests per class (latency in ms, client side)"]
     lines += _render(
         [
             "class",
@@ -339,12 +367,14 @@ def analyse(observed: Observed) -> SoakResult:
             "p99",
             "max",
         ],
-        class_rows,
+        rows,
     )
+    return lines
 
-    # -- unexpected --------------------------------------------------------------------------
-    lines += ["", f"Unexpected: {len(result.unexpected)}"]
-    if result.unexpected:
+
+def _unexpected_section(observed: Observed, unexpected: list[Verdict]) -> list[str]:
+    lines = ["", f"Unexpected: {len(unexpected)}"]
+    if unexpected:
         lines += _render(
             ["t (s)", "phase", "class", "route", "detail", "status", "worker", "why"],
             [
@@ -358,25 +388,25 @@ def analyse(observed: Observed) -> SoakResult:
                     v.worker or "?",
                     v.why,
                 ]
-                for v in result.unexpected[:MAX_LISTED]
+                for v in unexpected[:MAX_LISTED]
             ],
         )
-    accepted = [v for v in result.unexpected if v.why == "accepted!"]
+    return lines
 
-    # -- JWKS --------------------------------------------------------------------------------
-    result.jwks_fetches = len(observed.jwks_hits)
-    result.jwks_bound = fetch_bound(workers, span, config)
+
+def _jwks_section(observed: Observed, result: SoakResult, workers: int, span: float) -> list[str]:
+    config = observed.config
     ok_fetches = sum(1 for _t, s in observed.jwks_hits if s == 200)
-    lines += [
+    return [
         "",
         f"JWKS fetches: {result.jwks_fetches} ({ok_fetches} answered 200); bound"
         f" {result.jwks_bound} = {workers} workers x (floor({span:.1f} s / cooldown"
         f" {config.cooldown:g} s) + 1 + floor({span:.1f} s / TTL {config.cache_ttl:g} s) + 1)",
     ]
 
-    # -- memory ------------------------------------------------------------------------------
-    memory_rows, result.rss_growth = rss_rows(observed)
-    lines += [
+
+def _memory_section(config: SoakConfig, memory_rows: list[list[object]]) -> list[str]:
+    lines = [
         "",
         f"Worker memory (VmRSS sampled every {config.rss_interval:g} s; MiB, peak per quarter of"
         " the run; the first",
@@ -385,10 +415,16 @@ def analyse(observed: Observed) -> SoakResult:
     lines += _render(
         ["process", "requests served", "first quarter", "last quarter", "growth"], memory_rows
     )
+    return lines
 
-    # -- checks ------------------------------------------------------------------------------
-    missing = [c for c in CLASSES if not any(o.token_class == c for o in outcomes)]
-    result.checks = [
+
+def _checks(
+    observed: Observed, result: SoakResult, phase_bound_ok: bool
+) -> list[tuple[str, bool, str]]:
+    """The run's verdicts: each check, whether it passed, and the figure behind it."""
+    missing = [c for c in CLASSES if not any(o.token_class == c for o in observed.outcomes)]
+    accepted = [v for v in result.unexpected if v.why == "accepted!"]
+    return [
         ("every class exercised", not missing, f"missing: {', '.join(missing)}" if missing else ""),
         ("no unexpected status", not result.unexpected, f"{len(result.unexpected)} unexpected"),
         ("no bad token accepted", not accepted, f"{len(accepted)} accepted"),
@@ -404,17 +440,7 @@ def analyse(observed: Observed) -> SoakResult:
         ),
         (
             "no worker replaced",
-            len(observed.workers_seen) <= config.workers,
+            len(observed.workers_seen) <= observed.config.workers,
             f"{len(observed.workers_seen)} worker pids seen",
         ),
     ]
-    lines += ["", "Checks"]
-    lines += [
-        f"  {'PASS' if passed else 'FAIL'}  {name}{f' ({detail})' if detail else ''}"
-        for name, passed, detail in result.checks
-    ]
-    lines.append(f"soak: {'PASS' if result.ok else 'FAIL'}")
-    if not result.ok:
-        lines.append(f"logs kept in {observed.log_dir}")
-    result.table = "\n".join(lines)
-    return result
