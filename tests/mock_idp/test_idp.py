@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from mock_idp import ControllableClock, KeyState, MockIdP
 from mock_idp.jws import decode_unverified
 from mock_idp.keys import KeyRing, b64url, b64url_decode
 from mock_idp.pytest_plugin import MockIdPKeys
+from tests.imports import packages_loaded_by
 from tests.mock_idp.helpers import NOW
 
 
@@ -228,14 +227,10 @@ def test_x5c_publication(mock_idp: MockIdP) -> None:
 
 def test_the_package_needs_no_django() -> None:
     """SPEC.md: ``mock_idp`` has no Django dependency; every module imports without it."""
-    probe = (
-        "import importlib, pkgutil, sys, mock_idp; "
-        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(mock_idp.__path__, "
-        "'mock_idp.') if m.name != 'mock_idp.__main__']; "
-        "print([m for m in sys.modules if m.split('.')[0] in ('django', 'apiexample')])"
+    every_module = (
+        "import importlib, pkgutil, mock_idp\n"
+        "for m in pkgutil.walk_packages(mock_idp.__path__, 'mock_idp.'):\n"
+        "    if m.name != 'mock_idp.__main__':\n"
+        "        importlib.import_module(m.name)"
     )
-    root = Path(__file__).resolve().parents[2]
-    output = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=root
-    ).stdout
-    assert output.strip() == "[]"
+    assert packages_loaded_by(every_module, among=("django", "apiexample")) == []

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from soak.scenario import SoakConfig
+from tests.imports import packages_loaded_by
 
 
 @pytest.mark.parametrize(("duration", "interval"), [(5.0, 0.125), (40.0, 1.0), (600.0, 1.0)])
@@ -35,11 +32,4 @@ def test_a_jwks_timeout_the_api_refuses_is_refused(timeout: float) -> None:
 
 def test_client_processes_import_neither_django_nor_the_api() -> None:
     """soak/__init__.py: client processes import ``soak.load`` only, and stay light."""
-    probe = (
-        "import sys, soak.load; print([m for m in ('django', 'apiexample') if m in sys.modules])"
-    )
-    root = Path(__file__).resolve().parents[2]
-    output = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=root
-    ).stdout
-    assert output.strip() == "[]"
+    assert packages_loaded_by("import soak.load", among=("django", "apiexample")) == []
