@@ -29,6 +29,9 @@ from apiexample.jwks_fetch import JWKSFetchError, fetch_jwks
 logger = logging.getLogger(__name__)
 
 MIN_RSA_BITS = 2048
+#: The public exponent is odd and below 2**256 (FIPS 186-5 section A.1.1); Auth0's is 65537.
+#: A verify costs more the longer the exponent: a hostile 2047-bit one made it 60 times slower.
+MAX_RSA_EXPONENT = 2**256
 #: Larger keys are skipped: a verify costs more the longer the modulus. Auth0 signs with 2048.
 MAX_RSA_BITS = 8192
 #: base64url characters (6 bits each, RFC 4648 section 5) of the longest signature a kept key
@@ -46,12 +49,13 @@ class SigningKeysUnavailable(Exception):
         self.retry_after = retry_after
 
 
-def _modulus_bits(member: dict[str, Any]) -> int:
-    n = member.get("n")
-    if not isinstance(n, str):
+def _integer(member: dict[str, Any], name: str) -> int:
+    """A JWK integer member (RFC 7518 section 6.3.1: base64url, big-endian); 0 when absent."""
+    value = member.get(name)
+    if not isinstance(value, str):
         return 0
-    raw = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4))
-    return int.from_bytes(raw, "big").bit_length()
+    raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    return int.from_bytes(raw, "big")
 
 
 def _skip_reason(member: Any, algorithms: Iterable[str]) -> str | None:
@@ -69,13 +73,15 @@ def _skip_reason(member: Any, algorithms: Iterable[str]) -> str | None:
     if "alg" in member and not (isinstance(alg, str) and alg in algorithms):
         return "alg_not_allowed"
     try:
-        bits = _modulus_bits(member)
+        bits, exponent = _integer(member, "n").bit_length(), _integer(member, "e")
     except ValueError:
         return "malformed"
     if bits < MIN_RSA_BITS:
         return "too_small"
     if bits > MAX_RSA_BITS:
         return "too_large"
+    if not (exponent % 2 and 3 <= exponent < MAX_RSA_EXPONENT):
+        return "bad_exponent"
     return None
 
 

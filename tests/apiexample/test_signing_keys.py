@@ -161,6 +161,20 @@ class TestUsableKeys:
         assert bool(usable_keys({"keys": [member]}, ["RS256"])) is kept
         assert ("too_large" in caplog.text) is not kept
 
+    @pytest.mark.parametrize(
+        ("exponent", "kept"),
+        [(65537, True), (3, True), (2**256 - 1, True), (2**256 + 1, False), (1, False),
+         (65536, False), (2**2047 + 1, False)],
+    )  # fmt: skip
+    def test_public_exponents_are_odd_and_below_2_to_the_256(
+        self, jwks: dict[str, Any], exponent: int, kept: bool, caplog: Any
+    ) -> None:
+        """FIPS 186-5 section A.1.1; a 2047-bit exponent made every verify 60 times slower."""
+        encoded = b64url(exponent.to_bytes((exponent.bit_length() + 7) // 8, "big"))
+        member = {**jwks["keys"][0], "e": encoded}
+        assert bool(usable_keys({"keys": [member]}, ["RS256"])) is kept
+        assert ("bad_exponent" in caplog.text) is not kept
+
     def test_skips_small_and_ec_keys(self, mock_idp_keys: Any) -> None:
         members = [mock_idp_keys.rsa_1024.public_jwk(), mock_idp_keys.ec_p256.public_jwk()]
         assert usable_keys({"keys": members}, ["RS256"]) == {}
