@@ -489,6 +489,23 @@ case(
     fetches=0,
 )
 
+
+def _nested(scene: Scene) -> Attack:
+    """RFC 7519 section 5.2: ``cty: JWT`` says the payload is itself a JWT (nesting)."""
+    inner = scene.idp.mint(scope="read:messages")
+    return bearer(scene.idp.mint(header={"cty": "JWT"}, payload=inner.encode()))
+
+
+case(
+    "header-cty-jwt-nested",
+    HEADER,
+    "`cty: JWT`, the real issuer's signature over a valid token as payload (a nested JWT)",
+    _nested,
+    INVALID,
+    "RFC 7519 §5.2, §7.2 step 8; RFC 9068 §2",
+    path=SCOPED,
+)
+
 # -- signature -------------------------------------------------------------------------------------
 
 SIG = "signature"
