@@ -37,7 +37,10 @@ def check_refresh_timing(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
             f"AUTH0_JWKS_CACHE_TTL ({config.jwks_cache_ttl:g} s) is shorter than "
             f"AUTH0_JWKS_COOLDOWN ({config.jwks_cooldown:g} s): the JWKS is refreshed at most "
             "once per cooldown, so fetched keys are trusted for the cooldown.",
-            hint="Make the TTL at least the cooldown (the defaults are 600 and 30 seconds).",
+            hint=(
+                "Make the TTL at least the cooldown (the defaults are "
+                f"{conf.DEFAULT_JWKS_CACHE_TTL} and {conf.DEFAULT_JWKS_COOLDOWN} seconds)."
+            ),
             id="apiexample.W002",
         )
     ]

@@ -75,8 +75,12 @@ def _number(name: str, default: float) -> float:
 
 
 def _algorithms() -> tuple[str, ...]:
+    """In the order given: a key that names no algorithm verifies the first one. A set has no
+    order, so only a comma-separated string, a list or a tuple is read (anything else: E005)."""
     raw = _setting("AUTH0_ALGORITHMS", DEFAULT_ALGORITHMS)
-    items = raw.split(",") if isinstance(raw, str) else list(raw or ())
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    items = raw if isinstance(raw, (list, tuple)) else ()
     return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
 
 
@@ -242,7 +246,8 @@ class Auth0Config:
                     "AUTH0_JWKS_CACHE_TTL must be > 0; AUTH0_JWKS_COOLDOWN and "
                     "AUTH0_JWKS_STALE_IF_ERROR >= 0; AUTH0_JWKS_TIMEOUT > 0 and at most "
                     f"{MAX_JWKS_TIMEOUT}; all finite.",
-                    "The defaults are 600, 30, 86400 and 8 seconds.",
+                    f"The defaults are {DEFAULT_JWKS_CACHE_TTL}, {DEFAULT_JWKS_COOLDOWN}, "
+                    f"{DEFAULT_JWKS_STALE_IF_ERROR} and {DEFAULT_JWKS_TIMEOUT} seconds.",
                 )
             )
         if self.token_cache_size < 0:

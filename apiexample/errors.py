@@ -12,9 +12,11 @@ import math
 from authlib.oauth2.base import OAuth2Error
 from django.http import JsonResponse
 
+from apiexample.conf import DEFAULT_JWKS_COOLDOWN
+
 REALM = "api"
-#: ``Retry-After`` when the given delay is not a usable number of seconds (misconfiguration).
-FALLBACK_RETRY_AFTER = 30
+#: ``Retry-After`` when the delay given is not a number of seconds (a misconfigured cooldown).
+FALLBACK_RETRY_AFTER = DEFAULT_JWKS_COOLDOWN
 _LOGGED_KID_LENGTH = 64
 
 
@@ -108,8 +110,8 @@ class TemporarilyUnavailable(BearerError):
 
     def __init__(self, reason: str, retry_after: float, description: str | None = None) -> None:
         super().__init__(reason, description)
-        usable = math.isfinite(retry_after) and retry_after >= 0
-        self.retry_after = max(1, math.ceil(retry_after)) if usable else FALLBACK_RETRY_AFTER
+        finite = math.isfinite(retry_after)
+        self.retry_after = max(1, math.ceil(retry_after)) if finite else FALLBACK_RETRY_AFTER
 
     def response_headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}

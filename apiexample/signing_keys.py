@@ -15,7 +15,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,21 +85,25 @@ def _skip_reason(member: Any, algorithms: Iterable[str]) -> str | None:
     return None
 
 
-def usable_keys(document: dict[str, Any], algorithms: Iterable[str]) -> dict[str, RSAKey]:
+def usable_keys(document: dict[str, Any], algorithms: Sequence[str]) -> dict[str, RSAKey]:
     """The members of a JWKS document that may verify our tokens, by ``kid``.
 
     A ``kid`` shared by two usable members names neither: which one signed would be
     ambiguous. Members skipped for another reason do not count, since RFC 7517 section 4.5
     lets keys of different types, or uses, share a ``kid``.
     """
-    allowed = frozenset(algorithms)
+    ordered = tuple(algorithms)
+    allowed = frozenset(ordered)
     found: dict[str, list[RSAKey]] = {}
     skipped: Counter[str] = Counter()
     for member in document.get("keys", []):
         try:
             reason = _skip_reason(member, allowed)
             if reason is None:
-                found.setdefault(member["kid"], []).append(RSAKey.import_key(member))
+                # Each key verifies exactly one algorithm (RFC 8725 section 3.1): a member that
+                # does not say which is given the first allowed, and joserfc holds it to that.
+                stamped = member if "alg" in member else {**member, "alg": ordered[0]}
+                found.setdefault(member["kid"], []).append(RSAKey.import_key(stamped))
         except Exception:  # a hostile member must never break the others (nor the request)
             reason = "malformed"
         if reason is not None:
@@ -183,9 +187,10 @@ class SigningKeyCache:
         )
 
     def _retry_after(self) -> float:
+        """What is left of the cooldown (none, once it has run out)."""
         if self._last_attempt is None:
             return conf.current().jwks_cooldown
-        return conf.current().jwks_cooldown - (self.clock() - self._last_attempt)
+        return max(0.0, conf.current().jwks_cooldown - (self.clock() - self._last_attempt))
 
     def _refresh_if_allowed(self, seen: KeySetSnapshot, wait: bool) -> KeySetSnapshot:
         """Fetch unless the cooldown forbids it; a fetch in flight is shared, not repeated."""

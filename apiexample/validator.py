@@ -38,6 +38,7 @@ from joserfc.jwk import RSAKey
 from apiexample import conf
 from apiexample.claims import ClaimsPolicy, granted_scopes, parse_payload
 from apiexample.errors import (
+    FALLBACK_RETRY_AFTER,
     REALM,
     BearerError,
     InsufficientScope,
@@ -148,17 +149,14 @@ class _Policies:
         """joserfc's rules for ``key`` verifying ``header.alg``; once per key object and alg.
 
         ``use`` absent or ``sig``, an RSA key, the JWK's own ``alg`` (when it has one) equal to
-        the header's, and ``key_ops`` (when present) allowing ``verify``. A member without
-        ``alg`` verifies the first of AUTH0_ALGORITHMS only: each key is used with exactly one
-        algorithm (RFC 8725 section 3.1), even when several are allowed.
+        the header's (``signing_keys`` gives a member without one the first allowed), and
+        ``key_ops`` (when present) allowing ``verify``.
         """
         remembered = (header.kid, header.alg.name)
         if self.checked_keys.get(remembered) is key:
             return
         header.alg.check_key(key)
         key.check_key_op("verify")
-        if key.alg is None and header.alg.name != self.config.algorithms[0]:
-            raise ValueError(f"a key without alg verifies {self.config.algorithms[0]} only")
         if len(self.checked_keys) >= MAX_REMEMBERED_HEADERS:
             self.checked_keys.clear()
         self.checked_keys[remembered] = key
@@ -212,9 +210,10 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
                         "auth0 settings are invalid (manage.py check explains): %s",
                         ", ".join(problem.id for problem in config.problems),
                     )
+                cooldown = config.jwks_cooldown  # E007 when negative: retry after the default
                 raise TemporarilyUnavailable(
                     "misconfigured",
-                    config.jwks_cooldown,
+                    cooldown if cooldown >= 0 else FALLBACK_RETRY_AFTER,
                     "The API's token validation is misconfigured.",
                 )
             policies = self._policies = _Policies(config, self.now)

@@ -233,9 +233,7 @@ def handle(idp: MockIdP, request: Request) -> Response:
     transport routes ``//path`` alike. Whatever goes wrong inside (no key in the SIGNING
     state, say) is a 500 JSON answer, recorded like any other: a test double must answer.
     """
-    path_given = "/" + request.path.lstrip("/")
-    relative = idp.relative_path(path_given)
-    path = relative if relative is not None else path_given
+    relative, path = _paths(idp, request.path)
     fault = idp.faults.take(path)
     try:
         response = _route(idp, relative, request)
@@ -249,13 +247,18 @@ def handle(idp: MockIdP, request: Request) -> Response:
 def unread(idp: MockIdP, method: str, path: str, response: Response) -> Response:
     """A transport's own answer to a request whose body it would not read (413, 400): no route
     runs and no fault applies, but the hit is recorded like any other."""
+    return _recorded(idp, method, _paths(idp, path)[1], response)
+
+
+def _paths(idp: MockIdP, path: str) -> tuple[str | None, str]:
+    """The path relative to the issuer (None: elsewhere on its host), and the one to record."""
     given = "/" + path.lstrip("/")
     relative = idp.relative_path(given)
-    return _recorded(idp, method, relative if relative is not None else given, response)
+    return relative, relative if relative is not None else given
 
 
 def _recorded(idp: MockIdP, method: str, path: str, response: Response) -> Response:
-    idp.hit_log.record(Hit(method.upper(), path, idp.clock.now(), response.status))
+    idp.hit_log.record(Hit(method, path, idp.clock.now(), response.status))
     return response
 
 
@@ -263,7 +266,7 @@ def _route(idp: MockIdP, path: str | None, request: Request) -> Response:
     handlers = _ROUTES.get(path) if path is not None else None
     if handlers is None:
         return json_response(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
-    method = request.method.upper()
+    method = request.method  # case-sensitive (RFC 9110 section 9.1): "get" is not GET
     if method not in handlers:
         allow = ", ".join(handlers)
         return json_response(

@@ -46,6 +46,8 @@ def test_settings_are_reread_after_a_change(tenant: Any) -> None:
         (["RS512"], ("RS512",)),
         ("", ("RS256",)),  # empty is unset: the default
         (" , ", ()),
+        ("PS256,RS256", ("PS256", "RS256")),  # in the order given: the first one matters
+        ({"RS256", "PS256"}, ()),  # a set has no first one: E005
     ],
 )
 def test_algorithms_accept_lists_and_comma_strings(tenant: Any, raw: Any, parsed: Any) -> None:

@@ -40,7 +40,9 @@ def test_recovers_by_itself_when_the_idp_does(
 ) -> None:
     api_settings.AUTH0_JWKS_COOLDOWN = 0  # retry at once, so the test needs no clock
     mock_idp.inject_fault(JWKS_PATH, Fault.error(503), times=1)
-    assert_refused(call("/api/private", mock_idp.mint()), 503, "temporarily_unavailable")
+    refused = call("/api/private", mock_idp.mint())
+    assert_refused(refused, 503, "temporarily_unavailable")
+    assert refused["Retry-After"] == "1"  # nothing left of the cooldown: at once, i.e. 1 s
     assert call("/api/private", mock_idp.mint()).status_code == 200
 
 

@@ -92,6 +92,15 @@ class TestUsableKeys:
     def test_keeps_rsa_signing_keys(self, jwks: dict[str, Any]) -> None:
         assert set(usable_keys(jwks, ["RS256"])) == {kid_of(jwks)}
 
+    @pytest.mark.parametrize("algorithms", [["RS256", "PS256"], ["PS256", "RS256"]])
+    def test_a_member_without_alg_gets_the_first_allowed(
+        self, jwks: dict[str, Any], algorithms: list[str]
+    ) -> None:
+        """RFC 8725 section 3.1: each key is used with exactly one algorithm."""
+        member = {k: v for k, v in jwks["keys"][0].items() if k != "alg"}
+        assert usable_keys({"keys": [member]}, algorithms)[kid_of(jwks)].alg == algorithms[0]
+        assert usable_keys(jwks, ["PS256", "RS256"])[kid_of(jwks)].alg == "RS256"  # its own
+
     def test_keeps_a_member_without_use(self, jwks: dict[str, Any]) -> None:
         """RFC 7517 section 4.2: ``use`` is optional; SPEC.md takes it absent or ``sig``."""
         member = {k: v for k, v in jwks["keys"][0].items() if k != "use"}

@@ -160,16 +160,19 @@ def test_hits_are_recorded_with_the_clock(mock_idp: MockIdP) -> None:
     mock_idp.clock.freeze(1000)
     mock_idp.handle(Request("GET", JWKS))
     mock_idp.clock.advance(5)
-    mock_idp.handle(Request("get", JWKS))
+    mock_idp.handle(Request("GET", JWKS))
+    mock_idp.handle(Request("get", JWKS))  # methods are case-sensitive (RFC 9110 section 9.1)
     mock_idp.handle(Request("GET", "/nope"))
     assert [(h.method, h.path, h.time, h.status) for h in mock_idp.hits] == [
         ("GET", JWKS, 1000, 200),
         ("GET", JWKS, 1005, 200),
+        ("get", JWKS, 1005, 405),
         ("GET", "/nope", 1005, 404),
     ]
-    assert mock_idp.hit_count(JWKS) == 2
+    assert mock_idp.hit_count(JWKS) == 3
+    assert mock_idp.hit_count(JWKS, method="GET") == 2
     assert mock_idp.hit_count(JWKS, method="POST") == 0
-    assert mock_idp.hit_count() == 3
+    assert mock_idp.hit_count() == 4
     mock_idp.clear_hits()
     assert mock_idp.hits == []
 

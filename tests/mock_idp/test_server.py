@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import threading
@@ -167,11 +168,17 @@ def test_default_idp_and_ipv6_url_formatting() -> None:
     assert MockIdPServer().idp.issuer  # a fresh IdP when none is given
 
 
-@pytest.mark.parametrize(("method", "status"), [("TRACE", 405), ("PROPFIND", 405)])
+@pytest.mark.parametrize(("method", "status"), [("TRACE", 405), ("PROPFIND", 405), ("get", 405)])
 def test_any_method_is_answered_by_the_idp_and_recorded(
     mock_idp_live: MockIdPServer, method: str, status: int
 ) -> None:
-    answer = requests.request(method, mock_idp_live.idp.jwks_uri, timeout=30)
-    assert answer.status_code == status
-    assert answer.headers["Allow"] == "GET"
+    """Sent as written (``requests`` would upper-case ``get``): methods are case-sensitive."""
+    connection = http.client.HTTPConnection(mock_idp_live.host, mock_idp_live.port, timeout=30)
+    try:
+        connection.request(method, JWKS)
+        answer = connection.getresponse()
+        assert answer.status == status
+        assert answer.getheader("Allow") == "GET"
+    finally:
+        connection.close()
     assert mock_idp_live.idp.hit_count(JWKS, method) == 1

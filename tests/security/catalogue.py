@@ -1102,9 +1102,6 @@ for _slug, _what, _build, _answer, _fetches in (
     )
 
 
-GZIP_BOMB = gzip.compress(b'{"keys": [' + b" " * (4 * 1024 * 1024) + b"]}")
-
-
 def _faulty_jwks(fault: Fault) -> Build:
     def build(scene: Scene) -> Attack:
         scene.idp.inject_fault(JWKS, fault)
@@ -1128,9 +1125,6 @@ for _slug, _what, _fault in (
     ("not-an-object", "JWKS answers a JSON array",
      Fault(status=200, body=b"[1, 2]", content_type="application/json")),
     ("oversized-20mb", "JWKS answers 20 MiB", Fault.oversized()),
-    ("gzip-bomb", "JWKS answers 4 KiB of gzip that inflates to 4 MiB (`Content-Encoding: gzip`)",
-     Fault(status=200, body=GZIP_BOMB, content_type="application/json",
-           headers={"Content-Encoding": "gzip"})),
     ("redirect-off-host", "JWKS redirects to another host", Fault.redirect()),
 ):  # fmt: skip
     case(
@@ -1162,6 +1156,28 @@ case(
     UNAVAILABLE,
     f"RFC 7517 §5; RFC 3986 §3.2; {SPEC}",
     path=SCOPED,
+    fetches=1,
+)
+
+
+def _compressed_key_set(scene: Scene) -> Attack:
+    """The real key set, gzip-compressed, though the API asked for ``identity``: no decoder
+    runs on an IdP's answer (where a small body becomes a large one), so it is refused."""
+    body = gzip.compress(json.dumps(scene.idp.jwks()).encode())
+    headers = {"Content-Encoding": "gzip"}
+    fault = Fault(status=200, body=body, content_type="application/json", headers=headers)
+    scene.idp.inject_fault(JWKS, fault)
+    return bearer(scene.idp.mint())
+
+
+case(
+    "jwks-compressed",
+    KEYS,
+    "JWKS answers the real key set gzip-compressed (`Content-Encoding: gzip`); a valid token "
+    "arrives",
+    _compressed_key_set,
+    UNAVAILABLE,
+    f"RFC 9110 §12.5.3; CVE-2025-66471; {SPEC}",
     fetches=1,
 )
 
