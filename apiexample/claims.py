@@ -91,6 +91,11 @@ class ClaimsPolicy:
                 isinstance(value, bool) or not isinstance(value, (int, float))
             ):
                 raise InvalidToken(f"claim_invalid_{name}")
+        # And "on or after" exp (RFC 7519 section 4.1.4), as is_expired() and in_window() say:
+        # joserfc < 1.8 still accepts a token at exactly exp + leeway.
+        exp = claims.get("exp")
+        if exp is not None and self._expired(exp, self.clock()):
+            raise InvalidToken("token_expired", "The access token has expired.")
         rules = self._rules
         try:
             for name in self._essential:

@@ -219,6 +219,31 @@ class TestOneLeewayForAllTimes:
     def test_expired_within_leeway_is_accepted(self, call: Any, mock_idp: MockIdP) -> None:
         assert call("/api/private", mock_idp.mint(expires_in=-20)).status_code == 200
 
+    @pytest.mark.parametrize(("after_exp", "accepted"), [(29, True), (30, False), (31, False)])
+    def test_exp_plus_the_leeway_is_the_first_refused_second(
+        self,
+        api_settings: Any,
+        mock_idp_network: Any,
+        mock_idp: MockIdP,
+        token_clock: ControllableClock,
+        after_exp: int,
+        accepted: bool,
+    ) -> None:
+        """RFC 7519 section 4.1.4: "on or after" exp (plus the leeway), in the validation
+        itself and not only in Authlib's later ``is_expired()``: joserfc < 1.8 took it."""
+        from apiexample.errors import InvalidToken
+        from apiexample.views import require_auth
+
+        token = mock_idp.mint(expires_in=60)
+        token_clock.advance(60 + after_exp)
+        validator = require_auth.get_token_validator("bearer")
+        if accepted:
+            validator.authenticate_token(token)
+        else:
+            with pytest.raises(InvalidToken) as refused:
+                validator.authenticate_token(token)
+            assert refused.value.reason == "token_expired"
+
     def test_expired_beyond_leeway_is_refused(self, call: Any, mock_idp: MockIdP) -> None:
         assert_refused(call("/api/private", mock_idp.mint(expires_in=-40)), 401, "invalid_token")
 
