@@ -91,11 +91,6 @@ class ClaimsPolicy:
                 isinstance(value, bool) or not isinstance(value, (int, float))
             ):
                 raise InvalidToken(f"claim_invalid_{name}")
-        # And "on or after" exp (RFC 7519 section 4.1.4), as is_expired() and in_window() say:
-        # joserfc < 1.8 still accepts a token at exactly exp + leeway.
-        exp = claims.get("exp")
-        if exp is not None and self._expired(exp, self.clock()):
-            raise InvalidToken("token_expired", "The access token has expired.")
         rules = self._rules
         try:
             for name in self._essential:
@@ -111,6 +106,10 @@ class ClaimsPolicy:
             raise InvalidToken("claim_missing") from exc
         except ClaimError as exc:
             raise InvalidToken(f"claim_invalid_{getattr(exc, 'claim', 'unknown')}") from exc
+        # "On or after" exp (RFC 7519 section 4.1.4), as is_expired() and in_window() say:
+        # joserfc < 1.8 still accepts a token at exactly exp + leeway.
+        if self._expired(claims["exp"], self.clock()):
+            raise InvalidToken("token_expired", "The access token has expired.")
         return granted_scopes(claims)
 
     def is_expired(self, claims: dict[str, Any]) -> bool:
