@@ -34,7 +34,10 @@ def gunicorn(issuer: str, **env: str) -> Iterator[str]:
 
 
 def get(base: str, path: str, token: str | None = None) -> requests.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    """One request on its own connection: an idle keep-alive one would hold gunicorn's stop."""
+    headers = {"Connection": "close"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     return requests.get(base + path, headers=headers, timeout=15)
 
 
