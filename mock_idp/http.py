@@ -104,8 +104,17 @@ class Fault:
 
     @classmethod
     def error(cls, status: int = 503, **headers: str) -> Fault:
-        """An error status with a small JSON body (``Retry-After`` etc. via ``headers``)."""
-        phrase = HTTPStatus(status).phrase
+        """An error status with a small JSON body (``Retry-After`` etc. via ``headers``).
+
+        Any 4xx or 5xx status (RFC 9110 sections 15.5-15.6) works, also one outside the
+        registry, such as a CDN's 520.
+        """
+        if not 400 <= status <= 599:
+            raise ValueError(f"an error status is 4xx or 5xx, not {status}")
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:  # not registered
+            phrase = f"HTTP {status}"
         body = json.dumps({"error": "injected_fault", "error_description": phrase}).encode()
         return cls(status, body, "application/json", headers)
 

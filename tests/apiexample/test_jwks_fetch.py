@@ -51,6 +51,7 @@ def test_sends_connect_and_read_timeouts(network: Any) -> None:
     [
         ({"status": 500}, "jwks_http_500"),
         ({"status": 429}, "jwks_http_429"),
+        ({"status": 520}, "jwks_http_520"),  # a CDN's own code, outside the registry
         ({"body": "<html>down</html>", "content_type": "text/html"}, "jwks_not_json"),
         ({"body": b"\xff\xfe garbage"}, "jwks_not_json"),
         ({"json": ["not", "an", "object"]}, "jwks_not_a_key_set"),

@@ -227,6 +227,24 @@ def test_faults_queue_and_clear(mock_idp: MockIdP) -> None:
     assert mock_idp.handle(token_request("")).status == 400
 
 
+def test_error_fault_takes_unregistered_statuses(mock_idp: MockIdP) -> None:
+    """A CDN in front of an IdP answers 520-527, which ``HTTPStatus`` does not know."""
+    mock_idp.inject_fault(JWKS, Fault.error(520), times=1)
+    answer = mock_idp.handle(Request("GET", JWKS))
+    assert answer.status == 520
+    assert answer.json() == {"error": "injected_fault", "error_description": "HTTP 520"}
+    assert (
+        Fault.error(429).body
+        == b'{"error": "injected_fault", "error_description": "Too Many Requests"}'
+    )
+
+
+@pytest.mark.parametrize("status", [200, 302, 399, 600, 99])
+def test_error_fault_needs_an_error_status(status: int) -> None:
+    with pytest.raises(ValueError, match="4xx or 5xx"):
+        Fault.error(status)
+
+
 def test_zero_times_is_no_fault(mock_idp: MockIdP) -> None:
     mock_idp.inject_fault(JWKS, Fault.error(), times=0)
     assert mock_idp.handle(Request("GET", JWKS)).status == 200

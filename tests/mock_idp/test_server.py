@@ -105,6 +105,13 @@ def test_request_body_is_read(mock_idp_live: MockIdPServer) -> None:
     assert ok.status_code == 200
 
 
+def test_unregistered_error_status_goes_out_as_set(mock_idp_live: MockIdPServer) -> None:
+    mock_idp_live.idp.inject_fault(JWKS, Fault.error(520), times=1)
+    answer = requests.get(mock_idp_live.url + JWKS.lstrip("/"), timeout=30)
+    assert answer.status_code == 520
+    assert answer.json()["error_description"] == "HTTP 520"
+
+
 def assert_malformed_body(server: MockIdPServer, request: bytes) -> None:
     """``request`` sent as raw bytes gets 400 ``invalid_request`` (RFC 9112 sections 6-7)."""
     with socket.create_connection((server.host, server.port), timeout=30) as connection:
