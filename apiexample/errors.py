@@ -35,8 +35,9 @@ class BearerError(OAuth2Error):  # type: ignore[misc]
         #: The token's ``kid`` as logged: quoted and shortened, ``-`` until the header is read.
         self.kid = "-"
 
-    def for_kid(self, kid: str) -> BearerError:
-        self.kid = repr(kid[:_LOGGED_KID_LENGTH])
+    def for_kid(self, kid: str | None) -> BearerError:
+        if kid is not None:
+            self.kid = repr(kid[:_LOGGED_KID_LENGTH])
         return self
 
     def challenge_params(self) -> list[tuple[str, str]]:

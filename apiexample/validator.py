@@ -58,19 +58,24 @@ MAX_REMEMBERED_HEADERS = 64
 
 
 class Auth0AccessToken(JWTBearerToken):  # type: ignore[misc]
-    """Verified claims; expiry and scopes follow the validator's policy, leeway included."""
+    """Verified claims; expiry and scopes follow the validator's policy, leeway included.
 
-    __slots__ = ("policy", "scopes")  # so setting them never creates the instance dict
+    ``kid`` names the key that verified them, for the log line of a later refusal.
+    """
+
+    __slots__ = ("kid", "policy", "scopes")  # so setting them never creates the instance dict
 
     def __init__(
         self,
         claims: dict[str, Any],
         policy: ClaimsPolicy,
         scopes: frozenset[str] | None = None,
+        kid: str | None = None,
     ) -> None:
         super().__init__(claims)
         self.policy = policy
         self.scopes = granted_scopes(claims) if scopes is None else scopes
+        self.kid = kid
 
     def is_expired(self) -> bool:
         return self.policy.is_expired(self)
@@ -227,7 +232,8 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
             cached = tokens.get(token_string)
             if cached is not None:
                 if self._still_valid(cached, policies):
-                    return Auth0AccessToken(cached.private_claims(), policies.claims, cached.scopes)
+                    claims = cached.private_claims()
+                    return Auth0AccessToken(claims, policies.claims, cached.scopes, cached.kid)
                 tokens.discard(token_string, cached)
         return self._verify(token_string, policies)
 
@@ -251,7 +257,7 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         policies.remember_header(header_segment, header)
         if tokens is not None:
             tokens.put(token_string, VerifiedToken.of(payload, claims, scopes, header.kid, key))
-        return Auth0AccessToken(claims, policies.claims, scopes)
+        return Auth0AccessToken(claims, policies.claims, scopes, header.kid)
 
     @classmethod
     def _verify_signature(
@@ -306,9 +312,10 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
     ) -> None:
         """Expiry (leeway included) and scope (RFC 6750 section 3.1 ``insufficient_scope``)."""
         if token is None or token.is_expired():
-            raise InvalidToken("token_expired", "The access token has expired.")
+            expired = InvalidToken("token_expired", "The access token has expired.")
+            raise expired.for_kid(None if token is None else token.kid)
         if not scopes:
             return
         alternatives = [r for r in scopes if r]
         if alternatives and not any(set(r.split()) <= token.scopes for r in alternatives):
-            raise InsufficientScope(alternatives[0])
+            raise InsufficientScope(alternatives[0]).for_kid(token.kid)

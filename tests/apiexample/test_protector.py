@@ -77,16 +77,26 @@ def test_an_authlib_error_becomes_401(
     assert "crashed" not in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("path", "mint", "reason"),
+    [
+        ("/api/private", {"expires_in": -3600}, "token_expired"),  # refused while verifying
+        ("/api/private-scoped", {"scope": "write:messages"}, "insufficient_scope"),  # verified
+    ],
+)
 def test_refusals_are_logged_with_reason_and_kid_never_the_token(
-    call: Any, mock_idp: MockIdP, caplog: Any
+    call: Any, mock_idp: MockIdP, caplog: Any, path: str, mint: dict[str, Any], reason: str
 ) -> None:
-    token = mock_idp.mint(expires_in=-3600)
+    token = mock_idp.mint(**mint)
     with caplog.at_level(logging.INFO, logger="apiexample"):
-        call("/api/private", token)
-    refusal = next(r for r in caplog.records if "auth refused" in r.getMessage())
-    assert refusal.levelno == logging.INFO
-    assert "reason=token_expired" in refusal.getMessage()
-    assert repr(mock_idp.keys.signing_key.kid) in refusal.getMessage()
+        call(path, token)
+        call(path, token)  # the second time from the verified-token cache, when it was kept
+    refusals = [r for r in caplog.records if "auth refused" in r.getMessage()]
+    assert len(refusals) == 2
+    for refusal in refusals:
+        assert refusal.levelno == logging.INFO
+        assert f"reason={reason} " in refusal.getMessage()
+        assert f"kid={mock_idp.keys.signing_key.kid!r} " in refusal.getMessage()
     for segment in token.split("."):
         assert segment not in caplog.text
 
