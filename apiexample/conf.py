@@ -129,7 +129,7 @@ def is_acceptable_url(url: str) -> bool:
 
 @dataclass(frozen=True)
 class Auth0Config:
-    """The AUTH0_* settings as one immutable value, with the defaults of SPEC.md applied."""
+    """The AUTH0_* settings as one immutable value, with the defaults the README documents."""
 
     domain: str
     audience: str

@@ -2,9 +2,10 @@
 
 Members (RFC 7517 section 4) are kept only when they are RSA public keys of at least 2048
 bits meant for signatures with a ``kid``; symmetric, private, malformed or duplicated members
-are skipped without breaking the rest. The cache follows SPEC.md: fetched lazily, trusted
-for a TTL, at most one fetch attempt per cooldown (an unknown ``kid`` cannot turn into load
-on the IdP), one fetch shared by concurrent misses, and stale-if-error for a bounded time.
+are skipped without breaking the rest. The cache follows the README's "Signing keys":
+fetched lazily, trusted for a TTL, at most one fetch attempt per cooldown (an unknown ``kid``
+cannot turn into load on the IdP), one fetch shared by concurrent misses, and stale-if-error
+for a bounded time.
 """
 
 from __future__ import annotations

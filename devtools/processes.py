@@ -112,7 +112,7 @@ def api_environment(
     **overrides: str,
 ) -> dict[str, str]:
     """The API's environment: ``base`` (default ``os.environ``) with every AUTH0_* and DJANGO_*
-    setting pinned, SPEC.md's defaults where not given, so a developer's ``.env`` (read without
+    setting pinned, the documented defaults where not given, so a developer's ``.env`` (read without
     overriding the environment) can never point the API elsewhere; then ``overrides``."""
     env = {
         name: value

@@ -14,7 +14,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[SoakConfig, Path | No
     parser = argparse.ArgumentParser(
         prog="python -m soak",
         description="Soak the API under gunicorn: mixed load, key rotation, JWKS outage and "
-        "slowness; exits 1 on any unexpected status, JWKS fetches over SPEC.md's bound, or "
+        "slowness; exits 1 on any unexpected status, JWKS fetches over the README's bound, or "
         "worker memory growth of 10% or more.",
     )
     parser.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")

@@ -1,10 +1,10 @@
 """What a soak run observed, judged against the scenario, and printed as one table.
 
 Every request is expected per class and route (``scenario.expected_statuses``), with a 503
-allowed only where SPEC.md designs one. JWKS fetches are bounded per SPEC.md: per worker
-process at most one fetch per cooldown plus one per TTL (and the first of each), over the
-run and over each phase. Worker memory is the VmRSS peak of a quarter of the run, from when the
-worker had warmed up, against that of the last quarter.
+allowed only where the README designs one. JWKS fetches are bounded as its "Signing keys"
+says: per worker process at most one fetch per cooldown plus one per TTL (and the first of
+each), over the run and over each phase. Worker memory is the VmRSS peak of a quarter of
+the run, from when the worker had warmed up, against that of the last quarter.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 
 def fetch_bound(workers: int, seconds: float, config: SoakConfig) -> int:
-    """SPEC.md: per worker, one fetch per cooldown (unknown kids, failures) plus TTL refreshes."""
+    """Per worker, one fetch per cooldown (unknown kids, failures) plus the TTL refreshes."""
     per_worker = (math.floor(seconds / config.cooldown) + 1) + (
         math.floor(seconds / config.cache_ttl) + 1
     )

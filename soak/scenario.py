@@ -4,7 +4,7 @@ The phases are fractions of the run, so ``--duration 6`` is the 60 s scenario co
 new key is published a full TTL plus two cooldowns before it signs (as Auth0 publishes its next
 key ahead of use), so every worker holds it before any token needs it: from then on a valid
 token always has a cached key, and anything but 200 is unexpected. A 503 is designed only where
-SPEC.md designs it: signing keys that cannot be obtained (the JWKS failing) for a token whose
+the README designs it: signing keys that cannot be obtained (the JWKS failing) for a token whose
 key the serving worker does not hold.
 """
 
@@ -179,7 +179,7 @@ def may_be_designed_503(
     worker_holds_key: bool,
     in_flight: Iterable[tuple[float, float]] = (),
 ) -> bool:
-    """Whether SPEC.md designs a 503 here: keys unobtainable for a token whose key is not held.
+    """Whether the README designs a 503 here: keys unobtainable for a token whose key is not held.
 
     Unknown kids never have a held key, and cannot be checked while a refresh fails or is still
     running (``in_flight``); forged, expired and garbage tokens are refused on their own (no key

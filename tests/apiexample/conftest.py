@@ -21,7 +21,7 @@ def _fresh_key_caches() -> Iterator[None]:
     signing_keys.reset_caches()
 
 
-#: SPEC.md's defaults, so that a developer's environment or .env file never changes a test.
+#: The documented defaults, so that a developer's environment or .env file never changes a test.
 DOCUMENTED_DEFAULTS = {
     "AUTH0_ALGORITHMS": "RS256",
     "AUTH0_LEEWAY": "30",

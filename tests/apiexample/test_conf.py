@@ -58,7 +58,7 @@ def test_algorithms_accept_lists_and_comma_strings(tenant: Any, raw: Any, parsed
 @pytest.mark.parametrize("unset", ["", " ", None])
 def test_an_unset_or_blank_setting_takes_the_documented_default(tenant: Any, unset: Any) -> None:
     """settings.py copies an unset variable as "": the defaults live in conf alone, and are
-    SPEC.md's and the README's, written out here rather than read from conf."""
+    the README's, written out here rather than read from conf."""
     for name in (
         "AUTH0_ALGORITHMS",
         "AUTH0_LEEWAY",

@@ -1,4 +1,4 @@
-"""Signing-key handling seen from the API (SPEC.md "Signing keys"), JWKS from the mock IdP.
+"""Signing-key handling seen from the API (README "Signing keys"), JWKS from the mock IdP.
 
 Each kind of unobtainable key set (503) is a case of the security catalogue (``jwks-*``).
 """

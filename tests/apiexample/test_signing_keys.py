@@ -102,7 +102,7 @@ class TestUsableKeys:
         assert usable_keys(jwks, ["PS256", "RS256"])[kid_of(jwks)].alg == "RS256"  # its own
 
     def test_keeps_a_member_without_use(self, jwks: dict[str, Any]) -> None:
-        """RFC 7517 section 4.2: ``use`` is optional; SPEC.md takes it absent or ``sig``."""
+        """RFC 7517 section 4.2: ``use`` is optional; the README takes it absent or ``sig``."""
         member = {k: v for k, v in jwks["keys"][0].items() if k != "use"}
         assert set(usable_keys({"keys": [member]}, ["RS256"])) == {kid_of(jwks)}
 

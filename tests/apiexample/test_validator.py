@@ -1,4 +1,4 @@
-"""Every rule of SPEC.md "What makes a token valid", through the protected route."""
+"""Every rule of the README's "What makes a token valid", through the protected route."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The three routes of SPEC.md section 2: messages, methods, CSRF and CORS."""
+"""The three routes of the README's "The API": messages, methods, CSRF and CORS."""
 
 from __future__ import annotations
 

@@ -201,7 +201,7 @@ FAULT_SIGNS = {
 @pytest.mark.parametrize("route", [OPENID_CONFIGURATION, JWKS, TOKEN])
 @pytest.mark.parametrize("fault", list(FAULT_SIGNS))
 def test_every_fault_applies_on_every_route(mock_idp: MockIdP, route: str, fault: str) -> None:
-    """SPEC.md: fault injection on each route, for the next request only here."""
+    """Fault injection on each route, for the next request only here."""
     injected, shows = FAULT_SIGNS[fault]
     method = "POST" if route == TOKEN else "GET"
     mock_idp.inject_fault(route, injected, times=1)

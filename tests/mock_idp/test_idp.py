@@ -226,7 +226,7 @@ def test_x5c_publication(mock_idp: MockIdP) -> None:
 
 
 def test_the_package_needs_no_django() -> None:
-    """SPEC.md: ``mock_idp`` has no Django dependency; every module imports without it."""
+    """``mock_idp`` has no Django dependency; every module imports without it."""
     every_module = (
         "import importlib, pkgutil, mock_idp\n"
         "for m in pkgutil.walk_packages(mock_idp.__path__, 'mock_idp.'):\n"

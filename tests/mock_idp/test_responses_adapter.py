@@ -157,7 +157,7 @@ def test_both_transports_answer_alike(
     options: dict[str, Any],
     status: int,
 ) -> None:
-    """SPEC.md: the HTTP surface is identical in every transport."""
+    """The HTTP surface is identical in every transport."""
     mock_idp_live.idp.audience = mock_idp.audience
     mock_idp_network.add_passthru(mock_idp_live.url)
     answers = []

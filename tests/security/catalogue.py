@@ -71,7 +71,9 @@ JT_CONFUSION = "jwt_tool -X k"
 JT_INLINE_JWKS = "jwt_tool -X i"
 JT_INJECT = "jwt_tool -I (header injection)"
 JT_CRACK = "jwt_tool -C -d (dictionary)"
-SPEC = "SPEC.md"
+#: Where the README states the rule a case holds the API to.
+README_TOKENS = 'README "What makes a token valid"'
+README_KEYS = 'README "Signing keys"'
 
 
 # -- the table -------------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ NOT_ALLOWED: Answer = (405, None)
 # -- baseline: what must keep working --------------------------------------------------------------
 
 BASE = "baseline"
-case("valid-machine-token", BASE, "Auth0 client-credentials token", minted(), OK, SPEC)
+case("valid-machine-token", BASE, "Auth0 client-credentials token", minted(), OK, README_TOKENS)
 case(
     "valid-user-token-aud-list",
     BASE,
@@ -932,7 +934,7 @@ case(
         f"Bearer {scene.idp.mint()}", form={"access_token": scene.idp.mint()}, method="POST"
     ),
     NOT_ALLOWED,
-    f"RFC 6750 §2.2; {SPEC}",
+    'RFC 6750 §2.2; README "The API"',
     fetches=0,
 )
 
@@ -1133,7 +1135,7 @@ for _slug, _what, _fault in (
         f"{_what}; a valid token arrives",
         _faulty_jwks(_fault),
         UNAVAILABLE,
-        f"RFC 7517 §5; {SPEC}",
+        f"RFC 7517 §5; {README_KEYS}",
         fetches=1,
     )
 
@@ -1154,7 +1156,7 @@ case(
     "token",
     _redirect_backslash,
     UNAVAILABLE,
-    f"RFC 7517 §5; RFC 3986 §3.2; {SPEC}",
+    f"RFC 7517 §5; RFC 3986 §3.2; {README_KEYS}",
     path=SCOPED,
     fetches=1,
 )
@@ -1177,7 +1179,7 @@ case(
     "arrives",
     _compressed_key_set,
     UNAVAILABLE,
-    f"RFC 9110 §12.5.3; CVE-2025-66471; {SPEC}",
+    f"RFC 9110 §12.5.3; CVE-2025-66471; {README_KEYS}",
     fetches=1,
 )
 
@@ -1194,7 +1196,7 @@ case(
     "every member is unusable (symmetric, `use: enc`)",
     _only_unusable_keys,
     UNAVAILABLE,
-    f"{RFC7517_4}; {SPEC}",
+    f"{RFC7517_4}; {README_KEYS}",
     fetches=1,
 )
 
@@ -1288,7 +1290,7 @@ case(
     "an accepted token, presented again after its key left the JWKS and the TTL passed",
     _cached_then_key_removed,
     INVALID,
-    f"{RFC7517_4}; {SPEC}",
+    f"{RFC7517_4}; {README_KEYS}",
     fetches=2,
 )
 case(

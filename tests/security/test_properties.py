@@ -1,7 +1,7 @@
 """Property-based attacks: random headers, segments and signed claim sets (hypothesis).
 
 Whatever arrives, the API never answers 5xx, and answers 200 only for a token that a small
-independent oracle of SPEC.md "What makes a token valid" accepts (RFC 7519 section 4.1,
+independent oracle of the README's "What makes a token valid" accepts (RFC 7519 section 4.1,
 RFC 9068 section 2.2, RFC 6750 section 3.1).
 """
 
@@ -221,7 +221,7 @@ def _number(value: Any) -> bool:
 
 
 def oracle(claims: dict[str, Any], issuer: str, audience: str, now: float) -> str:
-    """``valid``, ``lacks_scope`` or ``invalid``: SPEC.md's rules, written independently."""
+    """``valid``, ``lacks_scope`` or ``invalid``: the README's rules, written independently."""
     aud = claims.get("aud")
     checks = [
         claims.get("iss") == issuer,

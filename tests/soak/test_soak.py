@@ -2,7 +2,7 @@
 
 The same run as ``python -m soak --duration 5``: gunicorn with two gthread workers, the mock
 IdP's live server, key rotation, a JWKS outage, a slow and a hung JWKS, and the same checks
-(no unexpected status, JWKS fetches within SPEC.md's bound, flat worker memory). Every
+(no unexpected status, JWKS fetches within the README's bound, flat worker memory). Every
 process the run starts is gone when it returns, whether it passed, failed or crashed.
 """
 
