@@ -246,16 +246,25 @@ def weak_key(idp: MockIdP, *, bits: int = 1024, key: KeyPair | None = None, **mi
 
 
 def _attacker_token(
-    idp: MockIdP, extra: Mapping[str, Any], kid: str, mint: Mapping[str, Any]
+    idp: MockIdP,
+    extra: Mapping[str, Any],
+    kid: str,
+    mint: Mapping[str, Any],
+    attacker: KeyPair | None = None,
 ) -> str:
-    attacker = idp.foreign_key
+    attacker = attacker or idp.foreign_key
     header, removed = _kid_header(idp, kid, attacker)
     return _mint(idp, mint, key=attacker, header={**header, **extra}, remove_header=removed)
 
 
 @_register("signed by a foreign key that is embedded as a 'jwk' header")
-def embedded_jwk(idp: MockIdP, *, kid: str = "real", **mint: Any) -> str:
-    return _attacker_token(idp, {"jwk": idp.foreign_key.public_jwk()}, kid, mint)
+def embedded_jwk(
+    idp: MockIdP, *, kid: str = "real", attacker: KeyPair | None = None, **mint: Any
+) -> str:
+    """``attacker`` embeds and signs (default: the IdP's foreign key). A 2048-bit ``jwk`` makes
+    a header longer than the 512 characters joserfc reads; a 1024-bit one stays within it."""
+    attacker = attacker or idp.foreign_key
+    return _attacker_token(idp, {"jwk": attacker.public_jwk()}, kid, mint, attacker)
 
 
 @_register("signed by a foreign key whose JWKS is at an attacker's 'jku' URL")
@@ -502,9 +511,7 @@ def _malformed(token: str, shape: str) -> str:
         "payload_not_base64": f"{header}.{not_b64}.{signature}",
         "signature_not_base64": f"{header}.{payload}.{not_b64}",
         "header_not_json": f"{b64url(b'not json')}.{payload}.{signature}",
-        "payload_not_json": f"{header}.{b64url(b'not json')}.{signature}",
         "header_array": f"{b64url(b'[1,2]')}.{payload}.{signature}",
-        "payload_array": f"{header}.{b64url(b'[1,2]')}.{signature}",
         "padded_base64": f"{header}==.{payload}.{signature}",
         "whitespace": f"{header}. {payload}.{signature}",
         "non_ascii": f"{header}.{payload}.{signature}\u00e9",
@@ -512,8 +519,14 @@ def _malformed(token: str, shape: str) -> str:
     return shapes[shape]
 
 
+#: Shapes whose payload is signed as it is: a well-formed JWS whose payload is no claims set.
+_SIGNED_PAYLOADS = {"payload_not_json": b"not json", "payload_array": b"[1,2]"}
+
+
 @_register("not a well-formed compact JWS: shape in MALFORMED_SHAPES")
 def malformed(idp: MockIdP, *, shape: str = "two_segments", **mint: Any) -> str:
+    if shape in _SIGNED_PAYLOADS:
+        return _mint(idp, mint, payload=_SIGNED_PAYLOADS[shape])
     return _malformed(_mint(idp, mint), shape)
 
 

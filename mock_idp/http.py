@@ -18,7 +18,7 @@ import binascii
 import hmac
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -129,9 +129,12 @@ class Fault:
         return cls(status, b"\x89\xff\x00{garbage", "application/json")
 
     @classmethod
-    def oversized(cls, size: int = 20 * MIB, status: int = 200) -> Fault:
-        """A well-formed JSON JWKS of exactly ``size`` bytes (default 20 MiB)."""
-        head, tail = b'{"keys": [], "padding": "', b'"}'
+    def oversized(
+        cls, size: int = 20 * MIB, status: int = 200, keys: Sequence[Mapping[str, Any]] = ()
+    ) -> Fault:
+        """A well-formed JSON JWKS of exactly ``size`` bytes (default 20 MiB) holding ``keys``
+        (pass the IdP's own, ``idp.jwks()["keys"]``, so that only its size is wrong)."""
+        head, tail = b'{"keys": ' + json.dumps(list(keys)).encode() + b', "padding": "', b'"}'
         padding = max(0, size - len(head) - len(tail))
         return cls(status, head + b"A" * padding + tail, "application/json")
 

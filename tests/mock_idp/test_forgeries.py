@@ -425,6 +425,27 @@ def test_attacker_kid_modes(name: str, kid: str, idp: MockIdP) -> None:
         assert parts(idp.forge(hmac_forgery, kid=kid))[0].get("kid") == expected
 
 
+def test_embedded_jwk_of_a_given_attacker_key(idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
+    small = mock_idp_keys.rsa_1024
+    token = idp.forge("embedded_jwk", attacker=small)
+    header = parts(token)[0]
+    assert header["jwk"] == small.public_jwk()
+    assert header["kid"] == real_kid(idp)
+    signature = b64url_decode(token.split(".")[2])
+    small.public_key.verify(signature, signing_input(token), *_pkcs1_sha256())
+    assert len(token.split(".")[0]) <= 512  # within joserfc's header bound
+    assert len(idp.forge("embedded_jwk").split(".")[0]) > 512
+
+
+@pytest.mark.parametrize("shape", ["payload_not_json", "payload_array"])
+def test_malformed_payloads_are_signed(shape: str, idp: MockIdP) -> None:
+    """Only the claims parse can refuse them: the signature is the real key's."""
+    token = idp.forge("malformed", shape=shape)
+    signature = b64url_decode(token.split(".")[2])
+    idp.keys.signing_key.public_key.verify(signature, signing_input(token), *_pkcs1_sha256())
+    assert b64url_decode(token.split(".")[1]) in (b"not json", b"[1,2]")
+
+
 def test_bad_kid_mode(idp: MockIdP) -> None:
     with pytest.raises(ValueError, match="kid must be one of"):
         idp.forge("foreign_key", kid="other")

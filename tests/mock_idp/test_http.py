@@ -256,6 +256,9 @@ def test_oversized_body_is_valid_json_of_the_exact_size(mock_idp: MockIdP) -> No
     assert len(response.body) == 20 * 1024 * 1024
     assert response.json()["keys"] == []
     assert len(Fault.oversized(10).body or b"") == 27  # never shorter than the JSON frame
+    keys = mock_idp.jwks()["keys"]
+    holding = json.loads(Fault.oversized(300 * 1024, keys=keys).body or b"")
+    assert holding["keys"] == keys
 
 
 def test_slow_redirect_and_combined_faults(mock_idp: MockIdP) -> None:
