@@ -130,13 +130,17 @@ class _Policies:
             return header
         try:
             # UTF-8 JSON only (RFC 7515 section 5.2 step 3): joserfc's own parse would guess
-            # UTF-16 or UTF-32 and take a byte order mark or NaN. Its extract_compact still
-            # applies its segment size limits. Both run once per distinct header.
+            # UTF-16 or UTF-32 and take a byte order mark or NaN.
             fields = parse_object(_b64decode(header_segment))
+        except ValueError as exc:
+            raise InvalidToken("token_malformed") from exc
+        # Our rules first, so a refusal names the rule; then joserfc's own checks, its segment
+        # size limits included, as a second line. All run once per distinct header.
+        kid = check_header(fields, self.config.algorithms)
+        try:
             jws.extract_compact(token_string.encode("ascii"), registry=self.jws_registry)
         except (JoseError, ValueError) as exc:
-            raise InvalidToken("token_malformed") from exc
-        kid = check_header(fields, self.config.algorithms)
+            raise InvalidToken("token_malformed").for_kid(kid) from exc
         try:
             self.jws_registry.check_header(fields)  # joserfc: registered header member types
             alg = self.jws_registry.get_alg(fields["alg"])
