@@ -9,6 +9,7 @@ drift from the tests. Every case builds its request with the mock IdP (``MockIdP
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import json
 import math
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import RSAKey
 
-from mock_idp import MockIdP
+from mock_idp import DEFAULT_AUDIENCE, MockIdP
 from mock_idp.forgeries import (
     ALG_NONE_VARIANTS,
     ATTACKER_URL,
@@ -30,7 +32,7 @@ from mock_idp.forgeries import (
     MALFORMED_SHAPES,
 )
 from mock_idp.http import JWKS, Fault
-from mock_idp.keys import b64url
+from mock_idp.keys import b64url, b64url_decode
 from mock_idp.pytest_plugin import MockIdPKeys
 
 PRIVATE = "/api/private"
@@ -107,8 +109,10 @@ Build = Callable[[Scene], Attack]
 class Case:
     """A named attack, the answer the API must give, and where the attack comes from.
 
-    ``error`` is None for answers without an error body (200, 405). ``fetches`` is the number
-    of JWKS fetches the attack may cost (None: not checked).
+    ``error`` is None for answers without an error body (200, 405). ``reason`` is the code the
+    API logs with a refusal (``auth refused: ... reason=<code>``): the rule that must refuse
+    the attack, so that a case cannot pass because some other rule happened to refuse it.
+    ``fetches`` is the number of JWKS fetches the attack may cost (None: not checked).
     """
 
     id: str
@@ -120,6 +124,7 @@ class Case:
     source: str
     path: str = PRIVATE
     fetches: int | None = None
+    reason: str | None = None
 
     @property
     def answer(self) -> str:
@@ -165,9 +170,11 @@ def case(
     source: str,
     **extra: Any,
 ) -> None:
-    """Add one case to ``CASES``; ids must be unique."""
+    """Add one case to ``CASES``; ids must be unique, and a refusal names its ``reason``."""
     if any(existing.id == id for existing in CASES):
         raise ValueError(f"duplicate case id {id!r}")
+    if (answer[0] in (200, 405)) == (extra.get("reason") is not None):
+        raise ValueError(f"{id}: a refusal, and only a refusal, names the reason logged")
     CASES.append(Case(id, category, attack, build, answer[0], answer[1], source, **extra))
 
 
@@ -215,24 +222,27 @@ case("valid-no-typ", BASE, "no `typ` header", minted(remove_header=["typ"]), OK,
 
 ALG = "algorithm"
 _CASINGS = {"none": "lowercase", "None": "capitalised", "NONE": "uppercase", "nOnE": "mixed-case"}
+# A real signature keeps the token well-formed, so that the algorithm rule is what refuses it.
 for _alg in ALG_NONE_VARIANTS:
     case(
         f"alg-none-{_CASINGS[_alg]}",
         ALG,
-        f"`alg: {_alg}`, empty signature",
-        forged("alg_none", alg=_alg),
+        f"`alg: {_alg}` over a real RS256 signature",
+        forged("alg_none", alg=_alg, signature="original"),
         INVALID,
         f"{RFC8725_31}; {PS_NONE}; {JT_NONE}",
         fetches=0,
+        reason="alg_not_allowed",
     )
 case(
-    "alg-none-with-real-signature",
+    "alg-none-empty-signature",
     ALG,
-    "`alg: none` over a real RS256 signature",
-    forged("alg_none", signature="original"),
+    "`alg: none`, empty signature: no compact JWS has an empty signature segment here",
+    forged("alg_none"),
     INVALID,
-    f"{RFC8725_31}; {PS_NONE}",
+    f"{RFC8725_31}; {PS_NONE}; {JT_NONE}",
     fetches=0,
+    reason="token_malformed",
 )
 case(
     "alg-missing",
@@ -242,6 +252,7 @@ case(
     INVALID,
     RFC7515_41,
     fetches=0,
+    reason="alg_not_allowed",
 )
 _HMAC_FORMS = {
     "pem": "PEM SubjectPublicKeyInfo",
@@ -261,6 +272,7 @@ for _hs in ("HS256", "HS384", "HS512"):
             INVALID,
             f"CVE-2024-37568; {RFC8725_31}; {PS_CONFUSION}; {JT_CONFUSION}",
             fetches=0,
+            reason="alg_not_allowed",
         )
 _MORE_FORMS = {
     "pkcs1_no_newline": "PKCS#1 PEM without the trailing newline",
@@ -277,6 +289,7 @@ for _form, _what in _MORE_FORMS.items():
         INVALID,
         f"CVE-2024-37568; {PS_CONFUSION}",
         fetches=0,
+        reason="alg_not_allowed",
     )
 for _secret in COMMON_HMAC_SECRETS:
     case(
@@ -287,6 +300,7 @@ for _secret in COMMON_HMAC_SECRETS:
         INVALID,
         f"{RFC8725_32}; {PS_WEAK}; {JT_BLANK if not _secret else JT_CRACK}",
         fetches=0,
+        reason="alg_not_allowed",
     )
 for _other in ("RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"):
     case(
@@ -297,6 +311,7 @@ for _other in ("RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "E
         INVALID,
         f"{RFC8725_31}; RFC 7518 §3.1",
         fetches=0,
+        reason="alg_not_allowed",
     )
 for _slug, _value in {
     "unknown": "XYZ256",
@@ -313,6 +328,7 @@ for _slug, _value in {
         INVALID,
         f"{RFC7515_41}; {RFC8725_31}",
         fetches=0,
+        reason="alg_not_allowed",
     )
 case(
     "alg-duplicate-member-last-none",
@@ -322,6 +338,7 @@ case(
     INVALID,
     f"{RFC7515_5}; {RFC8725_31}",
     fetches=0,
+    reason="alg_not_allowed",
 )
 case(
     "alg-duplicate-member-last-rs256",
@@ -332,18 +349,54 @@ case(
     RFC7515_5,
 )
 
+case(
+    "alg-trailing-space",
+    ALG,
+    '`alg: "RS256 "` (a trailing space), real signature',
+    minted(header={"alg": "RS256 "}),
+    INVALID,
+    f"{RFC7515_41}; {RFC8725_31}",
+    fetches=0,
+    reason="alg_not_allowed",
+)
+
 # -- header ----------------------------------------------------------------------------------------
 
 HEADER = "header"
+#: Where a token signed by the attacker's key fails, by its ``kid``: the real one finds the real
+#: key, which does not verify it; the attacker's is not in the JWKS; none is refused up front.
+_KID_MODE_REASONS = {"real": "signature_invalid", "foreign": "kid_unknown", "none": "kid_missing"}
+
+
+def _embedded_jwk(kid: str) -> Build:
+    """A 1024-bit attacker key: its ``jwk`` keeps the header within joserfc's 512-character
+    bound, so that key selection, which never reads ``jwk``, is what refuses the token."""
+    return lambda scene: bearer(
+        scene.idp.forge("embedded_jwk", kid=kid, attacker=scene.keys.rsa_1024)
+    )
+
+
 for _mode in ("real", "foreign", "none"):
     case(
         f"header-embedded-jwk-kid-{_mode}",
         HEADER,
         f"attacker's key embedded as `jwk` (kid: {_mode}), token signed with it",
-        forged("embedded_jwk", kid=_mode),
+        _embedded_jwk(_mode),
         INVALID,
         f"CVE-2018-0114; {RFC8725_310}; {PS_JWK}; {JT_INLINE_JWKS}",
+        fetches=0 if _mode == "none" else 1,
+        reason=_KID_MODE_REASONS[_mode],
     )
+case(
+    "header-embedded-jwk-2048",
+    HEADER,
+    "a 2048-bit attacker key embedded as `jwk`: longer than the 512-character header bound",
+    forged("embedded_jwk"),
+    INVALID,
+    f"{RFC8725_310}; {PS_JWK}",
+    fetches=0,
+    reason="token_malformed",
+)
 for _mode in ("real", "foreign"):
     case(
         f"header-jku-kid-{_mode}",
@@ -352,6 +405,7 @@ for _mode in ("real", "foreign"):
         forged("jku", kid=_mode),
         INVALID,
         f"{RFC7515_41}; {PS_JKU}; {JT_SPOOF_JWKS}",
+        reason=_KID_MODE_REASONS[_mode],
     )
 case(
     "header-x5u",
@@ -360,14 +414,17 @@ case(
     forged("x5u"),
     INVALID,
     f"{RFC7515_41}; {RFC8725_310}",
+    reason="signature_invalid",
 )
 case(
     "header-x5c",
     HEADER,
-    "attacker's self-signed certificate in `x5c`",
+    "attacker's self-signed certificate in `x5c` (no certificate fits the 512-character header "
+    "bound; `x5c` is never read either)",
     forged("x5c"),
     INVALID,
     f"{RFC7515_41}; {RFC8725_310}",
+    reason="token_malformed",
 )
 case(
     "header-kid-path-traversal-hs256-null-key",
@@ -377,6 +434,7 @@ case(
     INVALID,
     f"{PS_KID}; {JT_INJECT}",
     fetches=0,
+    reason="alg_not_allowed",
 )
 _KIDS = {
     "path-traversal": "../../../../../../etc/passwd",
@@ -386,19 +444,22 @@ _KIDS = {
     "command-injection-pipe": "key.pem|whoami",
     "command-injection-subshell": "$(id)",
     "unknown": "unknown-kid",
-    "very-long": "k" * 1000,
+    # One over the validator's 256 (token_format.MAX_KID_LENGTH), short enough for the header
+    # to stay within joserfc's 512-character bound, so the kid rule itself is what refuses it.
+    "very-long": "k" * 257,
 }
 for _slug, _kid in _KIDS.items():
     case(
         f"header-kid-{_slug}",
         HEADER,
         f"`kid` {_slug.replace('-', ' ')}"
-        + (f": `{_kid}`" if len(_kid) < 40 else " (1000 characters)")
+        + (f": `{_kid}`" if len(_kid) < 40 else f" ({len(_kid)} characters)")
         + ", signed by the real key",
         forged("unknown_kid", kid=_kid),
         INVALID,
         f"{RFC7515_41}; {PS_KID}; {JT_INJECT}",
         fetches=0 if _slug == "very-long" else 1,
+        reason="kid_too_long" if _slug == "very-long" else "kid_unknown",
     )
 case(
     "header-kid-real-in-uppercase",
@@ -408,6 +469,7 @@ case(
     INVALID,
     RFC7515_41,
     fetches=1,
+    reason="kid_unknown",
 )
 _ODD_KIDS: dict[str, Any] = {
     "empty": "",
@@ -425,6 +487,7 @@ for _slug, _odd_kid in _ODD_KIDS.items():
         INVALID,
         f"{RFC7515_41}; {JT_INJECT}",
         fetches=0,
+        reason="kid_missing",
     )
 case(
     "header-kid-missing",
@@ -434,6 +497,7 @@ case(
     INVALID,
     RFC7515_41,
     fetches=0,
+    reason="kid_missing",
 )
 case(
     "header-crit-unknown",
@@ -443,6 +507,7 @@ case(
     INVALID,
     "RFC 7515 §4.1.11; CVE-2025-59420",
     fetches=0,
+    reason="crit_not_understood",
 )
 case(
     "header-crit-empty-list",
@@ -452,25 +517,41 @@ case(
     INVALID,
     "RFC 7515 §4.1.11",
     fetches=0,
+    reason="crit_not_understood",
 )
 case(
-    "header-b64-false-in-crit",
+    "header-b64-false-unencoded-payload",
     HEADER,
-    "RFC 7797 unencoded payload, `b64: false` listed in `crit`",
+    "RFC 7797 unencoded payload, `b64: false` listed in `crit`: the payload is no base64url",
     forged("b64_false"),
     INVALID,
     f"{RFC7797}; GHSA-wphv-vfrh-23q5",
     fetches=0,
+    reason="token_malformed",
 )
+# Over an ordinary payload the signing input is the same bytes whatever ``b64`` says, so only
+# the header rules can refuse these (RFC 7515 section 4.1.11, RFC 7797 section 6).
 case(
-    "header-b64-false-without-crit",
+    "header-b64-false-in-crit",
     HEADER,
-    "`b64: false` without `crit`",
-    forged("b64_false", crit=False),
+    "`b64: false` listed in `crit`, the payload encoded as usual and really signed",
+    minted(header={"b64": False, "crit": ["b64"]}),
     INVALID,
-    RFC7797,
+    f"{RFC7797}; GHSA-wphv-vfrh-23q5",
     fetches=0,
+    reason="crit_not_understood",
 )
+for _b64 in (False, True):
+    case(
+        f"header-b64-{str(_b64).lower()}-without-crit",
+        HEADER,
+        f"`b64: {str(_b64).lower()}` without `crit`, the payload encoded and really signed",
+        minted(header={"b64": _b64}),
+        INVALID,
+        RFC7797,
+        fetches=0,
+        reason="b64_not_supported",
+    )
 for _typ in ("dpop+jwt", "logout+jwt", "secevent+jwt", "token-introspection+jwt", "JOSE", ""):
     case(
         f"header-typ-{_typ.replace('+', '-').lower() or 'empty'}",
@@ -480,6 +561,7 @@ for _typ in ("dpop+jwt", "logout+jwt", "secevent+jwt", "token-introspection+jwt"
         INVALID,
         f"{RFC8725_311}; {RFC9068_4}",
         fetches=0,
+        reason="typ_not_allowed",
     )
 case(
     "header-typ-number",
@@ -489,6 +571,7 @@ case(
     INVALID,
     RFC8725_311,
     fetches=0,
+    reason="typ_not_allowed",
 )
 
 
@@ -506,7 +589,20 @@ case(
     INVALID,
     "RFC 7519 §5.2, §7.2 step 8; RFC 9068 §2",
     path=SCOPED,
+    reason="claims_not_json",
 )
+
+for _slug, _what in (("string", '"exp"'), ("number", "1")):
+    case(
+        f"header-crit-{_slug}",
+        HEADER,
+        f"`crit: {_what}`: not even a list",
+        minted(header={"crit": json.loads(_what)}),
+        INVALID,
+        "RFC 7515 §4.1.11",
+        fetches=0,
+        reason="crit_not_understood",
+    )
 
 # -- signature -------------------------------------------------------------------------------------
 
@@ -519,6 +615,7 @@ case(
     INVALID,
     f"{RFC7515_7}; {PS_UNVERIFIED}; {JT_NULL_SIG}",
     fetches=0,
+    reason="token_malformed",
 )
 case(
     "sig-stripped-no-dot",
@@ -528,6 +625,7 @@ case(
     INVALID,
     RFC7515_7,
     fetches=0,
+    reason="token_malformed",
 )
 for _mode, _what in {
     "zero": "all null bytes",
@@ -542,6 +640,7 @@ for _mode, _what in {
         forged("tampered_signature", mode=_mode),
         INVALID,
         f"{RFC7515_7}; {PS_UNVERIFIED}",
+        reason="signature_invalid",
     )
 case(
     "sig-null-byte-appended",
@@ -551,6 +650,7 @@ case(
     INVALID,
     RFC7515_7,
     fetches=0,
+    reason="token_malformed",
 )
 case(
     "sig-foreign-key-real-kid",
@@ -559,6 +659,7 @@ case(
     forged("foreign_key"),
     INVALID,
     RFC7515_5,
+    reason="signature_invalid",
 )
 case(
     "sig-payload-tampered",
@@ -568,6 +669,7 @@ case(
     INVALID,
     f"{RFC7515_7}; {PS_UNVERIFIED}",
     path=SCOPED,
+    reason="signature_invalid",
 )
 
 
@@ -585,12 +687,66 @@ case(
     _header_swapped,
     INVALID,
     RFC7515_7,
+    reason="signature_invalid",
+)
+
+
+def _signature(transform: Callable[[Scene, bytes], bytes]) -> Build:
+    """A real token whose signature bytes are replaced by ``transform(scene, signature)``."""
+
+    def build(scene: Scene) -> Attack:
+        header, payload, signature = scene.idp.mint().split(".")
+        return bearer(f"{header}.{payload}.{b64url(transform(scene, b64url_decode(signature)))}")
+
+    return build
+
+
+def _modulus(scene: Scene, _signature: bytes) -> bytes:
+    public = scene.idp.keys.signing_key.public_key
+    assert isinstance(public, rsa.RSAPublicKey)
+    return public.public_numbers().n.to_bytes(public.key_size // 8, "big")
+
+
+# RFC 8017 section 8.2.2: the signature is an integer below the modulus, exactly k bytes long.
+for _slug, _what, _transform in (
+    ("leading-zero-added", "the real signature with a 0x00 byte prepended (k + 1 bytes)",
+     lambda scene, signature: b"\x00" + signature),
+    ("single-byte", "a one-byte signature", lambda scene, signature: b"\x00"),
+    ("equal-to-the-modulus", "the modulus `n` itself as the signature", _modulus),
+):  # fmt: skip
+    case(
+        f"sig-{_slug}",
+        SIG,
+        _what,
+        _signature(_transform),
+        INVALID,
+        "RFC 8017 §8.2.2",
+        fetches=1,
+        reason="signature_invalid",
+    )
+case(
+    "sig-pss-labelled-rs256",
+    SIG,
+    "a PS256 signature by the real key, the header saying RS256",
+    minted(algorithm="PS256", header={"alg": "RS256"}),
+    INVALID,
+    f"{RFC8725_31}; RFC 7518 §3.3",
+    fetches=1,
+    reason="signature_invalid",
 )
 
 # -- claims ----------------------------------------------------------------------------------------
 
 CLAIMS = "claims"
-case("claims-exp-past", CLAIMS, "expired an hour ago", forged("expired"), INVALID, RFC7519_41)
+case(
+    "claims-exp-past",
+    CLAIMS,
+    "expired an hour ago",
+    forged("expired"),
+    INVALID,
+    RFC7519_41,
+    reason="token_expired",
+)
 case(
     "claims-exp-past-beyond-leeway",
     CLAIMS,
@@ -598,6 +754,7 @@ case(
     forged("expired", by=40),
     INVALID,
     f"{RFC7519_41}; RFC 7519 §4.1.4",
+    reason="token_expired",
 )
 case(
     "claims-exp-past-within-leeway",
@@ -607,7 +764,15 @@ case(
     OK,
     "RFC 7519 §4.1.4",
 )
-case("claims-exp-missing", CLAIMS, "no `exp`", without("exp"), INVALID, RFC9068_22)
+case(
+    "claims-exp-missing",
+    CLAIMS,
+    "no `exp`",
+    without("exp"),
+    INVALID,
+    RFC9068_22,
+    reason="claim_missing",
+)
 case(
     "claims-exp-string",
     CLAIMS,
@@ -615,8 +780,17 @@ case(
     claims(exp="4102444800"),
     INVALID,
     RFC7519_41,
+    reason="claim_invalid_exp",
 )
-case("claims-exp-boolean", CLAIMS, "`exp: true`", claims(exp=True), INVALID, RFC7519_41)
+case(
+    "claims-exp-boolean",
+    CLAIMS,
+    "`exp: true`",
+    claims(exp=True),
+    INVALID,
+    RFC7519_41,
+    reason="claim_invalid_exp",
+)
 case(
     "claims-exp-overflow",
     CLAIMS,
@@ -630,6 +804,7 @@ case(
     ),
     INVALID,
     RFC7519_41,
+    reason="claims_not_json",
 )
 case(
     "claims-exp-huge-integer",
@@ -639,7 +814,15 @@ case(
     OK,
     "RFC 7519 §4.1.4",
 )
-case("claims-nbf-future", CLAIMS, "`nbf` an hour ahead", forged("future_nbf"), INVALID, RFC7519_41)
+case(
+    "claims-nbf-future",
+    CLAIMS,
+    "`nbf` an hour ahead",
+    forged("future_nbf"),
+    INVALID,
+    RFC7519_41,
+    reason="claim_invalid_nbf",
+)
 case(
     "claims-nbf-future-within-leeway",
     CLAIMS,
@@ -648,10 +831,42 @@ case(
     OK,
     "RFC 7519 §4.1.5",
 )
-case("claims-nbf-string", CLAIMS, "`nbf` a string", claims(nbf="yesterday"), INVALID, RFC7519_41)
-case("claims-iat-future", CLAIMS, "`iat` an hour ahead", forged("future_iat"), INVALID, RFC7519_41)
-case("claims-iat-missing", CLAIMS, "no `iat`", without("iat"), INVALID, RFC9068_22)
-case("claims-iat-string", CLAIMS, "`iat` a string", claims(iat="now"), INVALID, RFC7519_41)
+case(
+    "claims-nbf-string",
+    CLAIMS,
+    "`nbf` a string",
+    claims(nbf="yesterday"),
+    INVALID,
+    RFC7519_41,
+    reason="claim_invalid_nbf",
+)
+case(
+    "claims-iat-future",
+    CLAIMS,
+    "`iat` an hour ahead",
+    forged("future_iat"),
+    INVALID,
+    RFC7519_41,
+    reason="claim_invalid_iat",
+)
+case(
+    "claims-iat-missing",
+    CLAIMS,
+    "no `iat`",
+    without("iat"),
+    INVALID,
+    RFC9068_22,
+    reason="claim_missing",
+)
+case(
+    "claims-iat-string",
+    CLAIMS,
+    "`iat` a string",
+    claims(iat="now"),
+    INVALID,
+    RFC7519_41,
+    reason="claim_invalid_iat",
+)
 for _variant, _what in {
     "attacker": "another tenant",
     "no_trailing_slash": "without the trailing slash",
@@ -667,6 +882,7 @@ for _variant, _what in {
         forged("wrong_issuer", variant=_variant),
         INVALID,
         f"{RFC7519_41}; {RFC8725_39}",
+        reason="claim_invalid_iss",
     )
 case(
     "claims-iss-homoglyph",
@@ -677,6 +893,7 @@ case(
     ),
     INVALID,
     RFC8725_39,
+    reason="claim_invalid_iss",
 )
 case(
     "claims-iss-list",
@@ -685,8 +902,17 @@ case(
     lambda scene: bearer(scene.idp.forge("wrong_issuer", iss=[scene.idp.issuer])),
     INVALID,
     RFC7519_41,
+    reason="claim_invalid_iss",
 )
-case("claims-iss-missing", CLAIMS, "no `iss`", forged("missing_issuer"), INVALID, RFC9068_22)
+case(
+    "claims-iss-missing",
+    CLAIMS,
+    "no `iss`",
+    forged("missing_issuer"),
+    INVALID,
+    RFC9068_22,
+    reason="claim_missing",
+)
 for _variant, _what in {
     "other": "another API",
     "list_without": "a list without ours",
@@ -702,6 +928,7 @@ for _variant, _what in {
         forged("wrong_audience", variant=_variant),
         INVALID,
         f"{RFC7519_41}; {RFC8725_39}",
+        reason="claim_invalid_aud",
     )
 case(
     "claims-aud-prefix",
@@ -710,6 +937,7 @@ case(
     lambda scene: bearer(scene.idp.forge("wrong_audience", aud=(scene.idp.audience or "")[:-3])),
     INVALID,
     RFC8725_39,
+    reason="claim_invalid_aud",
 )
 case(
     "claims-aud-suffix-host",
@@ -720,6 +948,7 @@ case(
     ),
     INVALID,
     RFC8725_39,
+    reason="claim_invalid_aud",
 )
 case(
     "claims-aud-number",
@@ -728,6 +957,7 @@ case(
     forged("wrong_audience", aud=12345),
     INVALID,
     RFC7519_41,
+    reason="claim_invalid_aud",
 )
 case(
     "claims-aud-nested-list",
@@ -736,10 +966,35 @@ case(
     lambda scene: bearer(scene.idp.forge("wrong_audience", aud=[[scene.idp.audience]])),
     INVALID,
     RFC7519_41,
+    reason="claim_invalid_aud",
 )
-case("claims-aud-missing", CLAIMS, "no `aud`", forged("missing_audience"), INVALID, RFC9068_22)
-case("claims-sub-missing", CLAIMS, "no `sub`", forged("missing_subject"), INVALID, RFC9068_22)
-case("claims-sub-number", CLAIMS, "`sub: 12345`", forged("wrong_subject"), INVALID, RFC7519_41)
+case(
+    "claims-aud-missing",
+    CLAIMS,
+    "no `aud`",
+    forged("missing_audience"),
+    INVALID,
+    RFC9068_22,
+    reason="claim_missing",
+)
+case(
+    "claims-sub-missing",
+    CLAIMS,
+    "no `sub`",
+    forged("missing_subject"),
+    INVALID,
+    RFC9068_22,
+    reason="claim_missing",
+)
+case(
+    "claims-sub-number",
+    CLAIMS,
+    "`sub: 12345`",
+    forged("wrong_subject"),
+    INVALID,
+    RFC7519_41,
+    reason="claim_invalid_sub",
+)
 case(
     "claims-payload-nan",
     CLAIMS,
@@ -751,6 +1006,7 @@ case(
     ),
     INVALID,
     "RFC 7519 §7.2",
+    reason="claims_not_json",
 )
 case(
     "claims-payload-deeply-nested",
@@ -759,7 +1015,86 @@ case(
     minted(payload=b"[" * 5000 + b"]" * 5000),
     INVALID,
     "RFC 7519 §7.2",
+    reason="claims_not_json",
 )
+
+
+def _usual_payload(scene: Scene) -> bytes:
+    """The claims set JSON of an ordinary token, as the IdP signs it."""
+    return b64url_decode(scene.idp.mint().split(".")[1])
+
+
+def _signed_payload(make: Callable[[bytes], bytes]) -> Build:
+    """A token whose signed payload is ``make(the usual claims JSON)``."""
+    return lambda scene: bearer(scene.idp.mint(payload=make(_usual_payload(scene))))
+
+
+for _slug, _what, _make, _reason in (
+    ("payload-utf16", "the claims set in UTF-16", lambda raw: raw.decode().encode("utf-16"),
+     "claims_not_json"),
+    ("payload-bom", "the claims set after a UTF-8 byte order mark",
+     lambda raw: b"\xef\xbb\xbf" + raw, "claims_not_json"),
+    ("exp-5000-digits", "`exp` a 5000-digit integer (beyond Python's int parsing limit)",
+     lambda raw: raw.replace(b'"exp":', b'"exp":' + b"9" * 5000 + b', "x-exp":'),
+     "claims_not_json"),
+    ("aud-duplicate-ours-first", "two `aud` members, ours first: the last one wins",
+     lambda raw: raw[:-1] + b', "aud": "https://other.api.example"}', "claim_invalid_aud"),
+):  # fmt: skip
+    case(
+        f"claims-{_slug}",
+        CLAIMS,
+        _what,
+        _signed_payload(_make),
+        INVALID,
+        f"{RFC7519_41}; RFC 8259 §8.1" if "payload" in _slug else RFC7519_41,
+        fetches=1,
+        reason=_reason,
+    )
+for _slug, _values, _reason in (
+    ("iat-boolean", {"iat": True}, "claim_invalid_iat"),
+    ("nbf-boolean", {"nbf": True}, "claim_invalid_nbf"),
+    ("nbf-1e308", {"nbf": 1e308}, "claim_invalid_nbf"),
+    ("sub-empty", {"sub": ""}, "claim_invalid_sub"),
+    ("iss-null", {"iss": None}, "claim_missing"),
+    ("aud-null", {"aud": None}, "claim_missing"),
+    ("aud-list-with-number", {"aud": [DEFAULT_AUDIENCE, 5]}, "claim_invalid_aud"),
+    ("aud-list-with-null", {"aud": [DEFAULT_AUDIENCE, None]}, "claim_invalid_aud"),
+    ("aud-object", {"aud": {DEFAULT_AUDIENCE: True}}, "claim_invalid_aud"),
+    ("jti-number", {"jti": 5}, "claim_invalid_jti"),
+):
+    case(
+        f"claims-{_slug}",
+        CLAIMS,
+        f"`{json.dumps(_values)[1:-1]}`",
+        claims(**_values),
+        INVALID,
+        RFC7519_41,
+        fetches=1,
+        reason=_reason,
+    )
+
+
+def _issuer(change: Callable[[str], str]) -> Build:
+    return lambda scene: bearer(scene.idp.mint(claims={"iss": change(scene.idp.issuer)}))
+
+
+for _slug, _what, _change in (
+    ("port-443", "the default port written out", lambda iss: iss.replace(".test/", ".test:443/")),
+    ("double-slash", "a second trailing slash", lambda iss: iss + "/"),
+    ("trailing-space", "a trailing space", lambda iss: iss + " "),
+    ("combining-accent", "a combining accent in the host (NFC would differ)",
+     lambda iss: iss.replace("tenant", "te\u0301nant")),
+):  # fmt: skip
+    case(
+        f"claims-iss-{_slug}",
+        CLAIMS,
+        f"`iss`: the issuer with {_what}; compared exactly",
+        _issuer(_change),
+        INVALID,
+        f"{RFC7519_41}; RFC 8414 §3.3",
+        fetches=1,
+        reason="claim_invalid_iss",
+    )
 
 # -- scope -----------------------------------------------------------------------------------------
 
@@ -787,6 +1122,7 @@ for _slug, _scope, _answer in (
         _answer,
         "RFC 6749 §3.3; RFC 9068 §2.2.3" + (f"; {RFC6750_31}" if _answer == SCOPE else ""),
         path=SCOPED,
+        reason="insufficient_scope" if _answer == SCOPE else None,
     )
 case(
     "scope-list-instead-of-string",
@@ -796,6 +1132,7 @@ case(
     INVALID,
     "RFC 9068 §2.2.3",
     path=SCOPED,
+    reason="scope_not_a_string",
 )
 case(
     "scope-null",
@@ -805,6 +1142,7 @@ case(
     INVALID,
     "RFC 9068 §2.2.3",
     path=SCOPED,
+    reason="scope_not_a_string",
 )
 case(
     "scope-permissions-grant",
@@ -833,6 +1171,35 @@ for _slug, _value, _answer in _PERMISSIONS:
         _answer,
         "Auth0 RBAC permissions" + (f"; {RFC6750_31}" if _answer == SCOPE else ""),
         path=SCOPED,
+        reason="insufficient_scope" if _answer == SCOPE else "permissions_not_a_list_of_strings",
+    )
+
+case(
+    "scope-permissions-string-beside-scope",
+    SCOPES,
+    '`scope: "read:messages"` and `permissions: "x"` (not a list)',
+    minted(scope="read:messages", claims={"permissions": "x"}),
+    INVALID,
+    "Auth0 RBAC permissions",
+    path=SCOPED,
+    reason="permissions_not_a_list_of_strings",
+)
+for _slug, _what, _build in (
+    ("scp-instead-of-scope", '`scp: ["read:messages"]`, empty `scope`',
+     minted(scope="", claims={"scp": ["read:messages"]})),
+    ("with-nul", '`scope: "read:messages\\u0000"`', minted(scope="read:messages\x00")),
+    ("permissions-empty-string", '`permissions: [""]`, empty `scope`',
+     minted(scope="", claims={"permissions": [""]})),
+):  # fmt: skip
+    case(
+        f"scope-{_slug}",
+        SCOPES,
+        f"{_what} on the scoped route",
+        _build,
+        SCOPE,
+        f"RFC 9068 §2.2.3; {RFC6750_31}",
+        path=SCOPED,
+        reason="insufficient_scope",
     )
 
 # -- request ---------------------------------------------------------------------------------------
@@ -845,26 +1212,30 @@ def _authorization(template: str) -> Build:
     return lambda scene: Attack(template.replace("{t}", scene.idp.mint()))
 
 
-for _slug, _template, _answer, _source in (
-    ("no-authorization", None, MISSING, RFC6750_31),
-    ("blank-authorization", "   ", MISSING, RFC6750_31),
-    ("basic-scheme", "Basic dXNlcjpwYXNzd29yZA==", NOT_BEARER, RFC6750_31),
-    ("token-scheme", "Token {t}", NOT_BEARER, RFC6750_21),
-    ("dpop-scheme", "DPoP {t}", NOT_BEARER, "RFC 9449 §7.1"),
-    ("no-scheme", "{t}", NOT_BEARER, RFC6750_21),
-    ("tab-after-scheme", "Bearer\t{t}", NOT_BEARER, "RFC 7235 §2.1"),
-    ("empty-bearer", "Bearer ", INVALID, RFC6750_21),
-    ("bare-bearer", "Bearer", INVALID, RFC6750_21),
-    ("extra-spaces", "  Bearer    {t}  ", OK, RFC6750_21),
-    ("lowercase-scheme", "bearer {t}", OK, "RFC 7235 §2.1"),
-    ("uppercase-scheme", "BEARER {t}", OK, "RFC 7235 §2.1"),
-    ("trailing-junk", "Bearer {t} junk", INVALID, RFC6750_21),
-    ("two-headers-joined-comma-space", "Bearer {t}, Bearer {t}", INVALID, "RFC 9110 §5.3"),
-    ("two-headers-joined-comma", "Bearer {t},Bearer x.y.z", INVALID, "RFC 9110 §5.3"),
-    ("two-headers-basic-then-bearer", "Basic dXNlcjpw, Bearer {t}", NOT_BEARER, "RFC 9110 §5.3"),
-    ("oversized-header", "Bearer " + "A" * (1024 * 1024), INVALID, "CVE-2025-61920"),
-    ("non-ascii-token", "Bearer \u00e9t\u00e9.a.b", INVALID, RFC6750_21),
-):
+for _slug, _template, _answer, _reason, _source in (
+    ("no-authorization", None, MISSING, "no_credentials", RFC6750_31),
+    ("blank-authorization", "   ", MISSING, "no_credentials", RFC6750_31),
+    ("basic-scheme", "Basic dXNlcjpwYXNzd29yZA==", NOT_BEARER, "not_bearer", RFC6750_31),
+    ("token-scheme", "Token {t}", NOT_BEARER, "not_bearer", RFC6750_21),
+    ("dpop-scheme", "DPoP {t}", NOT_BEARER, "not_bearer", "RFC 9449 §7.1"),
+    ("no-scheme", "{t}", NOT_BEARER, "not_bearer", RFC6750_21),
+    ("tab-after-scheme", "Bearer\t{t}", NOT_BEARER, "not_bearer", "RFC 7235 §2.1"),
+    ("empty-bearer", "Bearer ", INVALID, "token_empty", RFC6750_21),
+    ("bare-bearer", "Bearer", INVALID, "token_empty", RFC6750_21),
+    ("extra-spaces", "  Bearer    {t}  ", OK, None, RFC6750_21),
+    ("lowercase-scheme", "bearer {t}", OK, None, "RFC 7235 §2.1"),
+    ("uppercase-scheme", "BEARER {t}", OK, None, "RFC 7235 §2.1"),
+    ("trailing-junk", "Bearer {t} junk", INVALID, "token_malformed", RFC6750_21),
+    ("two-headers-joined-comma-space", "Bearer {t}, Bearer {t}", INVALID, "token_malformed",
+     "RFC 9110 §5.3"),
+    ("two-headers-joined-comma", "Bearer {t},Bearer x.y.z", INVALID, "token_malformed",
+     "RFC 9110 §5.3"),
+    ("two-headers-basic-then-bearer", "Basic dXNlcjpw, Bearer {t}", NOT_BEARER, "not_bearer",
+     "RFC 9110 §5.3"),
+    ("oversized-header", "Bearer " + "A" * (1024 * 1024), INVALID, "token_too_large",
+     "CVE-2025-61920"),
+    ("non-ascii-token", "Bearer \u00e9t\u00e9.a.b", INVALID, "token_malformed", RFC6750_21),
+):  # fmt: skip
     case(
         f"request-{_slug}",
         REQUEST,
@@ -880,6 +1251,7 @@ for _slug, _template, _answer, _source in (
         _answer,
         _source,
         fetches=None if _answer == OK else 0,
+        reason=_reason,
     )
 case(
     "request-token-in-query-only",
@@ -889,6 +1261,7 @@ case(
     MISSING,
     f"{RFC6750_2}; {RFC9068_4}",
     fetches=0,
+    reason="no_credentials",
 )
 case(
     "request-token-in-get-body-only",
@@ -898,6 +1271,7 @@ case(
     MISSING,
     "RFC 6750 §2.2",
     fetches=0,
+    reason="no_credentials",
 )
 case(
     "request-header-plus-query",
@@ -907,6 +1281,7 @@ case(
     TWO_PLACES,
     f"{RFC6750_2}; {RFC6750_31}",
     fetches=0,
+    reason="token_in_two_places",
 )
 case(
     "request-header-plus-empty-query",
@@ -916,6 +1291,7 @@ case(
     TWO_PLACES,
     RFC6750_2,
     fetches=0,
+    reason="token_in_two_places",
 )
 case(
     "request-header-plus-get-body",
@@ -937,6 +1313,38 @@ case(
     'RFC 6750 §2.2; README "The API"',
     fetches=0,
 )
+
+
+def _token_of_length(length: int) -> Build:
+    """A real token exactly ``length`` characters long (padded with a private claim)."""
+
+    def build(scene: Scene) -> Attack:
+        base = len(scene.idp.mint(claims={"x-pad": "", "x": ""}))
+        start = (length - base) * 3 // 4 - 4  # base64url: 4 characters per 3 bytes
+        for pad in range(start, start + 8):
+            for extra in ("", "B", "BB"):
+                token = scene.idp.mint(claims={"x-pad": "A" * pad, "x": extra})
+                if len(token) == length:
+                    return bearer(token)
+        raise AssertionError(f"no token of {length} characters")
+
+    return build
+
+
+for _slug, _length, _answer, _reason in (
+    ("token-at-the-limit", 16 * 1024, OK, None),
+    ("token-one-over-the-limit", 16 * 1024 + 1, INVALID, "token_too_large"),
+):
+    case(
+        f"request-{_slug}",
+        REQUEST,
+        f"a real token of {_length} characters (the API takes up to 16 KiB)",
+        _token_of_length(_length),
+        _answer,
+        "RFC 9110 §5.4",
+        fetches=1 if _answer == OK else 0,
+        reason=_reason,
+    )
 
 # -- signing keys ----------------------------------------------------------------------------------
 
@@ -969,11 +1377,18 @@ def _private_members(scene: Scene) -> Attack:
     return bearer(scene.idp.mint(key=leaked))
 
 
-def _duplicate_kid(scene: Scene) -> Attack:
-    real = scene.idp.keys.signing_key
-    impostor = {**scene.idp.foreign_key.public_jwk(), "kid": real.kid}
-    serve_jwks(scene, [real.public_jwk(), impostor, scene.keys.secondary.public_jwk()])
-    return bearer(scene.idp.forge("foreign_key"))
+def _duplicate_kid(impostor_first: bool) -> Build:
+    """The attacker's key published under the real ``kid``, before or after the real one, so
+    that neither a first-wins nor a last-wins choice passes."""
+
+    def build(scene: Scene) -> Attack:
+        real = scene.idp.keys.signing_key
+        impostor = {**scene.idp.foreign_key.public_jwk(), "kid": real.kid}
+        pair = [impostor, real.public_jwk()] if impostor_first else [real.public_jwk(), impostor]
+        serve_jwks(scene, [*pair, scene.keys.secondary.public_jwk()])
+        return bearer(scene.idp.forge("foreign_key"))
+
+    return build
 
 
 def _kid_shared_across_types(scene: Scene) -> Attack:
@@ -1058,38 +1473,49 @@ def _unknown_kid_flood(scene: Scene) -> Attack:
     return bearer(scene.idp.forge("unknown_kid", kid="flood-last"))
 
 
-for _slug, _what, _build, _answer, _fetches in (
-    ("symmetric-key-hs256", "JWKS publishes an `oct` key; HS256 token with its kid",
-     _symmetric_key, INVALID, 0),
+for _slug, _what, _build, _answer, _reason, _fetches in (
+    ("symmetric-key-hs256", "JWKS publishes an `oct` key; HS256 token with its kid", _symmetric_key,
+     INVALID, "alg_not_allowed", 0),
     ("symmetric-key-beside-rsa", "an `oct` member beside the real key; real token",
-     _symmetric_beside_good, OK, 1),
+     _symmetric_beside_good, OK, None, 1),
     ("private-members", "a member with private parts (`d`, `p`, ...) and its token",
-     _private_members, INVALID, 1),
-    ("rsa-1024", "a published 1024-bit RSA key signs the token",
-     forged("weak_key"), INVALID, 1),
-    ("duplicate-kid", "two members share the real `kid`; attacker signs with the other",
-     _duplicate_kid, INVALID, 1),
+     _private_members, INVALID, "kid_unknown", 1),
+    ("rsa-1024", "a published 1024-bit RSA key signs the token", forged("weak_key"), INVALID,
+     "kid_unknown", 1),
+    ("duplicate-kid", "two members share the real `kid`; attacker signs with the second",
+     _duplicate_kid(impostor_first=False), INVALID, "kid_unknown", 1),
+    ("duplicate-kid-impostor-first", "two members share the real `kid`; attacker signs with "
+     "the first", _duplicate_kid(impostor_first=True), INVALID, "kid_unknown", 1),
     ("malformed-members-beside-good", "junk members beside the real key; real token",
-     _malformed_members, OK, 1),
-    ("kid-shared-across-types", "`oct`, EC and `use: enc` members share the real `kid`; "
-     "real token", _kid_shared_across_types, OK, 1),
-    ("use-enc", "the signing key is published with `use: enc`", _use_enc, INVALID, 1),
+     _malformed_members, OK, None, 1),
+    ("kid-shared-across-types",
+     "`oct`, EC and `use: enc` members share the real `kid`; "
+     "real token",
+     _kid_shared_across_types, OK, None, 1),
+    ("use-enc", "the signing key is published with `use: enc`", _use_enc, INVALID, "kid_unknown",
+     1),
     ("key-ops-sign-only", 'the signing key is published with `key_ops: ["sign"]`',
-     _key_ops(["sign"]), INVALID, 1),
+     _key_ops(["sign"]), INVALID, "signature_invalid", 1),
     ("key-ops-verify", 'the signing key is published with `key_ops: ["verify"]`; real token',
-     _key_ops(["verify"]), OK, 1),
-    ("member-alg-rs512", "the signing key's member says `alg: RS512`",
-     _member_alg_mismatch, INVALID, 1),
-    ("member-without-alg-first-alg", "RS256,PS256 allowed, the key's member has no `alg`; "
-     "RS256 token (the first allowed)", _member_without_alg("RS256"), OK, 1),
-    ("member-without-alg-second-alg", "RS256,PS256 allowed, the key's member has no `alg`; the "
-     "same key signs PS256", _member_without_alg("PS256"), INVALID, 1),
-    ("ec-key-es256", "an EC P-256 key is published; ES256 token", _ec_key_es256, INVALID, 0),
-    ("ec-key-beside-rsa", "an EC key beside the real key; real token", _ec_key_beside_rsa, OK, 1),
+     _key_ops(["verify"]), OK, None, 1),
+    ("member-alg-rs512", "the signing key's member says `alg: RS512`", _member_alg_mismatch,
+     INVALID, "kid_unknown", 1),
+    ("member-without-alg-first-alg",
+     "RS256,PS256 allowed, the key's member has no `alg`; "
+     "RS256 token (the first allowed)",
+     _member_without_alg("RS256"), OK, None, 1),
+    ("member-without-alg-second-alg",
+     "RS256,PS256 allowed, the key's member has no `alg`; the "
+     "same key signs PS256",
+     _member_without_alg("PS256"), INVALID, "signature_invalid", 1),
+    ("ec-key-es256", "an EC P-256 key is published; ES256 token", _ec_key_es256, INVALID,
+     "alg_not_allowed", 0),
+    ("ec-key-beside-rsa", "an EC key beside the real key; real token", _ec_key_beside_rsa, OK, None,
+     1),
     ("ec-key-signature-as-rs256", "ES256 signature by a published EC key, header says RS256",
-     _ec_key_rs256_claimed, INVALID, 1),
-    ("unknown-kid-flood", "51 tokens with unknown kids: one JWKS fetch in all",
-     _unknown_kid_flood, INVALID, 1),
+     _ec_key_rs256_claimed, INVALID, "kid_unknown", 1),
+    ("unknown-kid-flood", "51 tokens with unknown kids: one JWKS fetch in all", _unknown_kid_flood,
+     INVALID, "kid_unknown", 1),
 ):  # fmt: skip
     case(
         f"jwks-{_slug}",
@@ -1101,6 +1527,7 @@ for _slug, _what, _build, _answer, _fetches in (
         + ("; CVE-2026-48524" if "flood" in _slug else "")
         + ("; CVE-2024-37568" if "symmetric" in _slug else ""),
         fetches=_fetches,
+        reason=_reason,
     )
 
 
@@ -1112,22 +1539,25 @@ def _faulty_jwks(fault: Fault) -> Build:
     return build
 
 
-for _slug, _what, _fault in (
-    ("down", "JWKS answers 503", Fault.error(503)),
-    ("server-error", "JWKS answers 500", Fault.error(500)),
-    ("rate-limited", "JWKS answers 429", Fault.error(429, **{"Retry-After": "10"})),
-    ("not-found", "JWKS answers 404", Fault.error(404)),
-    ("slow", "JWKS answers after 30 s (beyond the read timeout)", Fault.slow(30)),
-    ("html", "JWKS answers an HTML page", Fault.html()),
-    ("garbage", "JWKS answers bytes that are not JSON", Fault.garbage()),
+for _slug, _what, _fault, _reason in (
+    ("down", "JWKS answers 503", Fault.error(503), "jwks_http_503"),
+    ("server-error", "JWKS answers 500", Fault.error(500), "jwks_http_500"),
+    ("rate-limited", "JWKS answers 429", Fault.error(429, **{"Retry-After": "10"}),
+     "jwks_http_429"),
+    ("not-found", "JWKS answers 404", Fault.error(404), "jwks_http_404"),
+    ("slow", "JWKS answers after 30 s (beyond the read timeout)", Fault.slow(30), "jwks_timeout"),
+    ("html", "JWKS answers an HTML page", Fault.html(), "jwks_not_json"),
+    ("garbage", "JWKS answers bytes that are not JSON", Fault.garbage(), "jwks_not_json"),
     ("empty", 'JWKS answers `{"keys": []}`',
-     Fault(status=200, body=b'{"keys": []}', content_type="application/json")),
+     Fault(status=200, body=b'{"keys": []}', content_type="application/json"),
+     "jwks_no_usable_keys"),
     ("keys-not-a-list", 'JWKS answers `{"keys": {}}`',
-     Fault(status=200, body=b'{"keys": {}}', content_type="application/json")),
+     Fault(status=200, body=b'{"keys": {}}', content_type="application/json"),
+     "jwks_not_a_key_set"),
     ("not-an-object", "JWKS answers a JSON array",
-     Fault(status=200, body=b"[1, 2]", content_type="application/json")),
-    ("oversized-20mb", "JWKS answers 20 MiB", Fault.oversized()),
-    ("redirect-off-host", "JWKS redirects to another host", Fault.redirect()),
+     Fault(status=200, body=b"[1, 2]", content_type="application/json"), "jwks_not_a_key_set"),
+    ("redirect-off-host", "JWKS redirects to another host", Fault.redirect(),
+     "jwks_redirect_off_origin"),
 ):  # fmt: skip
     case(
         f"jwks-{_slug}",
@@ -1137,7 +1567,26 @@ for _slug, _what, _fault in (
         UNAVAILABLE,
         f"RFC 7517 §5; {README_KEYS}",
         fetches=1,
+        reason=_reason,
     )
+
+
+def _oversized_jwks(scene: Scene) -> Attack:
+    """The IdP's real key set, padded to 20 MiB: only the size cap can refuse it."""
+    scene.idp.inject_fault(JWKS, Fault.oversized(keys=scene.idp.jwks()["keys"]))
+    return bearer(scene.idp.mint())
+
+
+case(
+    "jwks-oversized-20mb",
+    KEYS,
+    "JWKS answers 20 MiB holding the real key; a valid token arrives",
+    _oversized_jwks,
+    UNAVAILABLE,
+    f"RFC 7517 §5; {README_KEYS}",
+    fetches=1,
+    reason="jwks_too_large",
+)
 
 
 def _redirect_backslash(scene: Scene) -> Attack:
@@ -1159,6 +1608,7 @@ case(
     f"RFC 7517 §5; RFC 3986 §3.2; {README_KEYS}",
     path=SCOPED,
     fetches=1,
+    reason="jwks_redirect_off_origin",
 )
 
 
@@ -1181,6 +1631,7 @@ case(
     UNAVAILABLE,
     f"RFC 9110 §12.5.3; CVE-2025-66471; {README_KEYS}",
     fetches=1,
+    reason="jwks_content_encoded",
 )
 
 
@@ -1198,7 +1649,59 @@ case(
     UNAVAILABLE,
     f"{RFC7517_4}; {README_KEYS}",
     fetches=1,
+    reason="jwks_no_usable_keys",
 )
+
+
+def _member_exponent(exponent: int) -> Build:
+    """The real key published with another public exponent: its only member is skipped."""
+
+    def build(scene: Scene) -> Attack:
+        member = dict(scene.idp.jwks()["keys"][0])
+        member["e"] = b64url(exponent.to_bytes((exponent.bit_length() + 7) // 8, "big"))
+        serve_jwks(scene, [member])
+        return bearer(scene.idp.mint())
+
+    return build
+
+
+def _over_http(url: str) -> str:
+    return urlsplit(url)._replace(scheme="http").geturl()
+
+
+def _faulty_with_token(fault: Callable[[Scene], Fault]) -> Build:
+    def build(scene: Scene) -> Attack:
+        scene.idp.inject_fault(JWKS, fault(scene))
+        return bearer(scene.idp.mint())
+
+    return build
+
+
+for _slug, _what, _build, _reason in (
+    ("member-exponent-one", "the only member has `e: 1` (no signature check at all)",
+     _member_exponent(1), "jwks_no_usable_keys"),
+    ("member-exponent-even", "the only member has an even `e` (65536)",
+     _member_exponent(65536), "jwks_no_usable_keys"),
+    ("error-status-with-key-set", "JWKS answers 500 with the real key set as its body",
+     _faulty_with_token(lambda scene: Fault(status=500)), "jwks_http_500"),
+    ("deeply-nested", "JWKS answers 100,000 nested `[`",
+     _faulty_with_token(lambda scene: Fault(status=200, body=b"[" * 100_000)), "jwks_not_json"),
+    ("redirect-same-host-http", "JWKS redirects to the same host over `http`",
+     _faulty_with_token(lambda scene: Fault.redirect(_over_http(scene.idp.jwks_uri))),
+     "jwks_redirect_off_origin"),
+):  # fmt: skip
+    case(
+        f"jwks-{_slug}",
+        KEYS,
+        f"{_what}; a valid token arrives",
+        _build,
+        UNAVAILABLE,
+        f"RFC 7517 §5; FIPS 186-5 §A.1.1; {README_KEYS}"
+        if "exponent" in _slug
+        else f"RFC 7517 §5; {README_KEYS}",
+        fetches=1,
+        reason=_reason,
+    )
 
 # -- canonical encodings and the verified-token cache ----------------------------------------------
 
@@ -1266,6 +1769,7 @@ case(
     lambda scene: bearer(non_canonical(scene.idp.mint())),
     INVALID,
     "RFC 4648 §3.5; RFC 7515 §2",
+    reason="signature_invalid",
 )
 case(
     "cache-non-canonical-twin-of-cached-token",
@@ -1275,6 +1779,7 @@ case(
     INVALID,
     "RFC 4648 §3.5; RFC 7515 §2",
     fetches=1,
+    reason="signature_invalid",
 )
 case(
     "cache-accepted-then-expired",
@@ -1283,6 +1788,7 @@ case(
     _cached_then_expired,
     INVALID,
     f"RFC 7519 §4.1.4; {RFC9068_4}",
+    reason="token_expired",
 )
 case(
     "cache-accepted-then-key-removed",
@@ -1292,6 +1798,7 @@ case(
     INVALID,
     f"{RFC7517_4}; {README_KEYS}",
     fetches=2,
+    reason="kid_unknown",
 )
 case(
     "cache-accepted-then-scoped-route",
@@ -1302,11 +1809,50 @@ case(
     RFC6750_31,
     path=SCOPED,
     fetches=1,
+    reason="insufficient_scope",
+)
+
+
+def _audience_changed(scene: Scene) -> Attack:
+    token = scene.idp.mint()
+    assert scene.send(bearer(token), PRIVATE).status_code == 200
+    scene.settings.AUTH0_AUDIENCE = "https://other.api.example"
+    return bearer(token)
+
+
+def _remembered_header_new_payload(scene: Scene) -> Attack:
+    token = scene.idp.mint()
+    assert scene.send(bearer(token), PRIVATE).status_code == 200
+    header, _payload, signature = token.split(".")
+    other = scene.idp.mint(scope="read:messages admin").split(".")[1]
+    return bearer(f"{header}.{other}.{signature}")
+
+
+case(
+    "cache-accepted-then-audience-changed",
+    CACHE,
+    "a token accepted, then `AUTH0_AUDIENCE` changed: the cached verdict is not reused",
+    _audience_changed,
+    INVALID,
+    RFC7519_41,
+    fetches=1,
+    reason="claim_invalid_aud",
+)
+case(
+    "cache-remembered-header-new-payload",
+    CACHE,
+    "a remembered header and signature over another payload",
+    _remembered_header_new_payload,
+    INVALID,
+    RFC7515_5,
+    fetches=1,
+    reason="signature_invalid",
 )
 
 # -- malformed tokens ------------------------------------------------------------------------------
 
 SHAPE = "malformed"
+_SIGNED_SHAPES = {"payload_not_json": "claims_not_json", "payload_array": "claims_not_an_object"}
 for _shape in MALFORMED_SHAPES:
     case(
         f"shape-{_shape.replace('_', '-')}",
@@ -1315,9 +1861,11 @@ for _shape in MALFORMED_SHAPES:
         forged("malformed", shape=_shape),
         INVALID,
         f"{RFC7515_7}; RFC 7519 §7.2",
-        fetches=1
-        if _shape in ("payload_not_json", "payload_array")
-        else 0,  # claims are read after the signature
+        # a payload that is no claims set is signed, and read only after the signature
+        fetches=1 if _shape in _SIGNED_SHAPES else 0,
+        reason=_SIGNED_SHAPES.get(
+            _shape, "token_empty" if _shape == "empty" else "token_malformed"
+        ),
     )
 
 
@@ -1347,7 +1895,30 @@ for _slug, _what, _encode in (
         INVALID,
         f"{RFC7515_5} step 3",
         fetches=0,
+        reason="token_malformed",
     )
+
+
+def _standard_base64_signature(scene: Scene) -> Attack:
+    """The real signature in standard base64 (``+``, ``/``), minted until it has one."""
+    for n in range(1000):
+        header, payload, signature = scene.idp.mint(claims={"jti": f"std-{n}"}).split(".")
+        standard = base64.b64encode(b64url_decode(signature)).decode("ascii").rstrip("=")
+        if "+" in standard or "/" in standard:
+            return bearer(f"{header}.{payload}.{standard}")
+    raise AssertionError("no signature with + or / in 1000 tokens")
+
+
+case(
+    "shape-standard-base64",
+    SHAPE,
+    "the real signature in standard base64 (`+` and `/`), not base64url",
+    _standard_base64_signature,
+    INVALID,
+    f"{RFC7515_7}; RFC 4648 §5",
+    fetches=0,
+    reason="token_malformed",
+)
 
 # -- advisories on the JOSE stack ------------------------------------------------------------------
 
@@ -1361,56 +1932,79 @@ def _deprecated_jwe(scene: Scene) -> Attack:
         return bearer(scene.idp.forge("jwe", alg="RSA1_5", enc="A128CBC-HS256"))
 
 
-for _id, _what, _build, _source in (
-    ("cve-2022-39174-jwe", "a compact JWE (5 segments) where a JWS is expected",
-     forged("jwe"), "CVE-2022-39174 (Authlib)"),
-    ("cve-2022-39175-jwk-with-real-kid", "embedded `jwk` beside the real `kid`",
-     forged("embedded_jwk"), "CVE-2022-39175 (Authlib)"),
+for _id, _what, _build, _reason, _source in (
+    ("cve-2022-39174-jwe", "a compact JWE (5 segments) where a JWS is expected", forged("jwe"),
+     "token_malformed", "CVE-2022-39174 (Authlib)"),
     ("cve-2024-37568-hs256-pem-junk-prefix", "HS256 keyed with the PEM after leading junk",
-     forged("hmac_public_key", key_form="pem_junk_prefix"),
+     forged("hmac_public_key", key_form="pem_junk_prefix"), "alg_not_allowed",
      "CVE-2024-37568 (Authlib, joserfc); Authlib 2026-10 advisory"),
     ("cve-2024-37568-hs512-openssh", "HS512 keyed with the OpenSSH public key",
-     forged("hmac_public_key", alg="HS512", key_form="openssh"), "CVE-2024-37568"),
+     forged("hmac_public_key", alg="HS512", key_form="openssh"), "alg_not_allowed",
+     "CVE-2024-37568"),
     ("cve-2025-59420-crit-exp", "`crit: [\"exp\"]`: a registered claim as critical",
-     minted(header={"crit": ["exp"]}), "CVE-2025-59420 (Authlib)"),
+     minted(header={"crit": ["exp"]}), "crit_not_understood", "CVE-2025-59420 (Authlib)"),
     ("cve-2025-61920-oversized-header", "1 MiB header segment, real signature",
-     forged("oversized", segment="header"), "CVE-2025-61920 (Authlib)"),
+     forged("oversized", segment="header"), "token_too_large", "CVE-2025-61920 (Authlib)"),
     ("cve-2025-61920-oversized-signature", "1 MiB signature segment",
-     forged("oversized", segment="signature"), "CVE-2025-61920 (Authlib)"),
-    ("cve-2025-62706-jwe-zip-def", "compact JWE with `zip: DEF`",
-     forged("jwe", zip="DEF"), "CVE-2025-62706 (Authlib)"),
+     forged("oversized", segment="signature"), "token_too_large", "CVE-2025-61920 (Authlib)"),
+    ("cve-2025-62706-jwe-zip-def", "compact JWE with `zip: DEF`", forged("jwe", zip="DEF"),
+     "token_malformed", "CVE-2025-62706 (Authlib)"),
     ("cve-2026-28802-alg-none-empty-signature", "`alg: none` with an empty signature",
-     forged("alg_none"), "CVE-2026-28802 (Authlib)"),
-    ("cve-2026-27962-jwk-without-kid", "embedded `jwk`, no `kid`: a validator with no key",
-     forged("embedded_jwk", kid="none"), "CVE-2026-27962 (Authlib)"),
-    ("cve-2026-28490-jwe-rsa1-5", "compact JWE with `alg: RSA1_5`",
-     _deprecated_jwe, "CVE-2026-28490 (Authlib)"),
-    ("cve-2026-96760-json-general-empty-signatures",
-     "general JSON JWS with `signatures: []`",
-     forged("json_serialization", form="general_empty_signatures"),
+     forged("alg_none"), "token_malformed", "CVE-2026-28802 (Authlib)"),
+    ("cve-2026-28490-jwe-rsa1-5", "compact JWE with `alg: RSA1_5`", _deprecated_jwe,
+     "token_malformed", "CVE-2026-28490 (Authlib)"),
+    ("cve-2026-96760-json-general-empty-signatures", "general JSON JWS with `signatures: []`",
+     forged("json_serialization", form="general_empty_signatures"), "token_malformed",
      "CVE-2026-96760 (Authlib); joserfc < 1.7.4"),
     ("cve-2026-96760-json-flattened-unsigned", "flattened JSON JWS with no signature",
-     forged("json_serialization", form="flattened_unsigned"), "CVE-2026-96760 (Authlib)"),
+     forged("json_serialization", form="flattened_unsigned"), "token_malformed",
+     "CVE-2026-96760 (Authlib)"),
     ("cve-2026-96760-json-general-signed", "general JSON JWS, really signed: compact only",
-     forged("json_serialization", form="general_signed"), "CVE-2026-96760 (Authlib)"),
-    ("authlib-2026-10-empty-hmac-key", "HS256 with an empty key",
-     forged("hmac_secret", secret=""), "Authlib 2026-10 advisory (legacy module)"),
+     forged("json_serialization", form="general_signed"), "token_malformed",
+     "CVE-2026-96760 (Authlib)"),
+    ("authlib-2026-10-empty-hmac-key", "HS256 with an empty key", forged("hmac_secret", secret=""),
+     "alg_not_allowed", "Authlib 2026-10 advisory (legacy module)"),
     ("cve-2026-49852-empty-hmac-key-hs512", "HS512 with an empty key, no kid",
-     forged("hmac_secret", secret="", alg="HS512", kid="none"), "CVE-2026-49852 (joserfc)"),
+     forged("hmac_secret", secret="", alg="HS512", kid="none"), "alg_not_allowed",
+     "CVE-2026-49852 (joserfc)"),
     ("ghsa-wphv-vfrh-23q5-b64-false-oversized", "`b64: false` with a 12 KiB payload",
-     forged("b64_false", claims={"x-pad": "A" * 12_000}), "GHSA-wphv-vfrh-23q5 (joserfc)"),
+     forged("b64_false", claims={"x-pad": "A" * 12_000}), "token_malformed",
+     "GHSA-wphv-vfrh-23q5 (joserfc)"),
     ("cve-2025-65015-log-amplification", "1 MiB payload: the logs hold no token material",
-     forged("oversized", segment="payload"), "CVE-2025-65015 (joserfc)"),
+     forged("oversized", segment="payload"), "token_too_large", "CVE-2025-65015 (joserfc)"),
     ("cve-2022-29217-es256-with-published-ec-key", "ES256 signed by a published EC key",
-     forged("other_algorithm", alg="ES256"), "CVE-2022-29217 (PyJWT)"),
+     forged("other_algorithm", alg="ES256"), "alg_not_allowed", "CVE-2022-29217 (PyJWT)"),
     ("cve-2026-32597-crit-custom", "`crit` naming a custom parameter that is present",
-     forged("unknown_crit", param="urn:example:policy"), "CVE-2026-32597 (PyJWT)"),
-    ("cve-2026-48526-hs256-jwk", "HS256 keyed with the public JWK's JSON, foreign kid",
-     forged("hmac_public_key", key_form="jwk", kid="none"), "CVE-2026-48526 (PyJWT)"),
+     forged("unknown_crit", param="urn:example:policy"), "crit_not_understood",
+     "CVE-2026-32597 (PyJWT)"),
+    ("cve-2026-48526-hs256-jwk", "HS256 keyed with the public JWK's JSON, no kid",
+     forged("hmac_public_key", key_form="jwk", kid="none"), "alg_not_allowed",
+     "CVE-2026-48526 (PyJWT)"),
     ("cve-2024-33663-hs256-openssh", "HS256 keyed with the OpenSSH-format public key",
-     forged("hmac_public_key", key_form="openssh"), "CVE-2024-33663 (python-jose)"),
+     forged("hmac_public_key", key_form="openssh"), "alg_not_allowed",
+     "CVE-2024-33663 (python-jose)"),
 ):  # fmt: skip
-    case(_id, CVE, _what, _build, INVALID, _source, fetches=0)
+    case(_id, CVE, _what, _build, INVALID, _source, fetches=0, reason=_reason)
+case(
+    "cve-2022-39175-jwk-with-real-kid",
+    CVE,
+    "embedded `jwk` (a 1024-bit attacker key) beside the real `kid`",
+    _embedded_jwk("real"),
+    INVALID,
+    "CVE-2022-39175 (Authlib)",
+    fetches=1,
+    reason="signature_invalid",
+)
+case(
+    "cve-2026-27962-jwk-without-kid",
+    CVE,
+    "embedded `jwk` (a 1024-bit attacker key), no `kid`: a validator with no key",
+    _embedded_jwk("none"),
+    INVALID,
+    "CVE-2026-27962 (Authlib)",
+    fetches=0,
+    reason="kid_missing",
+)
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -1437,20 +2031,22 @@ def render_markdown(cases: list[Case] | None = None) -> str:
         "this code with `.venv/bin/pytest -m security -v` (ids as `test_attack[<id>]`). Each case",
         "asserts the status, the `error` code, the `WWW-Authenticate` challenge (none on 503,",
         '`Bearer realm="api"` when no bearer credentials were sent), `Cache-Control: no-store`,',
-        "how many JWKS fetches it cost where that matters, and that no token segment reached the",
-        "logs. Property-based tests (`test_properties.py`) add random `Authorization` values,",
-        "random token segments and random signed claim sets: never a 5xx, never a 200 for an",
-        "invalid token.",
+        "the reason code the refusal is logged with (so the rule that refuses each attack is the",
+        "one named, not another that happened to come first), how many JWKS fetches it cost",
+        "where that matters, and that no token segment reached the logs. Property-based tests",
+        "(`test_properties.py`) add random `Authorization` values, random token segments and",
+        "random signed claim sets: never a 5xx, never a 200 for an invalid token.",
         "",
         f"{len(cases)} cases: "
         + ", ".join(f"{category} {count}" for category, count in counts.items())
         + ".",
         "",
-        "| id | category | attack | expected answer | source |",
-        "|---|---|---|---|---|",
+        "| id | category | attack | expected answer | refused by (`reason` logged) | source |",
+        "|---|---|---|---|---|---|",
     ]
     for c in cases:
-        row = [f"`{c.id}`", c.category, c.attack, c.answer, c.source]
+        refused_by = f"`{c.reason}`" if c.reason else ""
+        row = [f"`{c.id}`", c.category, c.attack, c.answer, refused_by, c.source]
         lines.append("| " + " | ".join(_cell(cell) for cell in row) + " |")
     return "\n".join(lines) + "\n"
 

@@ -86,12 +86,30 @@ def assert_answer(response: Any, case: Case) -> None:
             assert 'scope="read:messages"' in response["WWW-Authenticate"]
 
 
+def refusal_reasons(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The reason codes of the refusals logged, in order (read from the log record's
+    arguments, so a hostile ``kid`` logged beside them cannot pass for one)."""
+    return [
+        str(record.args[1])
+        for record in caplog.records
+        if record.name == "apiexample.protector"
+        and record.msg.startswith("auth refused")
+        and isinstance(record.args, tuple)
+    ]
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
 def test_attack(case: Case, scene: Scene, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     attack = case.build(scene)
     response = scene.send(attack, case.path)
     assert_answer(response, case)
+    reasons = refusal_reasons(caplog)
+    if case.reason is None:
+        assert reasons == []
+    else:
+        assert reasons, "refused without a log line"
+        assert reasons[-1] == case.reason, f"refused by {reasons[-1]}, not {case.reason}"
     # refused by a rule, not by the fail-closed handler around a crash
     assert "token validation crashed" not in caplog.text
     if case.fetches is not None:
