@@ -8,6 +8,7 @@ code for the logs; it never contains token material.
 from __future__ import annotations
 
 import math
+import re
 
 from authlib.oauth2.base import OAuth2Error
 from django.http import JsonResponse
@@ -18,6 +19,9 @@ REALM = "api"
 #: ``Retry-After`` when the delay given is not a number of seconds (a misconfigured cooldown).
 FALLBACK_RETRY_AFTER = DEFAULT_JWKS_COOLDOWN
 _LOGGED_KID_LENGTH = 64
+#: What a logged ``kid`` shows as it is; anything else is escaped (CWE-117: a hostile kid such
+#: as ``x reason=ok`` must not read as fields of the log line).
+_KID_AS_IS = re.compile(r"[^A-Za-z0-9._~+/-]")
 
 
 class BearerError(OAuth2Error):  # type: ignore[misc]
@@ -37,7 +41,8 @@ class BearerError(OAuth2Error):  # type: ignore[misc]
 
     def for_kid(self, kid: str | None) -> BearerError:
         if kid is not None:
-            self.kid = repr(kid[:_LOGGED_KID_LENGTH])
+            shown = _KID_AS_IS.sub(lambda c: f"\\u{ord(c.group()):04x}", kid[:_LOGGED_KID_LENGTH])
+            self.kid = f"'{shown}'"
         return self
 
     def challenge_params(self) -> list[tuple[str, str]]:

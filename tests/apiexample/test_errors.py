@@ -67,3 +67,21 @@ def test_temporarily_unavailable(retry_after: float, header: str) -> None:
 def test_kid_is_logged_quoted_and_short() -> None:
     assert InvalidToken("x").kid == "-"
     assert InvalidToken("x").for_kid("k" * 100).kid == repr("k" * 64)
+    auth0_kid = "a1B2-c3_D4.e5~f6+g7/h8"  # base64url, base64 and thumbprint characters
+    assert InvalidToken("x").for_kid(auth0_kid).kid == repr(auth0_kid)
+
+
+@pytest.mark.parametrize(
+    ("kid", "logged"),
+    [
+        ("x reason=ok", r"'x\u0020reason\u003dok'"),
+        (
+            "a'\nauth refused: status=200",
+            r"'a\u0027\u000aauth\u0020refused\u003a\u0020status\u003d200'",
+        ),
+        ("\u00e9", r"'\u00e9'"),
+    ],
+)
+def test_a_hostile_kid_cannot_forge_log_fields(kid: str, logged: str) -> None:
+    """CWE-117: nothing but plain characters is logged as it is."""
+    assert InvalidToken("x").for_kid(kid).kid == logged
