@@ -125,6 +125,8 @@ def test_loopback_hosts(host: Any, loopback: bool) -> None:
         ("https://xn--exmple-cua.com/", True),
         ("http://127.0.0.1:80@evil.example/", False),  # userinfo: both parsers agree on the host
         ("http://LOCALHOST/", True),
+        # a zone ID: urllib3 and urlsplit disagree on the host, whatever it is
+        ("http://[::1%25eth0]/", False),
     ],
 )
 def test_acceptable_urls(url: str, ok: bool) -> None:
@@ -158,6 +160,8 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
         ({"AUTH0_JWKS_CACHE_TTL": "inf"}, {"apiexample.E007"}),
         ({"AUTH0_JWKS_COOLDOWN": "inf"}, {"apiexample.E007"}),
         ({"AUTH0_JWKS_STALE_IF_ERROR": "inf"}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_STALE_IF_ERROR": -1}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_STALE_IF_ERROR": 0}, set()),
         ({"AUTH0_JWKS_URL": "http://evil.example\\@127.0.0.1/jwks.json"}, {"apiexample.E004"}),
         ({"AUTH0_DOMAIN": "https://tenant.example"}, {"apiexample.E009"}),
         ({"AUTH0_DOMAIN": "tenant.example/"}, {"apiexample.E009"}),

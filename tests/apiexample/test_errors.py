@@ -29,6 +29,7 @@ def test_invalid_token() -> None:
         'realm="api"'
     )
     assert response["Cache-Control"] == "no-store"
+    assert response["Pragma"] == "no-cache"  # RFC 6749 section 5.1, for HTTP/1.0 caches
 
 
 def test_insufficient_scope_names_the_scope() -> None:

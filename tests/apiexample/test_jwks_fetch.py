@@ -46,6 +46,14 @@ def test_sends_connect_and_read_timeouts(network: Any) -> None:
     assert 0 < read <= jwks_fetch.READ_TIMEOUT
 
 
+def test_timeouts_never_outlast_the_whole_fetch_deadline(network: Any) -> None:
+    network.get(URL, json=KEYS)
+    fetch_jwks(URL, 0.5)
+    connect, read = network.calls[0].request.req_kwargs["timeout"]
+    assert 0 < connect <= 0.5
+    assert 0 < read <= 0.5
+
+
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
     [
@@ -88,6 +96,18 @@ def test_streamed_oversized_body_is_cut(network: Any) -> None:
     assert refusal() == "jwks_too_large"
 
 
+def test_the_cap_is_the_documented_256_kib_exactly(network: Any) -> None:
+    assert jwks_fetch.MAX_BYTES == 256 * 1024  # the README's figure
+    body = b'{"keys": []}'
+    network.get(URL, body=body + b" " * (jwks_fetch.MAX_BYTES - len(body)))
+    assert fetch_jwks(URL) == KEYS
+
+
+def test_a_declared_length_one_over_the_cap_is_refused_unread(network: Any) -> None:
+    network.get(URL, body="{}", headers={"Content-Length": str(jwks_fetch.MAX_BYTES + 1)})
+    assert refusal() == "jwks_too_large"
+
+
 @pytest.mark.parametrize(
     ("error", "reason"),
     [
@@ -126,6 +146,33 @@ def test_redirect_to_another_origin_is_refused(network: Any, location: str) -> N
 def test_redirect_loops_end(network: Any) -> None:
     network.get(URL, status=302, headers={"Location": URL})
     assert refusal() == "jwks_too_many_redirects"
+
+
+@pytest.mark.parametrize("hops", [jwks_fetch.MAX_REDIRECTS, jwks_fetch.MAX_REDIRECTS + 1])
+def test_redirects_are_followed_up_to_the_limit(network: Any, hops: int) -> None:
+    network.get(URL, status=302, headers={"Location": "/r1"})
+    for n in range(1, hops):
+        network.get(
+            f"https://tenant.example.test/r{n}", status=302, headers={"Location": f"/r{n + 1}"}
+        )
+    network.get(f"https://tenant.example.test/r{hops}", json=KEYS)
+    if hops <= jwks_fetch.MAX_REDIRECTS:
+        assert fetch_jwks(URL) == KEYS
+    else:
+        assert refusal() == "jwks_too_many_redirects"
+
+
+def test_a_relative_redirect_resolves_against_the_url_that_sent_it(network: Any) -> None:
+    """RFC 9110 section 10.2.2: a reference relative to the target URI of that request."""
+    network.get(URL, status=302, headers={"Location": "/v2/keys"})
+    network.get("https://tenant.example.test/v2/keys", status=302, headers={"Location": "jwks"})
+    network.get("https://tenant.example.test/v2/jwks", json=KEYS)
+    assert fetch_jwks(URL) == KEYS
+
+
+def test_only_200_is_a_key_set(network: Any) -> None:
+    network.get(URL, json=KEYS, status=203)
+    assert refusal() == "jwks_http_203"
 
 
 def test_spent_deadline_fails_without_a_request(network: Any) -> None:

@@ -123,6 +123,9 @@ class TestUsableKeys:
             {"alg": ["RS256"]},
             {"kty": ["RSA"]},
             {"use": {"sig": True}},
+            # joserfc's own parameter checks raise its KeyParameterError, not ValueError
+            {"x5t": 5},
+            {"key_ops": "verify"},
         ],
     )
     def test_skips_a_bad_member_and_keeps_the_rest(
@@ -132,6 +135,15 @@ class TestUsableKeys:
         bad = {**jwks["keys"][0], **change}
         kept = usable_keys({"keys": [bad, good]}, ["RS256"])
         assert set(kept) == {good["kid"]}
+
+    @pytest.mark.parametrize("part", ["d", "p", "q", "dp", "dq", "qi", "oth", "k"])
+    def test_skips_a_member_showing_any_private_part(
+        self, jwks: dict[str, Any], mock_idp_keys: Any, part: str
+    ) -> None:
+        """RFC 7518 section 6.3.2: any one of them is private; a key set must hold none."""
+        good = mock_idp_keys.secondary.public_jwk()
+        leaking = {**jwks["keys"][0], part: "AQAB"}
+        assert set(usable_keys({"keys": [leaking, good]}, ["RS256"])) == {good["kid"]}
 
     def test_skips_non_objects_and_missing_kid(self, jwks: dict[str, Any]) -> None:
         member = dict(jwks["keys"][0])
@@ -161,14 +173,16 @@ class TestUsableKeys:
         assert set(kept) == {real["kid"]}
         assert "duplicate_kid" not in caplog.text
 
-    @pytest.mark.parametrize(("bits", "kept"), [(8192, True), (8193, False), (16384, False)])
-    def test_keys_over_8192_bits_are_skipped(
+    @pytest.mark.parametrize(
+        ("bits", "kept"), [(2047, False), (2048, True), (8192, True), (8193, False), (16384, False)]
+    )
+    def test_keys_from_2048_to_8192_bits_are_kept(
         self, jwks: dict[str, Any], bits: int, kept: bool, caplog: Any
     ) -> None:
         modulus = (1 << (bits - 1)) | 1  # an odd number of exactly ``bits`` bits
         member = {**jwks["keys"][0], "n": b64url(modulus.to_bytes((bits + 7) // 8, "big"))}
         assert bool(usable_keys({"keys": [member]}, ["RS256"])) is kept
-        assert ("too_large" in caplog.text) is not kept
+        assert ("too_small" in caplog.text or "too_large" in caplog.text) is not kept
 
     @pytest.mark.parametrize(
         ("exponent", "kept"),
@@ -200,7 +214,10 @@ class TestCache:
             assert cache.get(kid_of(jwks)) is not None
             clock.advance(100)
         assert idp.calls == 1
-        clock.advance(200)  # 700 s after the fetch: past the 600 s TTL
+        clock.advance(99)  # 599 s after the fetch: still within the 600 s TTL
+        cache.get(kid_of(jwks))
+        assert idp.calls == 1
+        clock.advance(1)  # 600 s: the TTL has run out
         cache.get(kid_of(jwks))
         assert idp.calls == 2
 
@@ -322,13 +339,14 @@ class TestCache:
                 cache.get("unknown")  # cannot be checked yet: answered at once too
             except SigningKeysUnavailable as exc:
                 answers.append(exc.reason)
+                answers.append(exc.retry_after)  # retry once the fetch has had its time
 
         asker = threading.Thread(target=ask)
         asker.start()
         asker.join(30)  # a request waiting for the lock would wait the whole fetch timeout (60 s)
         assert not asker.is_alive(), "a request that could be answered waited for the fetch"
         assert answers[0] is not None
-        assert answers[1:] == ["jwks_refreshing"]
+        assert answers[1:] == ["jwks_refreshing", 60]
         idp.gate.set()
         fetcher.join(30)
         assert not fetcher.is_alive()
@@ -350,7 +368,10 @@ def test_a_change_of_trusted_issuer_forgets_fetched_keys(settings: Any) -> None:
     settings.AUTH0_JWKS_COOLDOWN = "5"  # not about which keys to trust: kept
     assert signing_keys.cache_for(URL) is first
     settings.AUTH0_ISSUER = "https://another-tenant.example/"
-    assert signing_keys.cache_for(URL) is not first
+    second = signing_keys.cache_for(URL)
+    assert second is not first
+    settings.AUTH0_ALGORITHMS = "PS256"  # a key without alg is stamped with the first allowed
+    assert signing_keys.cache_for(URL) is not second
 
 
 def test_caches_are_per_url_and_resettable() -> None:

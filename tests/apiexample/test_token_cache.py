@@ -144,6 +144,8 @@ def test_cached_tokens_are_refused_once_expired(
     ("times", "step_back", "reason"),
     [
         ({}, 120, "claim_invalid_iat"),
+        # valid from iat even when nbf is earlier: the later of the two counts
+        ({"nbf": -100}, 120, "claim_invalid_iat"),
         # valid from nbf (20 s ahead, within the 30 s leeway) though iat is long past
         ({"iat": -100, "nbf": 20}, 40, "claim_invalid_nbf"),
     ],

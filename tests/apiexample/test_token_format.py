@@ -20,6 +20,11 @@ def reason(check: Any, *args: Any) -> str:
 
 def test_a_compact_token_passes() -> None:
     check_compact_shape("aaa.bbb.ccc")
+    check_compact_shape("a" * (MAX_TOKEN_LENGTH - 4) + ".b.c")  # exactly the longest taken
+
+
+def test_the_longest_kid_passes() -> None:
+    assert check_header({**GOOD, "kid": "k" * 256}, ["RS256"]) == "k" * 256
 
 
 @pytest.mark.parametrize(
@@ -31,6 +36,9 @@ def test_a_compact_token_passes() -> None:
         ("a.b.", "token_malformed"),
         ("a+b.c.d", "token_malformed"),
         ("a.b.c\n", "token_malformed"),
+        ("a..c", "token_malformed"),  # three non-empty segments
+        ("a=.b.c", "token_malformed"),  # base64url without padding (RFC 7515 section 2)
+        ("a.b.c==", "token_malformed"),
     ],
 )
 def test_shapes_refused(token: str, expected: str) -> None:

@@ -8,10 +8,13 @@ import logging
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from apiexample import conf, signing_keys
 from apiexample.validator import SIGNATURE_SCHEMES, Auth0AccessToken
 from mock_idp import ControllableClock, KeyPair, KeyState, MockIdP
+from mock_idp.keys import b64url
 from mock_idp.pytest_plugin import MockIdPKeys
 from tests.apiexample.helpers import assert_refused
 
@@ -96,6 +99,49 @@ def test_a_key_marked_for_one_alg_does_not_verify_another(
     api_settings.AUTH0_ALGORITHMS = "RS256,PS256"
     token = mock_idp.mint(algorithm="PS256")  # signed by the RS256 key, as PS256
     assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
+def test_a_pss_signature_needs_a_salt_the_size_of_the_hash(
+    call: Any, mock_idp: MockIdP, mock_idp_keys: MockIdPKeys, api_settings: Any
+) -> None:
+    """RFC 7518 section 3.5: PS256 uses a 32-byte salt; a salt-free signature is another scheme."""
+    api_settings.AUTH0_ALGORITHMS = "RS256,PS256"
+    key = mock_idp.keys.add(KeyPair(mock_idp_keys.secondary.private_key, alg="PS256"))
+    good = mock_idp.mint(key=key)
+    assert call("/api/private", good).status_code == 200
+    header, payload, _signature = good.split(".")
+    no_salt = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=0)
+    signature = key.private_key.sign(f"{header}.{payload}".encode(), no_salt, hashes.SHA256())
+    salt_free = f"{header}.{payload}.{b64url(signature)}"
+    assert_refused(call("/api/private", salt_free), 401, "invalid_token")
+
+
+@pytest.mark.parametrize(
+    ("granted", "required", "allowed"),
+    [
+        ({"read:messages"}, ["read:messages"], True),
+        ({"b"}, ["a", "b"], True),  # a list names alternatives: any one will do
+        ({"a"}, ["a", "b"], True),
+        ({"c"}, ["a", "b"], False),
+        ({"read:messages"}, ["read:messages write:messages"], False),  # one entry: all of them
+        ({"read:messages", "write:messages"}, ["read:messages write:messages"], True),
+    ],
+)
+def test_required_scopes_as_authlib_reads_them(
+    api_settings: Any, granted: set[str], required: list[str], allowed: bool
+) -> None:
+    """Authlib's ``require_oauth(["a", "b c"])``: "a", or both "b" and "c" (RFC 6749 3.3)."""
+    from apiexample.errors import InsufficientScope
+    from apiexample.validator import Auth0JWTBearerTokenValidator
+
+    validator = Auth0JWTBearerTokenValidator()
+    claims = {"exp": 4102444800, "iat": 0, "scope": " ".join(sorted(granted))}
+    token = Auth0AccessToken(claims, validator.policies().claims, frozenset(granted))
+    if allowed:
+        validator.validate_token(token, required, None)
+    else:
+        with pytest.raises(InsufficientScope):
+            validator.validate_token(token, required, None)
 
 
 @pytest.mark.parametrize("typ", [None, "JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt"])

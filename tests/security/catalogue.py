@@ -725,6 +725,16 @@ for _slug, _what, _transform in (
         reason="signature_invalid",
     )
 case(
+    "sig-padded",
+    SIG,
+    "the real signature with base64 padding `==` appended: one token, two spellings",
+    lambda scene: bearer(scene.idp.mint() + "=="),
+    INVALID,
+    f"{RFC7515_7}; RFC 7515 §2",
+    fetches=0,
+    reason="token_malformed",
+)
+case(
     "sig-pss-labelled-rs256",
     SIG,
     "a PS256 signature by the real key, the header saying RS256",
@@ -1235,6 +1245,7 @@ for _slug, _template, _answer, _reason, _source in (
     ("oversized-header", "Bearer " + "A" * (1024 * 1024), INVALID, "token_too_large",
      "CVE-2025-61920"),
     ("non-ascii-token", "Bearer \u00e9t\u00e9.a.b", INVALID, "token_malformed", RFC6750_21),
+    ("tab-before-token", "Bearer \t{t}", INVALID, "token_malformed", RFC6750_21),  # 1*SP only
 ):  # fmt: skip
     case(
         f"request-{_slug}",
