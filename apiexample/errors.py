@@ -19,9 +19,15 @@ REALM = "api"
 #: ``Retry-After`` when the delay given is not a number of seconds (a misconfigured cooldown).
 FALLBACK_RETRY_AFTER = DEFAULT_JWKS_COOLDOWN
 _LOGGED_KID_LENGTH = 64
-#: What a logged ``kid`` shows as it is; anything else is escaped (CWE-117: a hostile kid such
-#: as ``x reason=ok`` must not read as fields of the log line).
-_KID_AS_IS = re.compile(r"[^A-Za-z0-9._~+/-]")
+#: Characters of a ``kid`` logged escaped (CWE-117: a hostile kid such as ``x reason=ok`` must
+#: not read as fields of the log line): all but letters, digits and ``._~+/-``.
+_KID_ESCAPED = re.compile(r"[^A-Za-z0-9._~+/-]")
+
+
+def _escape(character: re.Match[str]) -> str:
+    r"""``\uXXXX``, or ``\UXXXXXXXX`` beyond the Basic Multilingual Plane, as Python writes."""
+    code = ord(character.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 class BearerError(OAuth2Error):  # type: ignore[misc]
@@ -41,8 +47,7 @@ class BearerError(OAuth2Error):  # type: ignore[misc]
 
     def for_kid(self, kid: str | None) -> BearerError:
         if kid is not None:
-            shown = _KID_AS_IS.sub(lambda c: f"\\u{ord(c.group()):04x}", kid[:_LOGGED_KID_LENGTH])
-            self.kid = f"'{shown}'"
+            self.kid = f"'{_KID_ESCAPED.sub(_escape, kid[:_LOGGED_KID_LENGTH])}'"
         return self
 
     def challenge_params(self) -> list[tuple[str, str]]:

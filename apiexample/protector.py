@@ -97,5 +97,6 @@ class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]
             error.reason,
             error.kid,
             request.path,
+            extra={"reason": error.reason},  # for log handlers that keep fields apart
         )
         return error_response(error)

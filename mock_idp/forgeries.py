@@ -252,6 +252,7 @@ def _attacker_token(
     mint: Mapping[str, Any],
     attacker: KeyPair | None = None,
 ) -> str:
+    """Signed by ``attacker`` (default: the IdP's foreign key), with ``extra`` in the header."""
     attacker = attacker or idp.foreign_key
     header, removed = _kid_header(idp, kid, attacker)
     return _mint(idp, mint, key=attacker, header={**header, **extra}, remove_header=removed)
@@ -263,8 +264,8 @@ def embedded_jwk(
 ) -> str:
     """``attacker`` embeds and signs (default: the IdP's foreign key). A 2048-bit ``jwk`` makes
     a header longer than the 512 characters joserfc reads; a 1024-bit one stays within it."""
-    attacker = attacker or idp.foreign_key
-    return _attacker_token(idp, {"jwk": attacker.public_jwk()}, kid, mint, attacker)
+    signer = attacker or idp.foreign_key
+    return _attacker_token(idp, {"jwk": signer.public_jwk()}, kid, mint, signer)
 
 
 @_register("signed by a foreign key whose JWKS is at an attacker's 'jku' URL")
@@ -520,13 +521,16 @@ def _malformed(token: str, shape: str) -> str:
 
 
 #: Shapes whose payload is signed as it is: a well-formed JWS whose payload is no claims set.
-_SIGNED_PAYLOADS = {"payload_not_json": b"not json", "payload_array": b"[1,2]"}
+SIGNED_PAYLOAD_SHAPES = {"payload_not_json": b"not json", "payload_array": b"[1,2]"}
 
 
-@_register("not a well-formed compact JWS: shape in MALFORMED_SHAPES")
+@_register(
+    "not a well-formed compact JWS (shape in MALFORMED_SHAPES), or, for the shapes in "
+    "SIGNED_PAYLOAD_SHAPES, a signed one whose payload is no JSON object"
+)
 def malformed(idp: MockIdP, *, shape: str = "two_segments", **mint: Any) -> str:
-    if shape in _SIGNED_PAYLOADS:
-        return _mint(idp, mint, payload=_SIGNED_PAYLOADS[shape])
+    if shape in SIGNED_PAYLOAD_SHAPES:
+        return _mint(idp, mint, payload=SIGNED_PAYLOAD_SHAPES[shape])
     return _malformed(_mint(idp, mint), shape)
 
 

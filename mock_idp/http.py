@@ -132,8 +132,9 @@ class Fault:
     def oversized(
         cls, size: int = 20 * MIB, status: int = 200, keys: Sequence[Mapping[str, Any]] = ()
     ) -> Fault:
-        """A well-formed JSON JWKS of exactly ``size`` bytes (default 20 MiB) holding ``keys``
-        (pass the IdP's own, ``idp.jwks()["keys"]``, so that only its size is wrong)."""
+        """A well-formed JSON JWKS holding ``keys`` (pass the IdP's own, ``idp.jwks()["keys"]``,
+        so that only its size is wrong), padded to exactly ``size`` bytes (default 20 MiB), or
+        unpadded when the keys alone take more."""
         head, tail = b'{"keys": ' + json.dumps(list(keys)).encode() + b', "padding": "', b'"}'
         padding = max(0, size - len(head) - len(tail))
         return cls(status, head + b"A" * padding + tail, "application/json")

@@ -81,6 +81,8 @@ def test_kid_is_logged_quoted_and_short() -> None:
             r"'a\u0027\u000aauth\u0020refused\u003a\u0020status\u003d200'",
         ),
         ("\u00e9", r"'\u00e9'"),
+        ("\U0001f600", r"'\U0001f600'"),  # not \u1f600, which is also "\u1f60" + "0"
+        ("\u1f600", r"'\u1f600'"),
     ],
 )
 def test_a_hostile_kid_cannot_forge_log_fields(kid: str, logged: str) -> None:

@@ -138,12 +138,13 @@ class TestUsableKeys:
 
     @pytest.mark.parametrize("part", ["d", "p", "q", "dp", "dq", "qi", "oth", "k"])
     def test_skips_a_member_showing_any_private_part(
-        self, jwks: dict[str, Any], mock_idp_keys: Any, part: str
+        self, jwks: dict[str, Any], mock_idp_keys: Any, part: str, caplog: Any
     ) -> None:
-        """RFC 7518 section 6.3.2: any one of them is private; a key set must hold none."""
+        """RFC 7518 sections 6.3.2 and 6.4.1: each of them is private; a key set holds none."""
         good = mock_idp_keys.secondary.public_jwk()
         leaking = {**jwks["keys"][0], part: "AQAB"}
         assert set(usable_keys({"keys": [leaking, good]}, ["RS256"])) == {good["kid"]}
+        assert "{'private_members': 1}" in caplog.text  # not skipped for another reason
 
     def test_skips_non_objects_and_missing_kid(self, jwks: dict[str, Any]) -> None:
         member = dict(jwks["keys"][0])

@@ -12,7 +12,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from apiexample import conf, signing_keys
-from apiexample.validator import SIGNATURE_SCHEMES, Auth0AccessToken
+from apiexample.errors import InsufficientScope
+from apiexample.validator import (
+    SIGNATURE_SCHEMES,
+    Auth0AccessToken,
+    Auth0JWTBearerTokenValidator,
+)
 from mock_idp import ControllableClock, KeyPair, KeyState, MockIdP
 from mock_idp.keys import b64url
 from mock_idp.pytest_plugin import MockIdPKeys
@@ -131,9 +136,6 @@ def test_required_scopes_as_authlib_reads_them(
     api_settings: Any, granted: set[str], required: list[str], allowed: bool
 ) -> None:
     """Authlib's ``require_oauth(["a", "b c"])``: "a", or both "b" and "c" (RFC 6749 3.3)."""
-    from apiexample.errors import InsufficientScope
-    from apiexample.validator import Auth0JWTBearerTokenValidator
-
     validator = Auth0JWTBearerTokenValidator()
     claims = {"exp": 4102444800, "iat": 0, "scope": " ".join(sorted(granted))}
     token = Auth0AccessToken(claims, validator.policies().claims, frozenset(granted))
