@@ -316,7 +316,10 @@ def stripped_signature(idp: MockIdP, *, keep_dot: bool = True, **mint: Any) -> s
     return head + "." if keep_dot else head
 
 
-@_register("the signature altered: mode 'flip' (one bit), 'truncate', 'zero' or 'other_token'")
+@_register(
+    "the signature altered: mode 'flip' (one bit), 'truncate', 'zero', 'other_token', "
+    "'leading_zero' (k + 1 bytes), 'one_byte' or 'modulus' (RFC 8017 section 8.2.2)"
+)
 def tampered_signature(idp: MockIdP, *, mode: str = "flip", **mint: Any) -> str:
     token = _mint(idp, mint)
     signature = bytearray(b64url_decode(token.rpartition(".")[2]))
@@ -329,9 +332,36 @@ def tampered_signature(idp: MockIdP, *, mode: str = "flip", **mint: Any) -> str:
     elif mode == "other_token":
         other = _mint(idp, {**mint, "claims": {**mint.get("claims", {}), "jti": "other"}})
         signature = bytearray(b64url_decode(other.rpartition(".")[2]))
+    elif mode == "leading_zero":  # the same integer, one byte too long
+        signature = bytearray(b"\x00") + signature
+    elif mode == "one_byte":
+        signature = bytearray(b"\x00")
+    elif mode == "modulus":  # just out of range: a signature is below n
+        public = (mint.get("key") or idp.keys.signing_key).public_key
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise ValueError("mode 'modulus' needs an RSA key")
+        signature = bytearray(public.public_numbers().n.to_bytes(len(signature), "big"))
     else:
         raise ValueError(f"unknown mode {mode!r}")
     return _replace_segment(token, 2, b64url(bytes(signature)))
+
+
+@_register(
+    "the real signature spelt otherwise: mode 'padded' (base64 '==' appended) or "
+    "'standard_base64' ('+' and '/' for '-' and '_'): one signature, another token string"
+)
+def respelled_signature(idp: MockIdP, *, mode: str = "padded", **mint: Any) -> str:
+    if mode == "padded":
+        return _mint(idp, mint) + "=="
+    if mode != "standard_base64":
+        raise ValueError(f"unknown mode {mode!r}")
+    for attempt in range(1000):  # until the signature holds a '-' or '_' to respell
+        claims = {**mint.get("claims", {}), "jti": f"respelled-{attempt}"}
+        token = _mint(idp, {**mint, "claims": claims})
+        head, _, signature = token.rpartition(".")
+        if "-" in signature or "_" in signature:
+            return f"{head}.{signature.replace('-', '+').replace('_', '/')}"
+    raise RuntimeError("no signature with '-' or '_' in 1000 tokens")  # pragma: no cover
 
 
 @_register("claims changed after signing (default: scope escalated), signature kept")

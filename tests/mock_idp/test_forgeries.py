@@ -15,7 +15,7 @@ import pytest
 from cryptography import x509
 from jwt.warnings import InsecureKeyLengthWarning
 
-from mock_idp import FORGERIES, KeyState, MockIdP
+from mock_idp import FORGERIES, KeyPair, KeyState, MockIdP
 from mock_idp import forgeries as f
 from mock_idp.jws import decode_unverified
 from mock_idp.keys import b64url, b64url_decode
@@ -155,6 +155,13 @@ def check_tampered_signature(idp: MockIdP, token: str) -> None:
     assert not rs256_valid(token, idp.keys.signing_key.public_key)
 
 
+def check_respelled_signature(idp: MockIdP, token: str) -> None:
+    head, _, signature = token.rpartition(".")
+    assert signature.endswith("==")
+    real = signature.removesuffix("==")
+    assert rs256_valid(f"{head}.{real}", idp.keys.signing_key.public_key)  # the same signature
+
+
 def check_tampered_payload(idp: MockIdP, token: str) -> None:
     assert parts(token)[1]["scope"] == "read:messages admin"
     assert not rs256_valid(token, idp.keys.signing_key.public_key)
@@ -285,6 +292,7 @@ CHECKS: dict[str, Callable[[MockIdP, str], None]] = {
     "missing_kid": check_missing_kid,
     "stripped_signature": check_stripped_signature,
     "tampered_signature": check_tampered_signature,
+    "respelled_signature": check_respelled_signature,
     "tampered_payload": check_tampered_payload,
     "expired": check_expired,
     "future_nbf": check_future_nbf,
@@ -310,7 +318,15 @@ CHECKS: dict[str, Callable[[MockIdP, str], None]] = {
 }
 
 # What PyJWT (RS256 only, iss/aud/exp/iat/sub required) still accepts: the API must do better.
-ACCEPTED_BY_PYJWT = {"non_string_scope", "wrong_typ", "oversized", "weak_key"}
+#: PyJWT's own leniencies: e.g. its base64url decoding takes padding, so one signature has two
+#: token strings (``respelled_signature``), which matters to anything keyed by the string.
+ACCEPTED_BY_PYJWT = {
+    "non_string_scope",
+    "wrong_typ",
+    "oversized",
+    "weak_key",
+    "respelled_signature",
+}
 
 
 def test_every_forgery_has_a_check_and_a_description() -> None:
@@ -501,14 +517,36 @@ def test_stripped_signature_without_dot(idp: MockIdP) -> None:
     assert idp.forge("stripped_signature", keep_dot=False).count(".") == 1
 
 
-@pytest.mark.parametrize("mode", ["flip", "truncate", "zero", "other_token"])
+@pytest.mark.parametrize("mode", ["flip", "truncate", "zero", "other_token", "modulus"])
 def test_tampered_signature_modes(mode: str, idp: MockIdP) -> None:
     token = idp.forge("tampered_signature", mode=mode)
     signature = parts(token)[2]
     assert len(signature) == (255 if mode == "truncate" else 256)
     if mode == "zero":
         assert signature == bytes(256)
+    if mode == "modulus":
+        n = idp.keys.signing_key.public_key.public_numbers().n  # type: ignore[union-attr]
+        assert int.from_bytes(signature, "big") == n
     assert not rs256_valid(token, idp.keys.signing_key.public_key)
+
+
+def test_tampered_signature_lengths(idp: MockIdP) -> None:
+    """RFC 8017 section 8.2.2: exactly k bytes; the same integer one byte longer is not."""
+    real = parts(idp.mint())[2]
+    assert parts(idp.forge("tampered_signature", mode="leading_zero"))[2] == b"\x00" + real
+    assert parts(idp.forge("tampered_signature", mode="one_byte"))[2] == b"\x00"
+    with pytest.raises(ValueError, match="RSA key"):
+        idp.forge("tampered_signature", mode="modulus", key=idp.keys.add(KeyPair.ec()))
+
+
+def test_respelled_signature_in_standard_base64(idp: MockIdP) -> None:
+    token = idp.forge("respelled_signature", mode="standard_base64")
+    head, _, signature = token.rpartition(".")
+    assert "+" in signature or "/" in signature
+    urlsafe = signature.replace("+", "-").replace("/", "_")
+    assert rs256_valid(f"{head}.{urlsafe}", idp.keys.signing_key.public_key)
+    with pytest.raises(ValueError, match="unknown mode"):
+        idp.forge("respelled_signature", mode="bogus")
 
 
 def test_tampered_signature_bad_mode(idp: MockIdP) -> None:

@@ -9,7 +9,6 @@ drift from the tests. Every case builds its request with the mock IdP (``MockIdP
 from __future__ import annotations
 
 import argparse
-import base64
 import gzip
 import json
 import math
@@ -20,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import RSAKey
 
@@ -681,34 +679,18 @@ case(
 )
 
 
-def _signature(transform: Callable[[Scene, bytes], bytes]) -> Build:
-    """A real token whose signature bytes are replaced by ``transform(scene, signature)``."""
-
-    def build(scene: Scene) -> Attack:
-        header, payload, signature = scene.idp.mint().split(".")
-        return bearer(f"{header}.{payload}.{b64url(transform(scene, b64url_decode(signature)))}")
-
-    return build
-
-
-def _modulus(scene: Scene, signature: bytes) -> bytes:
-    public = scene.idp.keys.signing_key.public_key
-    assert isinstance(public, rsa.RSAPublicKey)
-    return public.public_numbers().n.to_bytes(public.key_size // 8, "big")
-
-
 # RFC 8017 section 8.2.2: the signature is an integer below the modulus, exactly k bytes long.
-for _slug, _what, _transform in (
-    ("leading-zero-added", "the real signature with a 0x00 byte prepended (k + 1 bytes)",
-     lambda scene, signature: b"\x00" + signature),
-    ("single-byte", "a one-byte signature", lambda scene, signature: b"\x00"),
-    ("equal-to-the-modulus", "the modulus `n` itself as the signature", _modulus),
+for _mode, _slug, _what in (
+    ("leading_zero", "leading-zero-added",
+     "the real signature with a 0x00 byte prepended (k + 1 bytes)"),
+    ("one_byte", "single-byte", "a one-byte signature"),
+    ("modulus", "equal-to-the-modulus", "the modulus `n` itself as the signature"),
 ):  # fmt: skip
     case(
         f"sig-{_slug}",
         SIG,
         _what,
-        _signature(_transform),
+        forged("tampered_signature", mode=_mode),
         INVALID,
         "RFC 8017 §8.2.2",
         fetches=1,
@@ -718,7 +700,7 @@ case(
     "sig-padded",
     SIG,
     "the real signature with base64 padding `==` appended: one token, two spellings",
-    lambda scene: bearer(scene.idp.mint() + "=="),
+    forged("respelled_signature", mode="padded"),
     INVALID,
     f"{RFC7515_7}; RFC 7515 §2",
     fetches=0,
@@ -1876,21 +1858,11 @@ for _slug, _what, _encode in (
     )
 
 
-def _standard_base64_signature(scene: Scene) -> Attack:
-    """The real signature in standard base64 (``+``, ``/``), minted until it has one."""
-    for n in range(1000):
-        header, payload, signature = scene.idp.mint(claims={"jti": f"std-{n}"}).split(".")
-        standard = base64.b64encode(b64url_decode(signature)).decode("ascii").rstrip("=")
-        if "+" in standard or "/" in standard:
-            return bearer(f"{header}.{payload}.{standard}")
-    raise AssertionError("no signature with + or / in 1000 tokens")
-
-
 case(
     "shape-standard-base64",
     SHAPE,
     "the real signature in standard base64 (`+` and `/`), not base64url",
-    _standard_base64_signature,
+    forged("respelled_signature", mode="standard_base64"),
     INVALID,
     f"{RFC7515_7}; RFC 4648 §5",
     fetches=0,
