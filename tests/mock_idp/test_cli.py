@@ -19,8 +19,10 @@ import pytest
 import requests
 
 from mock_idp.cli import main, parse_claim
+from mock_idp.idp import MockIdP
 from mock_idp.keys import KeyRing, KeyState
 from mock_idp.pytest_plugin import MockIdPKeys
+from mock_idp.server import MockIdPServer
 
 pytestmark = pytest.mark.live
 ISSUER = "https://tenant.mock-idp.test/"
@@ -248,3 +250,49 @@ def test_module_entry_point(
         runpy.run_module("mock_idp", run_name="__main__")
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.count(".") == 2
+
+
+# -- pinned by a mutation run of mock_idp ---------------------------------------------------
+
+
+def test_a_group_readable_keys_file_is_made_private(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys
+) -> None:
+    path = tmp_path / "keys.json"
+    KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)]).save(path)
+    path.chmod(0o640)
+    argv = ["token", "--keys", str(path), "--issuer", "https://i/", "--audience", "a"]
+    assert main(argv, io.StringIO()) == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_serve_uses_the_audience(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mock_idp.cli as cli
+
+    path = tmp_path / "keys.json"
+    KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)]).save(path)
+    seen: list[MockIdP] = []
+
+    class Stop(Exception):
+        pass
+
+    class Capture(MockIdPServer):
+        def __enter__(self) -> MockIdPServer:
+            seen.append(self.idp)
+            raise Stop
+
+    monkeypatch.setattr(cli, "MockIdPServer", Capture)
+    with pytest.raises(Stop):
+        main(
+            ["serve", "--port", "0", "--keys", str(path), "--audience", "https://a"], io.StringIO()
+        )
+    assert seen[0].audience == "https://a"
+
+
+def test_a_value_json_cannot_parse_as_a_number_stays_a_string() -> None:
+    from mock_idp.cli import parse_claim
+
+    digits = "1" * 5000  # over CPython's int max_str_digits: ValueError, not JSONDecodeError
+    assert parse_claim(f"n={digits}") == ("n", digits)

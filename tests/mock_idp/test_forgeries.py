@@ -13,6 +13,8 @@ from typing import Any
 import jwt
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from jwt.warnings import InsecureKeyLengthWarning
 
 from mock_idp import FORGERIES, KeyPair, KeyState, MockIdP
@@ -685,3 +687,94 @@ def test_mint_options_compose_with_forgeries(idp: MockIdP) -> None:
     # user options override the forgery's own
     assert parts(idp.forge("missing_kid", remove_header=["typ"]))[0] == {"alg": "RS256"}
     assert parts(idp.forge("expired", scope="read:messages"))[1]["scope"] == "read:messages"
+
+
+# -- pinned by a mutation run of mock_idp ---------------------------------------------------
+
+
+def _verify_rs256(idp: MockIdP, token: str) -> None:
+    signing_input, _, signature = token.rpartition(".")
+    idp.keys.signing_key.public_key.verify(
+        b64url_decode(signature), signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
+
+
+def test_missing_alg_is_otherwise_validly_signed(idp: MockIdP) -> None:
+    _verify_rs256(idp, idp.forge("missing_alg"))
+
+
+def _pem_body(pem: bytes) -> bytes:
+    return base64.b64decode(b"".join(pem.strip().splitlines()[1:-1]))
+
+
+def test_public_key_forms_exact(mock_idp_keys: MockIdPKeys) -> None:
+    key = mock_idp_keys.primary
+    forms = f.public_key_forms(key)
+    assert forms["pkcs1"] == forms["pkcs1_no_newline"] + b"\n"  # F03
+    assert forms["der"] == _pem_body(forms["pem"])  # F04
+    assert forms["pkcs1_der"] == _pem_body(forms["pkcs1"])
+    assert forms["jwk"] == json.dumps(key.public_jwk(), separators=(",", ":")).encode()  # F05
+
+
+def test_foreign_kid_is_the_given_attackers(idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
+    small = mock_idp_keys.rsa_1024
+    header = decode_unverified(idp.forge("embedded_jwk", kid="foreign", attacker=small))[0]
+    assert header["kid"] == small.kid
+
+
+def test_other_algorithm_signs_with_the_given_ec_key(
+    idp: MockIdP, mock_idp_keys: MockIdPKeys
+) -> None:
+    token = idp.forge("other_algorithm", alg="ES256", key=mock_idp_keys.ec_p256)
+    assert decode_unverified(token)[0]["kid"] == mock_idp_keys.ec_p256.kid
+
+
+def test_es384_never_reuses_a_p256_key(idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
+    idp.keys.add(mock_idp_keys.ec_p256)
+    kid = decode_unverified(idp.forge("other_algorithm", alg="ES384"))[0]["kid"]
+    assert idp.keys.get(kid).crv == "P-384"
+
+
+def test_weak_key_never_reuses_a_removed_key(idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
+    weak = mock_idp_keys.rsa_1024
+    idp.keys.add(weak)
+    idp.keys.remove(weak.kid)
+    kid = decode_unverified(idp.forge("weak_key"))[0]["kid"]
+    assert idp.keys.state(kid).in_jwks
+    assert idp.keys.get(kid).key_size == 1024
+
+
+def test_explicit_falsy_iss_is_used(idp: MockIdP) -> None:
+    assert decode_unverified(idp.forge("wrong_issuer", iss=0))[1]["iss"] == 0
+
+
+@pytest.mark.parametrize("name", ["foreign_key", "embedded_jwk", "hmac_secret"])
+def test_kid_none_means_absent_not_null(name: str, idp: MockIdP) -> None:
+    assert "kid" not in decode_unverified(idp.forge(name, kid="none"))[0]
+
+
+SEGMENTS = {"one_segment": 1, "two_segments": 2, "four_segments": 4, "five_segments": 5}
+
+
+@pytest.mark.parametrize(("shape", "count"), SEGMENTS.items())
+def test_segment_counts(shape: str, count: int, idp: MockIdP) -> None:
+    assert len(idp.forge("malformed", shape=shape).split(".")) == count
+
+
+def test_header_not_json_is_not_json(idp: MockIdP) -> None:
+    header = idp.forge("malformed", shape="header_not_json").split(".")[0]
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(b64url_decode(header))
+
+
+def test_json_serialization_forms(idp: MockIdP) -> None:
+    unsigned = json.loads(idp.forge("json_serialization", form="flattened_unsigned"))
+    assert set(unsigned) == {"payload", "protected"}
+    signed = json.loads(idp.forge("json_serialization", form="general_signed"))
+    (entry,) = signed["signatures"]
+    _verify_rs256(idp, f"{entry['protected']}.{signed['payload']}.{entry['signature']}")
+
+
+def test_caller_claims_and_header_win(idp: MockIdP) -> None:
+    assert decode_unverified(idp.forge("future_nbf", claims={"nbf": 5}))[1]["nbf"] == 5
+    assert decode_unverified(idp.forge("wrong_typ", header={"typ": "JWT"}))[0]["typ"] == "JWT"

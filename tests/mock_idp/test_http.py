@@ -281,3 +281,106 @@ def test_request_header_lookup_is_case_insensitive() -> None:
     request = Request("GET", "/", {"Content-Type": "x"})
     assert request.header("content-type") == "x"
     assert request.header("missing") is None
+
+
+# -- pinned by a mutation run of mock_idp ---------------------------------------------------
+
+
+def post(
+    idp: MockIdP, body: str, content_type: str = "application/x-www-form-urlencoded", **headers: str
+):  # type: ignore[no-untyped-def]
+    return idp.handle(
+        Request("POST", TOKEN, {"Content-Type": content_type, **headers}, body.encode())
+    )
+
+
+def test_jwks_cache_control_is_auth0s(mock_idp: MockIdP) -> None:
+    cache = mock_idp.handle(Request("GET", JWKS)).headers["Cache-Control"]
+    assert cache == "public, max-age=15, stale-while-revalidate=15, stale-if-error=86400"
+
+
+def test_599_is_an_error_status() -> None:
+    assert Fault.error(599).status == 599
+
+
+def test_several_zero_times_faults_are_no_fault(mock_idp: MockIdP) -> None:
+    mock_idp.inject_fault(JWKS, Fault.error(), times=0)
+    mock_idp.inject_fault(JWKS, Fault.error(), times=0)
+    assert mock_idp.handle(Request("GET", JWKS)).status == 200
+
+
+def test_json_content_type_is_case_insensitive(mock_idp: MockIdP) -> None:
+    body = json.dumps({"grant_type": "client_credentials", "client_id": "abc"})
+    assert post(mock_idp, body, "Application/JSON").status == 200
+
+
+def test_an_empty_scope_parameter_is_an_empty_scope(mock_idp: MockIdP) -> None:
+    mock_idp.default_scope = "read:messages"
+    response = post(mock_idp, "grant_type=client_credentials&client_id=a&scope=")
+    assert response.json()["scope"] == ""
+
+
+def test_basic_scheme_is_case_insensitive(mock_idp: MockIdP) -> None:
+    mock_idp.register_client("abc", "s")
+    credentials = base64.b64encode(b"abc:s").decode()
+    assert (
+        post(mock_idp, "grant_type=client_credentials", Authorization=f"basic {credentials}").status
+        == 200
+    )
+
+
+def test_body_credentials_win_over_basic(mock_idp: MockIdP) -> None:
+    mock_idp.register_client("abc", "s")
+    other = base64.b64encode(b"zzz:y").decode()
+    body = "grant_type=client_credentials&client_id=abc&client_secret=s"
+    assert post(mock_idp, body, Authorization=f"Basic {other}").status == 200
+
+
+def test_non_string_json_parameters_are_ignored(mock_idp: MockIdP) -> None:
+    mock_idp.register_client("abc", "s")
+    body = json.dumps(
+        {"grant_type": "client_credentials", "client_id": "abc", "client_secret": 123}
+    )
+    assert post(mock_idp, body, "application/json").status == 401
+    body = json.dumps({"grant_type": ["client_credentials"], "client_id": "abc"})
+    assert post(mock_idp, body, "application/json").json()["error"] == "invalid_request"
+
+
+def test_a_longer_secret_is_a_wrong_secret(mock_idp: MockIdP) -> None:
+    mock_idp.register_client("abc", "right")
+    body = "grant_type=client_credentials&client_id=abc&client_secret=rightX"
+    assert post(mock_idp, body).status == 401
+
+
+def test_empty_scope_gets_the_clients_grant(mock_idp: MockIdP) -> None:
+    mock_idp.register_client("abc", "s", scopes=["read:messages", "write:messages"])
+    body = "grant_type=client_credentials&client_id=abc&client_secret=s&scope="
+    assert post(mock_idp, body).json()["scope"] == "read:messages write:messages"
+
+
+def test_token_answers_are_not_cached(mock_idp: MockIdP) -> None:
+    mock_idp.register_client("abc", "s")
+    ok = post(mock_idp, "grant_type=client_credentials&client_id=abc&client_secret=s")
+    denied = post(mock_idp, "grant_type=client_credentials&client_id=abc&client_secret=x")
+    for answer in (ok, denied):
+        assert (answer.headers["Cache-Control"], answer.headers["Pragma"]) == (
+            "no-store",
+            "no-cache",
+        )
+
+
+def test_expires_in_follows_the_idp(mock_idp: MockIdP) -> None:
+    mock_idp.expires_in = 600
+    assert post(mock_idp, "grant_type=client_credentials&client_id=a").json()["expires_in"] == 600
+
+
+def test_a_fault_applies_to_a_crashing_route_too(mock_idp: MockIdP) -> None:
+    mock_idp.keys.retire(mock_idp.keys.signing_key.kid)
+    mock_idp.inject_fault(TOKEN, Fault.error(503), times=1)
+    assert post(mock_idp, "grant_type=client_credentials&client_id=a").status == 503
+
+
+def test_a_blank_audience_is_the_default(mock_idp: MockIdP) -> None:
+    response = post(mock_idp, "grant_type=client_credentials&client_id=a&audience=")
+    assert response.status == 200
+    assert decode_unverified(response.json()["access_token"])[1]["aud"] == mock_idp.audience

@@ -234,3 +234,24 @@ def test_the_package_needs_no_django() -> None:
         "        importlib.import_module(m.name)"
     )
     assert packages_loaded_by(every_module, among=("django", "apiexample")) == []
+
+
+# -- pinned by a mutation run of mock_idp ---------------------------------------------------
+
+
+def test_iat_is_floored(idp: MockIdP) -> None:
+    idp.clock.freeze(NOW + 0.7)  # type: ignore[attr-defined]
+    assert decode_unverified(idp.mint())[1]["iat"] == NOW
+
+
+def test_empty_permissions_are_kept(idp: MockIdP) -> None:
+    assert decode_unverified(idp.mint(permissions=[]))[1]["permissions"] == []
+
+
+def test_claims_in_auth0_order(idp: MockIdP) -> None:
+    claims = decode_unverified(idp.mint())[1]
+    assert list(claims) == ["iss", "sub", "aud", "iat", "exp", "scope", "gty", "azp"]
+
+
+def test_an_empty_signature_stays_empty(idp: MockIdP) -> None:
+    assert idp.mint(signature=b"").endswith(".")

@@ -84,3 +84,10 @@ def test_signer_refuses_only_impossible_combinations(mock_idp_keys: MockIdPKeys)
 def test_decode_unverified() -> None:
     token = jws.encode({"alg": "x"}, {"a": 1}, lambda _data: b"s")
     assert jws.decode_unverified(token) == ({"alg": "x"}, {"a": 1}, b"s")
+
+
+# -- pinned by a mutation run of mock_idp ---------------------------------------------------
+
+
+def test_lower_case_algorithm_names_are_signed_too() -> None:
+    assert jws.signer_for("hs256", b"k")(b"d") == hmac.new(b"k", b"d", hashlib.sha256).digest()

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import stat
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from joserfc.jwk import ECKey
 
 from mock_idp.keys import (
     KeyPair,
     KeyRing,
     KeyState,
+    b64url,
     b64url_decode,
     jwk_thumbprint,
     write_private_file,
@@ -211,3 +215,71 @@ def test_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         write_private_file(tmp_path / "f", "not bytes")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+# -- pinned by a mutation run of mock_idp ---------------------------------------------------
+
+
+def test_x5c_is_standard_base64_and_x5t_its_sha1(mock_idp_keys: MockIdPKeys) -> None:
+    key = mock_idp_keys.primary
+    jwk = key.public_jwk(x5c=True)
+    der = base64.b64decode(jwk["x5c"][0], validate=True)
+    assert x509.load_der_x509_certificate(der).public_key() == key.public_key
+    assert jwk["x5t"] == b64url(hashlib.sha1(der).digest())  # noqa: S324 - RFC 7517 4.8
+
+
+def test_private_pem_is_pkcs8(mock_idp_keys: MockIdPKeys) -> None:
+    for key in (mock_idp_keys.primary, mock_idp_keys.ec_p256):
+        assert key.private_pem().startswith(b"-----BEGIN PRIVATE KEY-----")
+
+
+def test_ec_coordinates_keep_leading_zero_octets() -> None:
+    d = next(
+        d
+        for d in range(1, 5000)
+        if ec.derive_private_key(d, ec.SECP256R1()).public_key().public_numbers().x < 1 << 248
+    )
+    key = KeyPair(ec.derive_private_key(d, ec.SECP256R1()))
+    assert len(b64url_decode(key.public_jwk()["x"])) == 32
+
+
+def test_rotate_takes_the_oldest_published(mock_idp_keys: MockIdPKeys) -> None:
+    ring = KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)])
+    ring.add(mock_idp_keys.secondary)
+    ring.add(mock_idp_keys.ec_p256)
+    assert ring.rotate() is mock_idp_keys.secondary
+
+
+def test_rotate_generates_rsa_2048(mock_idp_keys: MockIdPKeys) -> None:
+    generated = KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)]).rotate()
+    assert (generated.kty, generated.key_size) == ("RSA", 2048)
+
+
+def test_save_load_keeps_given_kid_and_alg(tmp_path: Path, mock_idp_keys: MockIdPKeys) -> None:
+    key = KeyPair(mock_idp_keys.primary.private_key, kid="custom-kid", alg="PS256")
+    KeyRing([(key, KeyState.SIGNING)]).save(tmp_path / "k.json")
+    loaded = KeyRing.load(tmp_path / "k.json").signing_key
+    assert (loaded.kid, loaded.alg) == ("custom-kid", "PS256")
+
+
+def test_load_refuses_a_non_string_pem_with_value_error(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    item = {"kid": "k", "alg": "RS256", "state": "signing", "private_key_pem": 5}
+    path.write_text(json.dumps({"format": "mock_idp.keys/1", "keys": [item]}))
+    with pytest.raises(ValueError, match="not a mock_idp keys file"):
+        KeyRing.load(path)
+
+
+def test_copy_is_independent(mock_idp_keys: MockIdPKeys) -> None:
+    ring = KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)])
+    copy = ring.copy()
+    copy.add(mock_idp_keys.secondary, KeyState.SIGNING)
+    assert mock_idp_keys.secondary.kid not in ring
+    assert ring.state(mock_idp_keys.primary.kid) is KeyState.SIGNING
+
+
+def test_discarding_the_signer_forgets_its_state(mock_idp_keys: MockIdPKeys) -> None:
+    ring = KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)])
+    ring.discard(mock_idp_keys.primary.kid)
+    with pytest.raises(LookupError, match="no key is in the SIGNING state"):
+        _ = ring.signing_key

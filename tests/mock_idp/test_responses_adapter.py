@@ -184,3 +184,26 @@ def test_no_signing_key_is_a_500_from_both_transports(
         assert answer.json()["error"] == "server_error"
         assert "no key is in the SIGNING state" in answer.json()["error_description"]
         assert idp.hit_count("/oauth/token") == 1
+
+
+# -- pinned by a mutation run of mock_idp ---------------------------------------------------
+
+
+def test_a_delay_equal_to_the_read_timeout_sleeps(mock_idp: MockIdP) -> None:
+    slept: list[float] = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        register(mock_idp, mock, sleep=slept.append)
+        mock_idp.inject_fault(JWKS, Fault.slow(2))
+        assert requests.get(mock_idp.jwks_uri, timeout=2).status_code == 200
+    assert slept == [2]
+
+
+def test_bytes_headers_are_latin_1(
+    mock_idp: MockIdP, mock_idp_network: responses.RequestsMock
+) -> None:
+    assert requests.get(mock_idp.jwks_uri, headers={"X-Odd": b"\xe9"}, timeout=5).ok
+
+
+def test_options_is_answered(mock_idp: MockIdP, mock_idp_network: responses.RequestsMock) -> None:
+    answer = requests.options(mock_idp.jwks_uri, timeout=5)
+    assert (answer.status_code, answer.headers["Allow"]) == (405, "GET")

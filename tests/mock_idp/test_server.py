@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
 import threading
+import time
 
 import pytest
 import requests
+import responses
 
-from mock_idp import Fault, MockIdP
-from mock_idp.http import JWKS
+from mock_idp import Fault, MockIdP, Request
+from mock_idp.http import JWKS, MAX_REQUEST_BODY, TOKEN
 from mock_idp.pytest_plugin import MockIdPKeys
 from mock_idp.server import MockIdPServer
 
@@ -189,3 +192,114 @@ def test_any_method_is_answered_by_the_idp_and_recorded(
     finally:
         connection.close()
     assert mock_idp_live.idp.hit_count(JWKS, method) == 1
+
+
+# -- pinned by a mutation run of mock_idp ---------------------------------------------------
+
+
+def raw(server: MockIdPServer, request: bytes, timeout: float = 5) -> bytes:
+    with socket.create_connection((server.host, server.port), timeout=timeout) as connection:
+        connection.sendall(request)
+        return connection.makefile("rb").read()
+
+
+def test_a_negative_content_length_reads_nothing(mock_idp_live: MockIdPServer) -> None:
+    answer = raw(mock_idp_live, b"POST /oauth/token HTTP/1.0\r\nContent-Length: -1\r\n\r\n", 3)
+    assert answer.startswith(b"HTTP/1.0 400 ")
+
+
+def _exact_body(size: int) -> bytes:
+    head = b"grant_type=client_credentials&client_id=a&pad="
+    return head + b"A" * (size - len(head))
+
+
+def test_a_body_of_exactly_1_mib_is_taken(
+    mock_idp: MockIdP, mock_idp_network: responses.RequestsMock, mock_idp_live: MockIdPServer
+) -> None:
+    mock_idp_network.add_passthru(mock_idp_live.url)
+    for idp in (mock_idp, mock_idp_live.idp):
+        answer = requests.post(
+            idp.token_endpoint,
+            data=_exact_body(MAX_REQUEST_BODY),
+            timeout=30,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert answer.status_code == 200
+
+
+def test_trailer_fields_are_read(mock_idp_live: MockIdPServer) -> None:
+    mock_idp_live.idp.inject_fault(TOKEN, Fault.oversized(8 * 1024 * 1024), times=1)
+    body = b"grant_type=client_credentials&client_id=a"
+    trailer = b"".join(b"X-Pad-%d: %s\r\n" % (n, b"A" * 500) for n in range(400))
+    request = (
+        b"POST /oauth/token HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        + b"%x\r\n" % len(body)
+        + body
+        + b"\r\n0\r\n"
+        + trailer
+        + b"\r\n"
+    )
+    answer = raw(mock_idp_live, request, 30)
+    assert len(answer.partition(b"\r\n\r\n")[2]) == 8 * 1024 * 1024
+
+
+def test_head_gets_no_body(mock_idp_live: MockIdPServer) -> None:
+    answer = raw(mock_idp_live, b"HEAD /.well-known/jwks.json HTTP/1.0\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 405 ")
+    assert body == b""
+
+
+def test_stop_joins_the_handler_threads(mock_idp_keys: MockIdPKeys) -> None:
+    server = MockIdPServer(mock_idp_keys.idp()).start()
+    entered, finished = threading.Event(), threading.Event()
+    handle = server.idp.handle
+
+    def slow_handle(request: Request):  # type: ignore[no-untyped-def]
+        entered.set()
+        time.sleep(0.5)
+        try:
+            return handle(request)
+        finally:
+            finished.set()
+
+    server.idp.handle = slow_handle  # type: ignore[method-assign]
+
+    def get() -> None:
+        with contextlib.suppress(requests.exceptions.ConnectionError):  # stop() hangs up on it
+            requests.get(server.idp.jwks_uri, timeout=30)
+
+    client = threading.Thread(target=get)
+    client.start()
+    assert entered.wait(10)
+    server.stop()
+    assert finished.is_set()
+    client.join(30)
+
+
+def test_a_chunk_size_of_minus_one_gets_400(mock_idp_live: MockIdPServer) -> None:
+    request = (
+        b"POST /oauth/token HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nabcde\r\n0\r\n\r\n"
+    )
+    assert raw(mock_idp_live, request, 5).startswith(b"HTTP/1.0 400 ")
+
+
+def test_transfer_encoding_is_case_insensitive(mock_idp_live: MockIdPServer) -> None:
+    body = b"grant_type=client_credentials&client_id=a"
+    request = (
+        b"POST /oauth/token HTTP/1.0\r\nTransfer-Encoding: Chunked\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        + b"%x\r\n" % len(body)
+        + body
+        + b"\r\n0\r\n\r\n"
+    )
+    assert raw(mock_idp_live, request).startswith(b"HTTP/1.0 200 ")
+
+
+def test_an_over_long_body_is_drained_so_the_413_arrives(
+    mock_idp_live: MockIdPServer,
+) -> None:
+    body = b"A" * (8 * 1024 * 1024)
+    head = b"POST /oauth/token HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % len(body)
+    assert raw(mock_idp_live, head + body, 30).startswith(b"HTTP/1.0 413 ")
