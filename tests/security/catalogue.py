@@ -697,16 +697,6 @@ for _mode, _slug, _what in (
         reason="signature_invalid",
     )
 case(
-    "sig-padded",
-    SIG,
-    "the real signature with base64 padding `==` appended: one token, two spellings",
-    forged("respelled_signature", mode="padded"),
-    INVALID,
-    f"{RFC7515_7}; RFC 7515 §2",
-    fetches=0,
-    reason="token_malformed",
-)
-case(
     "sig-pss-labelled-rs256",
     SIG,
     "a PS256 signature by the real key, the header saying RS256",
@@ -1858,16 +1848,25 @@ for _slug, _what, _encode in (
     )
 
 
-case(
-    "shape-standard-base64",
-    SHAPE,
-    "the real signature in standard base64 (`+` and `/`), not base64url",
-    forged("respelled_signature", mode="standard_base64"),
-    INVALID,
-    f"{RFC7515_7}; RFC 4648 §5",
-    fetches=0,
-    reason="token_malformed",
-)
+# One signature, another token string: the compact form is base64url without padding.
+for _id, _category, _mode, _what, _source in (
+    ("sig-padded", SIG, "padded",
+     "the real signature with base64 padding `==` appended: one token, two spellings",
+     f"{RFC7515_7}; RFC 7515 §2"),
+    ("shape-standard-base64", SHAPE, "standard_base64",
+     "the real signature in standard base64 (`+` and `/`), not base64url",
+     f"{RFC7515_7}; RFC 4648 §5"),
+):  # fmt: skip
+    case(
+        _id,
+        _category,
+        _what,
+        forged("respelled_signature", mode=_mode),
+        INVALID,
+        _source,
+        fetches=0,
+        reason="token_malformed",
+    )
 
 # -- advisories on the JOSE stack ------------------------------------------------------------------
 
