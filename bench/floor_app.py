@@ -1,4 +1,4 @@
-"""A measuring device for ``bench/run.py``, not a validator: the API with its protected routes
+"""A measuring device for ``bench.under_load``, not a validator: the API with its protected routes
 reduced to the one step no validator can skip, the token's signature (RFC 7515 section 5.2).
 
 Each protected request goes through our validator's own header lookup, key lookup and

@@ -30,7 +30,8 @@ function setup(thread)
 end
 
 -- Requests are formatted once, before the run: the load generator shares the machine's cores
--- with the server, so per-request work here would lower the server's figures.
+-- with the server, so per-request work here would lower the server's figures. wrk calls
+-- request() once before the run, to count pipelined requests: thread 0's first token goes last.
 function init(args)
   local path, nthreads = args[1], tonumber(args[2])
   requests, position, exhausted = {}, 0, 0
@@ -100,6 +101,12 @@ def run_wrk(
         out = subprocess.run(
             command, capture_output=True, text=True, timeout=duration + 60, check=True
         ).stdout
+    return parse_wrk_output(out)
+
+
+def parse_wrk_output(out: str) -> LoadResult:
+    """Requests, seconds and failures from wrk's summary; socket errors count as failures,
+    and the pool script's last line says whether a thread ran out of tokens."""
     total = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
     if total is None:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
@@ -191,7 +198,7 @@ def run_python(
     """Several processes of several threads each; a pool is split between the processes."""
     match = re.fullmatch(r"http://([^:/]+):(\d+)(/.*)", url)
     if match is None:
-        raise ValueError(url)
+        raise ValueError(f"not an http://host:port/path URL: {url}")
     host, port, path = match.group(1), int(match.group(2)), match.group(3)
     context = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue = context.Queue()  # type: ignore[type-arg]

@@ -1,7 +1,18 @@
-"""The bench's floor app is the API: its tests use the API tests' settings and client."""
+"""The bench measures the API: its tests use the API tests' settings and client, and mint
+tokens in this process (``IdPMinter``) where the bench uses a process pool."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+
+from mock_idp import MockIdP
 from tests.apiexample.conftest import (
     _documented_defaults,
     _fresh_key_caches,
@@ -11,3 +22,39 @@ from tests.apiexample.conftest import (
 )
 
 __all__ = ["_documented_defaults", "_fresh_key_caches", "api", "api_settings", "call"]
+
+
+class IdPMinter:
+    """``bench.minting.Mints`` in this process: distinct tokens of ``idp``, minted with
+    ``mint_args``."""
+
+    def __init__(self, idp: MockIdP, **mint_args: Any) -> None:
+        self.idp = idp
+        self.mint_args = mint_args
+        self.minted = 0
+
+    def mint(self, count: int) -> list[str]:
+        first, self.minted = self.minted, self.minted + count
+        return [
+            self.idp.mint(claims={"jti": f"t{n}"}, **self.mint_args)
+            for n in range(first, self.minted)
+        ]
+
+
+@pytest.fixture
+def minter(mock_idp: MockIdP) -> IdPMinter:
+    return IdPMinter(mock_idp)
+
+
+@pytest.fixture
+def wsgi_app() -> Iterator[WSGIHandler]:
+    """The API's WSGI application, called as gunicorn calls it, minus what Django's test client
+    also leaves out: closing database connections around each request (the API has none, and
+    pytest-django refuses database access to a test that did not ask for it)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

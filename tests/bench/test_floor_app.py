@@ -8,7 +8,7 @@ import requests
 from apiexample import wsgi
 from apiexample.views import require_auth
 from bench.floor_app import create_application
-from bench.run import FLOOR_APP
+from bench.under_load import FLOOR_APP
 from devtools.processes import api_environment, api_server
 from mock_idp import DEFAULT_AUDIENCE, MockIdP
 from mock_idp.server import MockIdPServer

@@ -1,54 +1,72 @@
-"""The bench's load schedule: each ratio is taken between runs next to each other in time."""
+"""The bench's command: how much it measures, and the issue's targets read off the figures."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
 
-from bench.run import API_ROWS, CASES, FLOOR_ROWS, round_order
+from bench import run
+from bench.run import Plan, targets
+from mock_idp import MockIdP
 
-#: Each measured protected case and the baselines its ratios are read against.
-BASELINES = {
-    "repeated": ("public", "public_header"),
-    "fresh": ("public", "public_pool"),
-    "floor_fresh": ("floor_public",),
-}
+LOAD = {"repeated": 0.95, "repeated_same": 0.96, "fresh": 0.80, "fresh_same": 0.81, "fetches": 2}
 
 
-@pytest.mark.parametrize("round_", [0, 1, 2, 3])
-def test_every_printed_case_runs_once_a_round(round_: int) -> None:
-    names = [name for _, name, _ in API_ROWS + FLOOR_ROWS]
-    assert sorted(round_order(round_)) == sorted(names) == sorted(CASES)
+def test_quick_measures_less_of_everything() -> None:
+    quick, full = Plan.for_args(quick=True), Plan.for_args(quick=False)
+    assert all(q < f for q, f in zip(vars(quick).values(), vars(full).values(), strict=True))
 
 
-def test_a_same_headers_baseline_sends_what_its_case_sends_to_the_public_route() -> None:
-    for _, name, same in API_ROWS:
-        assert same is not None
-        assert CASES[same].sends == CASES[name].sends
-        assert CASES[same].server == CASES[name].server
-        assert CASES[same].path == "/api/public"
+def test_each_target_is_met_at_its_bound() -> None:
+    lines = targets(2.0, LOAD, 29.9)
+    assert [line.rsplit("-> ", 1)[1].split(" (")[0] for line in lines] == ["met"] * 5
+    assert "(same client work: 0.960x)" in lines[1]
 
 
-def test_load_options_name_the_tokens_each_case_sends() -> None:
-    pool = ["a", "b"]
-    assert CASES["public"].load_options("t", pool) == {}
-    assert CASES["repeated"].load_options("t", pool) == {"token": "t"}
-    assert CASES["floor_fresh"].load_options("t", pool) == {"pool": pool}
+@pytest.mark.parametrize(
+    ("miss", "load", "suite", "failed"),
+    [
+        (2.01, LOAD, None, 0),
+        (2.0, {**LOAD, "repeated": 0.949}, None, 1),
+        (2.0, {**LOAD, "fresh": 0.799}, None, 2),
+        (2.0, {**LOAD, "fetches": 3}, None, 3),
+        (2.0, LOAD, 30.0, 4),
+    ],
+)
+def test_each_target_is_not_met_past_its_bound(
+    miss: float, load: dict[str, float], suite: float | None, failed: int
+) -> None:
+    verdicts = ["NOT MET" in line for line in targets(miss, load, suite)]
+    assert verdicts.index(True) == failed
+    assert verdicts.count(True) == 1
 
 
-@pytest.mark.parametrize("round_", [0, 1])
-def test_each_protected_case_runs_next_to_its_baselines(round_: int) -> None:
-    order = round_order(round_)
-    for case, baselines in BASELINES.items():
-        for baseline in baselines:
-            assert abs(order.index(case) - order.index(baseline)) == 1, (case, baseline)
+def test_parts_not_run_have_no_target_line() -> None:
+    assert len(targets(1.5, {}, None)) == 1
 
 
-def test_the_baselines_are_the_ones_the_tables_print() -> None:
-    for _, name, same in API_ROWS + FLOOR_ROWS:
-        if name in BASELINES and same is not None:
-            assert same in BASELINES[name]
+def test_a_quick_run_without_gunicorn_or_the_suite_reports_and_judges(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    settings: Any,
+    wsgi_app: WSGIHandler,
+) -> None:
+    """``main`` end to end, with a tiny plan, pinned through Django settings rather than the
+    environment (this process's settings are loaded already)."""
 
+    def pin(idp: MockIdP) -> None:
+        settings.AUTH0_DOMAIN, settings.AUTH0_JWKS_URL = "", ""
+        settings.AUTH0_ISSUER, settings.AUTH0_AUDIENCE = idp.issuer, idp.audience
 
-def test_each_pair_runs_in_both_orders_over_two_rounds() -> None:
-    assert round_order(1) == tuple(reversed(round_order(0)))
-    assert round_order(2) == round_order(0)
+    monkeypatch.setattr(run, "_pin_the_api_to", pin)
+    monkeypatch.setattr(Plan, "for_args", classmethod(lambda cls, quick: cls(1, 2, 1, 2, 1, 1)))
+    assert run.main(["--quick", "--skip-gunicorn", "--skip-tests"]) == 0
+    report = capsys.readouterr().out.splitlines()
+    assert report[0].startswith("machine: ")
+    assert "per-token validation, RS256 (median of 1 interleaved rounds of 2)" in report
+    assert "in-process request, one WSGI call (median of 1 rounds of 2)" in report
+    assert not [line for line in report if line.startswith(("gunicorn, 2 sync", "test suite"))]
+    assert report[-2] == "targets"
+    assert report[-1].startswith("  fresh token <= 2.0x raw verify: ")
