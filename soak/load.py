@@ -35,6 +35,8 @@ from soak.scenario import (
 REQUEST_ID_HEADER = "X-Soak-Request"
 REQUESTS_PER_CONNECTION = 20
 CLIENT_TIMEOUT = 60.0
+#: How often a waiting thread looks for the runner's stop file.
+STOP_POLL = 0.1
 
 
 class Outcome(NamedTuple):
@@ -168,6 +170,16 @@ def _pick(plan: ClientPlan, rng: random.Random, now: float) -> tuple[str, str | 
     return UNKNOWN_KID, f"Bearer {unknown_kid_token(tokens.kid_template, rng)}", "random_kid"
 
 
+def _wait_until(deadline: float, stop_file: str) -> bool:
+    """Sleep until ``deadline``; False, at once, if ``stop_file`` exists or appears meanwhile."""
+    while not os.path.exists(stop_file):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True
+        time.sleep(min(left, STOP_POLL))
+    return False
+
+
 def _send_loop(plan: ClientPlan, thread: int, outcomes: list[Outcome]) -> None:
     """One thread's share of the client's rate; a slow answer delays only this thread."""
     rng = random.Random(f"{plan.seed}/{thread}")
@@ -176,12 +188,7 @@ def _send_loop(plan: ClientPlan, thread: int, outcomes: list[Outcome]) -> None:
     next_at = plan.start_at + rng.random() * interval
     sent_count = 0
     try:
-        while True:
-            now = time.monotonic()
-            if next_at > now:
-                time.sleep(next_at - now)
-            if next_at >= plan.end_at or os.path.exists(plan.stop_file):
-                break
+        while next_at < plan.end_at and _wait_until(next_at, plan.stop_file):
             # A thread that falls behind does not burst to catch up.
             next_at = max(next_at + interval, time.monotonic() - 1.0)
             route = rng.choice(list(ROUTES))

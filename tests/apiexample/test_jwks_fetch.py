@@ -229,7 +229,7 @@ def trickling_server() -> Iterator[str]:
 
 def test_a_trickling_body_cannot_outlast_the_deadline(trickling_server: str) -> None:
     reasons: list[str] = []
-    fetch = threading.Thread(target=lambda: reasons.append(refusal(trickling_server, 1.0)))
+    fetch = threading.Thread(target=lambda: reasons.append(refusal(trickling_server, 0.3)))
     fetch.start()
     fetch.join(10)  # not a timing assertion: without a deadline this fetch never returns
     assert not fetch.is_alive(), "the fetch outlived its deadline"

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from bench import load
+from tests.recording_server import Recording, recording_server
 
 WRK_SUMMARY = """\
 Running 4s test @ http://127.0.0.1:40211/api/private
@@ -26,38 +25,11 @@ Transfer/sec:      1.47MB
 """
 
 
-class Recorder(BaseHTTPRequestHandler):
-    """200 for any request, 401 for ``Bearer bad``; remembers every Authorization it got."""
-
-    seen: list[str]
-    lock = threading.Lock()
-
-    def do_GET(self) -> None:
-        authorization = self.headers.get("Authorization", "")
-        with self.lock:
-            self.seen.append(authorization)
-        self.send_response(401 if authorization == "Bearer bad" else 200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def server() -> Iterator[tuple[str, list[str]]]:
-    """A recording server's URL and the Authorization values it received, in order."""
-    seen: list[str] = []
-    handler = type("Handler", (Recorder,), {"seen": seen})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}/api/private", seen
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+def server() -> Iterator[tuple[str, Recording]]:
+    """A recording server and the URL the load goes to."""
+    with recording_server() as recording:
+        yield f"{recording.base}/api/private", recording
 
 
 # -- wrk's summary --------------------------------------------------------------------------
@@ -157,25 +129,25 @@ def test_a_pool_goes_to_the_script_one_token_a_line(fake_wrk: Path) -> None:
 # -- real load ------------------------------------------------------------------------------
 
 
-def test_the_python_generator_counts_answers_and_refusals(server: tuple[str, list[str]]) -> None:
-    url, seen = server
+def test_the_python_generator_counts_answers_and_refusals(server: tuple[str, Recording]) -> None:
+    url, recording = server
     good = load.run_python(url, 0.1, token="good", processes=1, threads=2)
     assert good.requests > 0
     assert good.not_ok == 0
-    assert set(seen) == {"Bearer good"}
+    assert set(recording.authorizations()) == {"Bearer good"}
     bad = load.run_python(url, 0.1, token="bad", processes=1, threads=2)
     assert bad.requests > 0
     assert bad.not_ok == bad.requests
 
 
 def test_the_python_generator_sends_each_pool_token_at_most_once(
-    server: tuple[str, list[str]],
+    server: tuple[str, Recording],
 ) -> None:
-    url, seen = server
+    url, recording = server
     pool = [f"t{n}" for n in range(40)]
     result = load.run_python(url, 5.0, pool=pool, processes=2, threads=2)
     assert result.pool_exhausted
-    assert sorted(seen) == sorted(f"Bearer {token}" for token in pool)
+    assert sorted(recording.authorizations()) == sorted(f"Bearer {token}" for token in pool)
     assert result.requests == len(pool)
 
 
@@ -186,12 +158,13 @@ def test_the_python_generator_takes_plain_loopback_urls_only() -> None:
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (optional)")
 def test_wrk_s_pool_script_sends_every_token_once_before_any_twice(
-    server: tuple[str, list[str]],
+    server: tuple[str, Recording],
 ) -> None:
-    url, seen = server
+    url, recording = server
     pool = [f"t{n}" for n in range(40)]
     result = load.run_wrk(url, 1, pool=pool, threads=1, connections=1)
     assert result.pool_exhausted  # then it starts the pool over, and says so
+    seen = recording.authorizations()
     assert set(seen) == {f"Bearer {token}" for token in pool}
     # wrk asks the script for a request once before the run, so the first token may come last
     assert len(set(seen[: len(pool)])) == len(pool)

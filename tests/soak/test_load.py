@@ -1,0 +1,139 @@
+"""The soak's client processes: what each request carries, how connections are used, and how
+promptly a client stops when the runner fails."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from mock_idp.jws import json_bytes
+from mock_idp.keys import b64url, b64url_decode
+from soak import load
+from soak.load import ClientPlan, TokenPools
+from soak.scenario import CLASSES, MIX, ROUTES, UNKNOWN_KID, VALID_NEW, VALID_OLD
+from tests.recording_server import recording_server
+
+TEMPLATE = b64url(json_bytes({"alg": "RS256", "kid": "k1", "typ": "at+jwt"})) + ".cGF5.c2ln"
+POOLS = TokenPools(
+    valid={"old": ["valid-old"], "new": ["valid-new"]},
+    no_scope={"old": ["noscope-old"], "new": ["noscope-new"]},
+    expired={"old": ["expired-old"], "new": ["expired-new"]},
+    forged={"old": [("alg_none", "forged-old")], "new": [("alg_none", "forged-new")]},
+    kid_template=TEMPLATE,
+)
+
+
+def plan(port: int, stop_file: Path, *, start_in: float, lasts: float, **kw: float) -> ClientPlan:
+    now = time.monotonic()
+    return ClientPlan(
+        index=0,
+        port=port,
+        start_at=now + start_in,
+        end_at=now + start_in + lasts,
+        rotated_at=kw.get("rotated_at", now + 3600),
+        rate=kw.get("rate", 200.0),
+        seed=7,
+        threads=2,
+        stop_file=str(stop_file),
+        tokens=POOLS,
+    )
+
+
+def test_an_unknown_kid_is_the_template_with_a_random_kid() -> None:
+    rng = random.Random(1)
+    first, second = (load.unknown_kid_token(TEMPLATE, rng) for _ in range(2))
+    header = json.loads(b64url_decode(first.split(".")[0]))
+    assert header["kid"].startswith("soak-")
+    assert len(header["kid"]) == len("soak-") + 16
+    assert {k: v for k, v in header.items() if k != "kid"} == {"alg": "RS256", "typ": "at+jwt"}
+    assert first.split(".", 1)[1] == TEMPLATE.split(".", 1)[1]
+    assert first != second
+
+
+def test_garbage_headers_come_in_every_named_kind() -> None:
+    rng = random.Random(2)
+    drawn = dict(load.garbage_header(rng) for _ in range(500))
+    assert len(drawn) == 10
+    assert drawn["no_header"] is None
+    assert drawn["dots_only"] == "Bearer .."
+
+
+def test_the_mix_moves_half_the_valid_traffic_to_the_new_key_once_it_signs(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(3)
+    before = plan(1, tmp_path / "stop", start_in=0, lasts=1)
+    after = plan(1, tmp_path / "stop", start_in=0, lasts=1, rotated_at=0.0)
+    picked_before = Counter(load._pick(before, rng, time.monotonic())[0] for _ in range(2000))
+    picked_after = Counter(load._pick(after, rng, time.monotonic())[0] for _ in range(2000))
+    assert VALID_NEW not in picked_before
+    assert set(picked_before) == set(MIX)
+    assert set(picked_after) == set(CLASSES)
+    assert 0.5 < picked_after[VALID_NEW] / picked_after[VALID_OLD] < 2
+
+
+def test_a_request_names_its_forgery_or_key_never_its_token(tmp_path: Path) -> None:
+    rng = random.Random(4)
+    for _ in range(300):
+        token_class, authorization, detail = load._pick(
+            plan(1, tmp_path / "stop", start_in=0, lasts=1), rng, time.monotonic()
+        )
+        if authorization is not None:
+            assert detail not in authorization
+        if token_class == UNKNOWN_KID:
+            assert detail == "random_kid"
+
+
+def test_a_connection_serves_a_few_requests_then_is_replaced() -> None:
+    with recording_server() as recording:
+        client = load._Client(int(recording.base.rsplit(":", 1)[1]))
+        statuses = [client.get("/api/private", {}) for _ in range(load.REQUESTS_PER_CONNECTION + 1)]
+        client.close()
+    assert statuses == [200] * (load.REQUESTS_PER_CONNECTION + 1)
+    assert recording.connections == 2
+
+
+def test_a_connection_the_server_closes_is_replaced() -> None:
+    with recording_server() as recording:
+        client = load._Client(int(recording.base.rsplit(":", 1)[1]))
+        assert [client.get(path, {}) for path in ("/close", "/a", "/close", "/b")] == [200] * 4
+        client.close()
+    assert recording.connections == 3
+
+
+def test_no_answer_is_status_0(tmp_path: Path) -> None:
+    with recording_server() as recording:
+        port = int(recording.base.rsplit(":", 1)[1])
+    assert load._Client(port).get("/api/private", {}) == 0  # nothing listens there now
+
+
+def test_a_client_sends_ided_requests_on_both_routes_until_its_end(tmp_path: Path) -> None:
+    with recording_server() as recording:
+        port = int(recording.base.rsplit(":", 1)[1])
+        outcomes = load.run_client(plan(port, tmp_path / "stop", start_in=0, lasts=0.3))
+    assert outcomes
+    assert {o.status for o in outcomes} <= {200, 401}
+    ids = [headers[load.REQUEST_ID_HEADER] for _, headers in recording.requests]
+    assert sorted(ids) == sorted(o.request_id for o in outcomes)
+    assert len(set(ids)) == len(ids)
+    assert {path for path, _ in recording.requests} <= set(ROUTES.values())
+
+
+def test_a_stop_file_ends_a_client_still_waiting_to_start(tmp_path: Path) -> None:
+    stop = tmp_path / "stop"
+    outcomes: list[list[load.Outcome]] = []
+    with recording_server() as recording:
+        port = int(recording.base.rsplit(":", 1)[1])
+        client = threading.Thread(
+            target=lambda: outcomes.append(load.run_client(plan(port, stop, start_in=60, lasts=1)))
+        )
+        client.start()
+        stop.touch()
+        client.join(30)  # not a timing assertion: without the check it would wait a minute
+        assert not client.is_alive(), "the client kept waiting after the stop file appeared"
+    assert outcomes == [[]]
+    assert recording.requests == []
