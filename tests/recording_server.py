@@ -1,7 +1,7 @@
 """An HTTP/1.1 server on 127.0.0.1 that records what load generators send it.
 
-Every request gets 200 with an empty body, except ``Authorization: Bearer bad`` (401) and a
-path ending in ``/close`` (200, then the connection is closed). Connections are kept alive
+Every request gets 200 with an empty body, except ``Authorization: Bearer bad`` (401), a path
+ending in ``/missing`` (404) and one ending in ``/close`` (200, then the connection is closed). Connections are kept alive
 otherwise, so a client's connection reuse can be counted.
 """
 
@@ -41,7 +41,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         with self.recording.lock:
             self.recording.requests.append((self.path, dict(self.headers.items())))
-        self.send_response(401 if self.headers.get("Authorization") == "Bearer bad" else 200)
+        if self.headers.get("Authorization") == "Bearer bad":
+            self.send_response(401)
+        else:
+            self.send_response(404 if self.path.endswith("/missing") else 200)
         self.send_header("Content-Length", "0")
         if self.path.endswith("/close"):
             self.send_header("Connection", "close")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from devtools.processes import (
     stop_process_group,
     wait_until_serving,
 )
+from tests.recording_server import recording_server
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
@@ -46,31 +45,15 @@ def test_child_pids_scans_proc_where_the_kernel_lists_no_children(
     assert child_pids(child) == []
 
 
-class _Ok(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 def test_readiness_polls_ignore_a_developer_s_http_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
-    # a short poll: shutdown() waits for it (0.5 s by default)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with recording_server() as recording:
         process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
         try:
-            wait_until_serving(f"http://127.0.0.1:{server.server_port}/", process, timeout=30)
+            wait_until_serving(f"{recording.base}/", process, timeout=30)
         finally:
             process.kill()
             process.wait()
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_start_in_session_runs_in_the_project_root_in_a_session_of_its_own() -> None:

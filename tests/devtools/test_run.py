@@ -6,9 +6,7 @@ import shlex
 import signal
 import socket
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from devtools import run
 from devtools.processes import no_control_socket
 from devtools.run import DevConfig, DevRunError
+from tests.recording_server import recording_server
 
 CONFIG = DevConfig(api_port=8100, idp_port=8101, state_dir=Path("/srv/state"), python="py")
 
@@ -224,26 +223,10 @@ def test_stop_is_idempotent_on_an_exited_child() -> None:
     assert child.process.returncode == 0
 
 
-class _Ok(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200 if self.path == "/ok" else 404)
-        self.end_headers()
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def http_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
-    # a short poll: shutdown() waits for it (0.5 s by default)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with recording_server() as recording:
+        yield recording.base
 
 
 def test_wait_for_http_returns_on_200(http_url: str) -> None:
