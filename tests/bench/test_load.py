@@ -128,6 +128,9 @@ def test_a_pool_goes_to_the_script_one_token_a_line(fake_wrk: Path) -> None:
 
 # -- real load ------------------------------------------------------------------------------
 
+POOL = [f"t{n}" for n in range(40)]
+POOL_HEADERS = [f"Bearer {token}" for token in POOL]
+
 
 def test_the_python_generator_counts_answers_and_refusals(server: tuple[str, Recording]) -> None:
     url, recording = server
@@ -144,11 +147,10 @@ def test_the_python_generator_sends_each_pool_token_at_most_once(
     server: tuple[str, Recording],
 ) -> None:
     url, recording = server
-    pool = [f"t{n}" for n in range(40)]
-    result = load.run_python(url, 5.0, pool=pool, processes=2, threads=2)
+    result = load.run_python(url, 5.0, pool=POOL, processes=2, threads=2)
     assert result.pool_exhausted
-    assert sorted(recording.authorizations()) == sorted(f"Bearer {token}" for token in pool)
-    assert result.requests == len(pool)
+    assert sorted(recording.authorizations()) == sorted(POOL_HEADERS)
+    assert result.requests == len(POOL)
 
 
 def test_the_python_generator_takes_plain_loopback_urls_only() -> None:
@@ -161,10 +163,9 @@ def test_wrk_s_pool_script_sends_every_token_once_before_any_twice(
     server: tuple[str, Recording],
 ) -> None:
     url, recording = server
-    pool = [f"t{n}" for n in range(40)]
-    result = load.run_wrk(url, 1, pool=pool, threads=1, connections=1)
+    result = load.run_wrk(url, 1, pool=POOL, threads=1, connections=1)
     assert result.pool_exhausted  # then it starts the pool over, and says so
     seen = recording.authorizations()
-    assert set(seen) == {f"Bearer {token}" for token in pool}
+    assert set(seen) == set(POOL_HEADERS)
     # wrk asks the script for a request once before the run, so the first token may come last
-    assert len(set(seen[: len(pool)])) == len(pool)
+    assert len(set(seen[: len(POOL)])) == len(POOL)
