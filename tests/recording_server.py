@@ -1,8 +1,8 @@
 """An HTTP/1.1 server on 127.0.0.1 that records what load generators send it.
 
 Every request gets 200 with an empty body, except ``Authorization: Bearer bad`` (401), a path
-ending in ``/missing`` (404) and one ending in ``/close`` (200, then the connection is closed). Connections are kept alive
-otherwise, so a client's connection reuse can be counted.
+ending in ``/missing`` (404) and one ending in ``/close`` (200, then the connection is closed).
+Connections are kept alive otherwise, so a client's connection reuse can be counted.
 """
 
 from __future__ import annotations
