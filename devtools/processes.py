@@ -7,8 +7,7 @@ API is always started the same way: ``gunicorn apiexample.wsgi:application`` bou
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
+import http.client
 import importlib
 import os
 import secrets
@@ -18,12 +17,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from apiexample import conf
 from apiexample.token_format import MAX_TOKEN_LENGTH
+from devtools.parent_death import die_with_parent
 from mock_idp import DEFAULT_AUDIENCE
 
 LOOPBACK = "127.0.0.1"
@@ -38,22 +38,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
         return int(probe.getsockname()[1])
-
-
-def die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` asking Linux to SIGKILL the child when this process dies, if available."""
-    if not sys.platform.startswith("linux"):  # pragma: no cover - macOS: no PR_SET_PDEATHSIG
-        return None
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:  # pragma: no cover - a Linux without a findable libc
-        return None
-    prctl = ctypes.CDLL(libc_name, use_errno=True).prctl
-    pr_set_pdeathsig = 1
-
-    def preexec() -> None:  # pragma: no cover - runs in the forked child
-        prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-    return preexec
 
 
 def child_pids(pid: int) -> list[int]:
@@ -90,13 +74,18 @@ def no_control_socket() -> list[str]:
 HEADER_FIELD_LIMIT = MAX_TOKEN_LENGTH + 256
 
 
+#: Our gunicorn config: each worker dies with the master (``devtools.gunicorn_hooks``).
+GUNICORN_CONFIG = "python:devtools.gunicorn_hooks"
+
+
 def gunicorn_command(
     port: int, *options: str, python: str = sys.executable, app: str = API_APP
 ) -> list[str]:
     """``gunicorn apiexample.wsgi:application`` (or ``app``) on 127.0.0.1:``port``, taking
-    header fields as long as the longest token the API accepts."""
+    header fields as long as the longest token the API accepts, its workers dying with it."""
     return [
         python, "-m", "gunicorn", app,
+        "--config", GUNICORN_CONFIG,
         "--bind", f"{LOOPBACK}:{port}",
         "--limit-request-field_size", str(HEADER_FIELD_LIMIT),
         *no_control_socket(),
@@ -149,10 +138,12 @@ def wait_until_serving(
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with _DIRECT.open(url, timeout=2) as answer:
+            # Each poll ends by the deadline, even against a port that accepts and never answers.
+            poll_timeout = min(2.0, max(deadline - time.monotonic(), 0.05))
+            with _DIRECT.open(url, timeout=poll_timeout) as answer:
                 if answer.status == 200:
                     return
-        except OSError:
+        except (OSError, http.client.HTTPException):  # not listening yet, or not HTTP
             pass
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited (status {process.returncode}) early")

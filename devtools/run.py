@@ -269,15 +269,20 @@ def wait_for_http(child: Child, url: str, timeout: float) -> None:
 
 def mint_token(config: DevConfig, env: Mapping[str, str], scope: str = DEFAULT_SCOPE) -> str:
     """A fresh access token from ``python -m mock_idp token``."""
-    result = subprocess.run(  # noqa: S603 - argv is built by this module
-        token_command(config, scope),
-        cwd=PROJECT_ROOT,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=config.startup_timeout,
-        check=False,
-    )
+    try:
+        result = subprocess.run(  # noqa: S603 - argv is built by this module
+            token_command(config, scope),
+            cwd=PROJECT_ROOT,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=config.startup_timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:  # killed by subprocess.run
+        raise DevRunError(
+            f"mock_idp token did not finish within {config.startup_timeout:g} s"
+        ) from exc
     token = result.stdout.strip()
     if result.returncode != 0 or not token:
         raise DevRunError(f"mock_idp token failed ({result.returncode}): {result.stderr.strip()}")

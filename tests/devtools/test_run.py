@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import shlex
 import signal
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,9 +191,12 @@ def test_wait_for_line_fails_when_the_child_exits_first() -> None:
 
 def test_wait_for_line_times_out() -> None:
     child = python_child("import time; time.sleep(30)")
+    started = time.monotonic()
     try:
         with pytest.raises(DevRunError, match="no 'ready' line"):
             run.wait_for_line(child, "ready", 0.3)
+        # not a timing assertion: ignoring its timeout, it would wait for the child's 30 s
+        assert time.monotonic() - started < 10
     finally:
         child.stop()
 
@@ -210,7 +216,9 @@ def test_stop_kills_a_child_ignoring_sigterm(capsys: pytest.CaptureFixture[str])
         "time.sleep(30)\n"
     )
     run.wait_for_line(child, "ready", 10)
+    started = time.monotonic()
     child.stop(timeout=0.3)
+    assert time.monotonic() - started < 10  # ignoring its timeout, it would wait 30 s
     assert child.process.returncode == -signal.SIGKILL
     assert "ignored SIGTERM" in capsys.readouterr().out
 
@@ -261,6 +269,31 @@ def test_mint_token_returns_stdout_stripped() -> None:
 def test_mint_token_reports_a_failure() -> None:
     with pytest.raises(DevRunError, match=r"mock_idp token failed \(1\)"):
         run.mint_token(DevConfig(python="/bin/false"), {})
+    with pytest.raises(DevRunError, match=r"mock_idp token failed \(0\)"):
+        run.mint_token(DevConfig(python="/bin/true"), {})  # exit 0, but no token
+
+
+def fake_python(tmp_path: Path, body: str) -> str:
+    """A ``python`` for ``DevConfig`` that runs ``body`` (sh) whatever it is asked."""
+    path = tmp_path / "fakepython"
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_mint_token_runs_in_the_project_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run.mint_token(DevConfig(python=fake_python(tmp_path, "pwd")), {}) == str(
+        run.PROJECT_ROOT
+    )
+
+
+def test_a_hung_mint_is_a_devtools_error_not_a_traceback(tmp_path: Path) -> None:
+    config = DevConfig(python=fake_python(tmp_path, "exec sleep 30"), startup_timeout=0.3)
+    with pytest.raises(DevRunError, match=r"did not finish within 0\.3 s"):
+        run.mint_token(config, {})
 
 
 def test_stack_wait_returns_1_when_a_server_exits_by_itself(
@@ -277,3 +310,216 @@ def test_stack_wait_returns_1_when_a_server_exits_by_itself(
         stack.stop()
     assert "child exited (status 2)" in capsys.readouterr().out
     assert stack.children == []
+
+
+CUSTOM = DevConfig(
+    api_port=8100,
+    idp_port=8101,
+    audience="https://custom.test",
+    state_dir=Path("/srv/s"),
+    python="py",
+)
+
+
+def options(argv: list[str]) -> dict[str, str]:
+    return dict(itertools.pairwise(argv))
+
+
+def test_a_custom_audience_and_scope_reach_every_command() -> None:
+    assert options(run.idp_command(CUSTOM))["--audience"] == "https://custom.test"
+    token = options(run.token_command(CUSTOM, scope="write:x"))
+    assert (token["--audience"], token["--scope"]) == ("https://custom.test", "write:x")
+    assert run.api_env(CUSTOM, {})["AUTH0_AUDIENCE"] == "https://custom.test"
+    assert shlex.split(run.token_request_line(CUSTOM, "write:x"))[-1] == "scope=write:x"
+    assert "--scope write:x" in run.mint_token(DevConfig(python="/bin/echo"), {}, scope="write:x")
+    assert run.parse_args(["--audience", "https://custom.test"]).audience == "https://custom.test"
+
+
+def test_the_api_runs_one_threaded_worker_logging_access_to_stdout() -> None:
+    argv = options(run.api_command(CUSTOM))
+    pinned = ("--workers", "--threads", "--graceful-timeout", "--access-logfile")
+    assert {name: argv[name] for name in pinned} == {
+        "--workers": "1",
+        "--threads": "4",
+        "--graceful-timeout": "5",
+        "--access-logfile": "-",
+    }
+
+
+def test_the_api_answers_localhost_too() -> None:
+    assert run.api_env(CUSTOM, {})["DJANGO_ALLOWED_HOSTS"].split(",") == ["127.0.0.1", "localhost"]
+
+
+def test_the_banner_states_the_token_s_lifetime_issuer_and_audience() -> None:
+    text = run.banner(CUSTOM, "t")
+    assert "valid for 60 minutes" in text
+    assert f"(mock IdP {CUSTOM.issuer}, audience {CUSTOM.audience})" in text
+
+
+def test_ensure_port_free_probes_127_0_0_1_only() -> None:
+    with socket.socket() as other:  # a listener on another loopback address
+        other.bind(("127.0.0.2", 0))
+        other.listen()
+        run.ensure_port_free(other.getsockname()[1], "API")
+
+
+def test_the_state_dir_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run.parse_args(["--state-dir", "rel"]).state_dir == tmp_path / "rel"
+    assert run.parse_args([]).state_dir == run.PROJECT_ROOT / "var"
+
+
+def test_spawn_without_a_pipe_leaves_stdout_alone() -> None:
+    child = python_child("pass", pipe_stdout=False)
+    try:
+        assert child.process.stdout is None
+        assert child.pump is None
+    finally:
+        child.stop()
+
+
+def test_the_echo_is_line_for_line_and_stderr_is_not_queued(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    child = python_child("import sys; print('err-line', file=sys.stderr, flush=True); print('a')")
+    try:
+        assert run.wait_for_line(child, "a", 10) == "a"
+    finally:
+        child.stop()
+    out, err = capfd.readouterr()
+    assert "[child] a\n" in out
+    assert "err-line" in err
+    assert "err-line" not in out
+
+
+def test_wait_for_line_matches_at_the_start_of_a_line_only() -> None:
+    child = python_child("print('not ready yet'); print('ready now')")
+    try:
+        assert run.wait_for_line(child, "ready", 10) == "ready now"
+    finally:
+        child.stop()
+
+
+def test_stop_waits_for_the_echo_to_finish(monkeypatch: pytest.MonkeyPatch) -> None:
+    echoed: list[str] = []
+
+    def slow_print(*args: object, **kwargs: object) -> None:
+        time.sleep(0.05)
+        echoed.append(str(args[0]))
+
+    monkeypatch.setattr("builtins.print", slow_print)
+    child = python_child("for i in range(5): print(i)")
+    child.process.wait(10)
+    child.stop()
+    assert len(echoed) == 5
+    assert child.pump is not None
+    assert not child.pump.is_alive()
+
+
+def test_wait_for_http_names_the_child_that_exited() -> None:
+    child = python_child("raise SystemExit(4)", pipe_stdout=False)
+    child.process.wait(10)
+    with pytest.raises(DevRunError, match=r"^child exited \(status 4\)"):
+        run.wait_for_http(child, "http://127.0.0.1:9/", 10)
+
+
+def test_the_stack_keeps_the_environment_it_was_given() -> None:
+    assert run.DevStack(CUSTOM, base_env={"X": "1"}).base_env == {"X": "1"}
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for probe in sockets:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()
+
+
+class Spawned(Exception):
+    """Raised by a stand-in for ``run.spawn``, so ``start`` stops there."""
+
+
+def test_start_makes_a_private_state_dir_and_unbuffered_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, str] = {}
+
+    def spawn(name: str, argv: list[str], env: dict[str, str], *, pipe_stdout: bool) -> run.Child:
+        seen.update(env)
+        raise Spawned
+
+    monkeypatch.setattr(run, "spawn", spawn)
+    state = tmp_path / "a" / "b" / "var"
+    api_port, idp_port = free_ports(2)
+    with pytest.raises(Spawned):
+        run.DevStack(DevConfig(api_port=api_port, idp_port=idp_port, state_dir=state), {}).start()
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert seen["PYTHONUNBUFFERED"] == "1"
+
+
+def test_start_names_a_busy_idp_port(tmp_path: Path, listening_port: int) -> None:
+    (api_port,) = free_ports(1)
+    config = DevConfig(api_port=api_port, idp_port=listening_port, state_dir=tmp_path)
+    stack = run.DevStack(config, {})
+    with pytest.raises(DevRunError, match=r"IdP port .* IDP_PORT="):
+        stack.start()
+    assert stack.children == []
+
+
+def test_start_waits_for_the_idp_s_line_then_the_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sleeper = [sys.executable, "-c", "import time; time.sleep(30)"]
+    monkeypatch.setattr(run, "idp_command", lambda config: sleeper)
+    monkeypatch.setattr(run, "api_command", lambda config: sleeper)
+    api_port, idp_port = free_ports(2)
+    config = DevConfig(
+        api_port=api_port, idp_port=idp_port, state_dir=tmp_path, startup_timeout=0.3
+    )
+    stack = run.DevStack(config, {})
+    try:
+        with pytest.raises(DevRunError, match="mock_idp printed no 'mock_idp serving' line"):
+            stack.start()
+        stack.stop()
+        monkeypatch.setattr(run, "wait_for_line", lambda *args: "mock_idp serving")
+        with pytest.raises(DevRunError, match="did not answer"):
+            stack.start()
+    finally:
+        stack.stop()
+
+
+def test_the_stack_stops_the_api_before_the_idp() -> None:
+    order: list[str] = []
+
+    class Recorded:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def stop(self) -> None:
+            order.append(self.name)
+
+    stack = run.DevStack(CUSTOM, {})
+    stack.children = [Recorded("mock_idp"), Recorded("api")]  # type: ignore[list-item]
+    stack.stop()
+    assert order == ["api", "mock_idp"]
+
+
+def test_a_second_signal_while_stopping_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    stopped: list[bool] = []
+
+    def start(self: run.DevStack) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # pragma: no cover - the signal interrupts it
+
+    def stop(self: run.DevStack) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)
+        stopped.append(True)
+
+    monkeypatch.setattr(run.DevStack, "start", start)
+    monkeypatch.setattr(run.DevStack, "stop", stop)
+    assert run.main(["--api-port", "1", "--idp-port", "2"]) == 0
+    assert stopped == [True]

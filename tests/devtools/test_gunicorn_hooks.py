@@ -1,0 +1,65 @@
+"""Our gunicorn config: every worker dies with gunicorn's master, sync workers included."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from devtools import gunicorn_hooks
+from devtools.processes import GUNICORN_CONFIG, PROJECT_ROOT, gunicorn_command
+from tests.devtools.test_processes import alive, gone_within
+
+
+def test_every_gunicorn_we_start_loads_it() -> None:
+    argv = gunicorn_command(8000)
+    assert argv[argv.index("--config") + 1] == GUNICORN_CONFIG == "python:devtools.gunicorn_hooks"
+
+
+def test_a_new_worker_asks_to_die_with_the_master(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[bool] = []
+    monkeypatch.setattr(gunicorn_hooks, "die_with_parent", lambda: lambda: asked.append(True))
+    gunicorn_hooks.post_fork(None, SimpleNamespace(ppid=os.getppid()))
+    assert asked == [True]
+
+
+def test_a_worker_whose_master_already_died_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gunicorn_hooks, "die_with_parent", lambda: None)  # as on macOS
+    with pytest.raises(SystemExit):
+        gunicorn_hooks.post_fork(None, SimpleNamespace(ppid=os.getppid() + 1))
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux prctl(2)")
+def test_sync_workers_die_with_a_killed_parent_at_once() -> None:
+    """Without the hook a sync worker outlives its master until its next parent check, up to
+    15 s (half gunicorn's --timeout), still holding the port."""
+    code = (
+        "import time\n"
+        "from devtools.processes import api_environment, api_server, child_pids\n"
+        "options = ('--workers', '2', '--worker-class', 'sync')\n"
+        "with api_server(api_environment('http://127.0.0.1:9/'), *options) as server:\n"
+        "    while len(child_pids(server.pid)) < 2:\n"
+        "        time.sleep(0.05)\n"
+        "    print(server.pid, *child_pids(server.pid), flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    pids = [int(pid) for pid in parent.stdout.readline().split()]
+    parent.kill()
+    parent.wait()
+    parent.stdout.close()
+    try:
+        assert len(pids) == 3
+        assert gone_within(pids, 10)  # polled: well under the 15 s a sync worker would take
+    finally:
+        for pid in pids:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
