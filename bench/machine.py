@@ -33,6 +33,7 @@ def http_parser() -> str:
 
 
 def machine() -> list[str]:
+    """Where and with what the figures were measured."""
     versions = ", ".join(f"{name} {metadata.version(name)}" for name in LIBRARIES)
     return [
         f"machine: {os.cpu_count()} CPUs ({cpu_model()}), {platform.system()} {platform.release()}",

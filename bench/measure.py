@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 
 def median(values: list[float]) -> float:
+    """The median, as every figure of the report is."""
     return statistics.median(values)
 
 

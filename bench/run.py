@@ -52,12 +52,14 @@ class Plan:
 
     @classmethod
     def for_args(cls, quick: bool) -> Plan:
+        """The full plan, or ``--quick``'s short one (a smoke test, figures not to quote)."""
         if quick:
             return cls(5, 300, 3, 200, 1, 3.0)
         return cls(9, 1000, 7, 1000, 7, 4.0)
 
 
 def verdict(ok: bool) -> str:
+    """How a target line ends."""
     return "met" if ok else "NOT MET"
 
 

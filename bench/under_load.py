@@ -99,9 +99,8 @@ def round_order(round_: int) -> tuple[str, ...]:
 def under_load(
     idp: MockIdP, minter: Mints, repeated: str, scratch: Path, *, rounds: int, seconds: float
 ) -> tuple[list[str], dict[str, float]]:
-    """The report's lines, and the figures the targets read: each case's ratio (``<case>`` to
-    its server's ``/api/public``, ``<case>_same`` to the same headers), ``cpu_*`` and
-    ``fetches``."""
+    """Every case of ``CASES`` for ``rounds`` rounds of ``seconds``; ``load_report``'s lines
+    and figures."""
     use_wrk = load.wrk_version() is not None
 
     def run(url: str, duration: float, **kw: Any) -> load.LoadResult:
@@ -143,6 +142,26 @@ def under_load(
     fetches = idp.hit_count(JWKS_PATH) - fetches_before
     requests = sum(r.requests for rs in results.values() for r in rs) + probe.requests
 
+    generator = "wrk -t2 -c8" if use_wrk else "python, 2 processes x 4 threads"
+    heading = (
+        f"gunicorn, 2 sync workers, 127.0.0.1, {generator} "
+        f"(median of {rounds} rounds of {seconds:.0f} s)"
+    )
+    return load_report(heading, results, cpu_us, fetches, requests)
+
+
+def load_report(
+    heading: str,
+    results: dict[str, list[load.LoadResult]],
+    cpu_us: dict[str, list[float]],
+    fetches: int,
+    requests: int,
+) -> tuple[list[str], dict[str, float]]:
+    """The table of every case's rounds, and the figures the targets read: ``<case>`` (the
+    median of its rounds' ratios to its server's ``/api/public``), ``<case>_same`` (to the
+    same headers), ``cpu_repeated``/``cpu_fresh`` (public's worker CPU over theirs), and
+    ``fetches``."""
+
     def per_round(name: str, baseline: str) -> list[float]:
         return [r.rps / b.rps for r, b in zip(results[name], results[baseline], strict=True)]
 
@@ -151,15 +170,15 @@ def under_load(
     def rows(table: list[tuple[str, str, str | None]], public: str) -> list[str]:
         lines = []
         for label, name, same in table:
-            rounds = per_round(name, public)
-            ratios[name] = median(rounds)
+            round_ratios = per_round(name, public)
+            ratios[name] = median(round_ratios)
             same_text = f"{'-':>7s}"
             if same is not None:
                 ratios[f"{name}_same"] = median(per_round(name, same))
                 same_text = f"{ratios[f'{name}_same']:7.3f}"
             bad = sum(r.not_ok for r in results[name])
             ran_out = any(r.pool_exhausted for r in results[name])
-            spread = f"{min(rounds):.2f}-{max(rounds):.2f}"
+            spread = f"{min(round_ratios):.2f}-{max(round_ratios):.2f}"
             cpu = f"{median(cpu_us[name]):6.0f}" if cpu_us[name] else f"{'n/a':>6s}"
             lines.append(
                 f"  {label:40s} {median([r.rps for r in results[name]]):7.0f} "
@@ -168,10 +187,8 @@ def under_load(
             )
         return lines
 
-    generator = "wrk -t2 -c8" if use_wrk else "python, 2 processes x 4 threads"
     lines = [
-        f"gunicorn, 2 sync workers, 127.0.0.1, {generator} "
-        f"(median of {rounds} rounds of {seconds:.0f} s)",
+        heading,
         f"  {'':40s} {'req/s':>7s} {'x public':>8s} {'rounds':>10s} {'x same':>7s} "
         f"{'cpu us':>6s} {'not 200':>7s}",
         *rows(API_ROWS, "public"),
@@ -196,10 +213,8 @@ def under_load(
         "same header (no validation at all);",
         f"  fresh token {ratios['fresh'] / ratios['floor_fresh']:.3f}x the signature-only floor's "
         f"{ratios['floor_fresh']:.3f}x",
-    ]
-    lines.append(
         f"  JWKS fetches (IdP hit log): {fetches} for {requests} requests to 2 workers "
-        f"(TTL {conf.DEFAULT_JWKS_CACHE_TTL} s)"
-    )
+        f"(TTL {conf.DEFAULT_JWKS_CACHE_TTL} s)",
+    ]
     ratios["fetches"] = fetches
     return lines, ratios

@@ -3,6 +3,9 @@
 Its master dies with the process that started it (``start_in_session``); this hook makes each
 worker die with the master. Without it a sync worker outlives a SIGKILLed master until its
 next check of its parent, up to half gunicorn's ``--timeout`` (15 s), still holding the port.
+
+gunicorn reads every module-level name that is one of its settings: ``post_fork`` is the only
+one here. Being a ``--config``, it also means gunicorn reads no ``./gunicorn.conf.py``.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from typing import Any
 
 from devtools.parent_death import die_with_parent
 
+#: Resolved once, in the master, so each forked worker only calls prctl.
+_ASK_TO_DIE_WITH_PARENT = die_with_parent()
+
 
 def post_fork(server: Any, worker: Any) -> None:
     """gunicorn server hook, in each new worker: SIGKILLed when the master dies (Linux)."""
-    ask = die_with_parent()
-    if ask is not None:
-        ask()
+    if _ASK_TO_DIE_WITH_PARENT is not None:
+        _ASK_TO_DIE_WITH_PARENT()
     if os.getppid() != worker.ppid:  # the master died before the request took effect
         raise SystemExit(1)

@@ -1,8 +1,10 @@
 """Linux's parent-death signal (prctl(2) ``PR_SET_PDEATHSIG``): a process the kernel SIGKILLs
 when its parent dies, so nothing our tooling starts outlives it, even when it is SIGKILLed.
 
-The setting is not inherited across fork(2): each process must ask for itself. This module
-imports nothing of the project, so gunicorn's master can load it as its config cheaply.
+The setting is not inherited across fork(2): each process must ask for itself. The signal
+comes when the parent *thread* that forked it exits; our tooling forks from main threads.
+This module imports nothing of the project, so gunicorn's master loads it cheaply (through
+``devtools.gunicorn_hooks``).
 """
 
 from __future__ import annotations

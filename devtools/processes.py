@@ -82,7 +82,13 @@ def gunicorn_command(
     port: int, *options: str, python: str = sys.executable, app: str = API_APP
 ) -> list[str]:
     """``gunicorn apiexample.wsgi:application`` (or ``app``) on 127.0.0.1:``port``, taking
-    header fields as long as the longest token the API accepts, its workers dying with it."""
+    header fields as long as the longest token the API accepts, its workers dying with it.
+
+    The config is ours (``GUNICORN_CONFIG``): ``options`` may not name another, which would
+    replace it (gunicorn keeps the last); pass settings as options instead.
+    """
+    if {"-c", "--config"} & set(options) or any(o.startswith("--config=") for o in options):
+        raise ValueError(f"gunicorn's config is {GUNICORN_CONFIG}; pass settings as options")
     return [
         python, "-m", "gunicorn", app,
         "--config", GUNICORN_CONFIG,

@@ -23,6 +23,10 @@ class Recording:
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
+
     def authorizations(self) -> list[str]:
         """Each request's ``Authorization`` value (empty when it had none), in arrival order."""
         with self.lock:
@@ -31,6 +35,7 @@ class Recording:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 5  # an idle kept-alive connection ends, so a failing test cannot hang the server
     recording: Recording
 
     def setup(self) -> None:

@@ -18,7 +18,7 @@ def test_timed_runs_the_function_once_after_a_collection(monkeypatch: pytest.Mon
     monkeypatch.setattr(gc, "collect", lambda: events.append("collect"))
     seconds = measure.timed(lambda: events.append("run"))
     assert events == ["collect", "run"]
-    assert 0 <= seconds < 5
+    assert seconds >= 0
 
 
 def test_progress_goes_to_stderr_not_the_report(capsys: pytest.CaptureFixture[str]) -> None:

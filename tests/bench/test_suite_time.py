@@ -15,7 +15,7 @@ def test_the_summary_is_the_last_line_without_its_rule() -> None:
     script = "print('collected 3 items'); print('==== 3 passed in 0.01s ====')"
     lines, seconds = time_test_suite({}, command=[sys.executable, "-c", script])
     assert lines == [f"test suite: `make test` {seconds:.1f} s wall: 3 passed in 0.01s"]
-    assert 0 < seconds < 60
+    assert seconds > 0  # measured, and the line shows it
 
 
 def test_the_suite_runs_in_the_environment_given() -> None:
@@ -33,5 +33,5 @@ def test_a_suite_past_its_timeout_is_killed_and_reported() -> None:
     script = "import sys, time; print('12 passed', flush=True); time.sleep(30)"
     command = [sys.executable, "-u", "-c", script]
     lines, seconds = time_test_suite({}, command=command, timeout=0.3)
-    assert seconds < 20
+    assert seconds < 20  # not a timing assertion: without its timeout it would wait 30 s
     assert lines[0].endswith(": timed out after 0.3 s")

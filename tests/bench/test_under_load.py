@@ -1,10 +1,12 @@
-"""The bench's load schedule: each ratio is taken between runs next to each other in time."""
+"""The bench's load runs: each ratio is taken between runs next to each other in time, and the
+figures are read off the rounds as the table and the targets say."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.under_load import API_ROWS, CASES, FLOOR_ROWS, round_order
+from bench.load import LoadResult
+from bench.under_load import API_ROWS, CASES, FLOOR_ROWS, load_report, round_order
 
 #: Each measured protected case and the baselines its ratios are read against.
 BASELINES = {
@@ -52,3 +54,51 @@ def test_the_baselines_are_the_ones_the_tables_print() -> None:
 def test_each_pair_runs_in_both_orders_over_two_rounds() -> None:
     assert round_order(1) == tuple(reversed(round_order(0)))
     assert round_order(2) == round_order(0)
+
+
+def rounds_of(*rps: float, not_ok: int = 0, exhausted: bool = False) -> list[LoadResult]:
+    """One 1-second result per round, at each requests/s given."""
+    return [LoadResult(int(r), 1.0, not_ok, exhausted) for r in rps]
+
+
+#: Two rounds of every case: ratios chosen so each figure differs from every other.
+RESULTS = {
+    "public": rounds_of(1000, 1000),
+    "public_header": rounds_of(1000, 800),
+    "public_pool": rounds_of(900, 1000),
+    "repeated": rounds_of(950, 760),
+    "fresh": rounds_of(800, 700, not_ok=2),
+    "floor_public": rounds_of(500, 1000),
+    "floor_fresh": rounds_of(450, 800, exhausted=True),
+}
+CPU = {name: [100.0] for name in RESULTS} | {"repeated": [125.0], "fresh": [200.0]}
+
+
+def test_each_ratio_is_the_median_of_its_rounds_against_its_baseline() -> None:
+    lines, figures = load_report("heading", RESULTS, CPU, fetches=2, requests=12_345)
+    assert figures["repeated"] == pytest.approx((0.95 + 0.76) / 2)
+    assert figures["repeated_same"] == pytest.approx((0.95 + 0.95) / 2)
+    assert figures["fresh"] == pytest.approx((0.8 + 0.7) / 2)
+    assert figures["fresh_same"] == pytest.approx((0.8 / 0.9 + 0.7) / 2)
+    assert figures["floor_fresh"] == pytest.approx((0.9 + 0.8) / 2)  # against its own public
+    assert figures["cpu_repeated"] == pytest.approx(0.8)
+    assert figures["cpu_fresh"] == pytest.approx(0.5)
+    assert figures["fetches"] == 2
+    assert lines[0] == "heading"
+    assert lines[-1].startswith("  JWKS fetches (IdP hit log): 2 for 12345 requests")
+
+
+def test_the_table_shows_spread_failures_and_an_exhausted_pool() -> None:
+    lines, _ = load_report("heading", RESULTS, CPU, fetches=2, requests=1)
+    fresh = next(line for line in lines if "fresh token per request" in line)  # the API's
+    assert "0.70-0.80" in fresh
+    assert fresh.split()[-1] == "4"  # not 200, summed over the rounds
+    floor = [line for line in lines if "token pool ran out" in line]
+    assert len(floor) == 1
+    assert "0.80-0.90" in floor[0]
+
+
+def test_without_worker_cpu_the_table_says_so_and_skips_the_cpu_ratios() -> None:
+    lines, figures = load_report("h", RESULTS, {name: [] for name in RESULTS}, 2, 1)
+    assert "cpu_fresh" not in figures
+    assert all(" n/a " in line for line in lines if line.startswith("  /api/"))

@@ -14,10 +14,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from devtools import processes
 from devtools.processes import (
     PROJECT_ROOT,
     api_environment,
@@ -27,6 +29,7 @@ from devtools.processes import (
     stop_process_group,
     wait_until_serving,
 )
+from tests.process_checks import alive, gone_within
 from tests.recording_server import recording_server
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
@@ -80,23 +83,6 @@ def test_start_in_session_runs_in_the_project_root_in_a_session_of_its_own() -> 
     finally:
         stop_process_group(process)
     assert output.split() == [str(PROJECT_ROOT), "True", "only-this-env"]
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
-def gone_within(pids: list[int], seconds: float) -> bool:
-    """Polls until none of ``pids`` runs, for at most ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not any(alive(pid) for pid in pids)
 
 
 def test_child_pids_scan_reads_a_command_name_holding_parentheses(
@@ -167,10 +153,18 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
 
 @pytest.mark.parametrize("answer", [b"", b"garbage\r\n\r\n"], ids=["mute", "not-http"])
 def test_readiness_gives_up_on_a_port_that_never_answers_http(
-    sleeper: subprocess.Popen[bytes], answer: bytes
+    sleeper: subprocess.Popen[bytes], answer: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A port that accepts connections and never answers, or answers something not HTTP: the
     poll fails with its own error once its timeout is over, each try bounded by it too."""
+    timeouts: list[float] = []
+    opener = processes._DIRECT
+
+    def spied_open(url: str, timeout: float) -> Any:
+        timeouts.append(timeout)
+        return opener.open(url, timeout=timeout)
+
+    monkeypatch.setattr(processes, "_DIRECT", SimpleNamespace(open=spied_open))
     with socket.create_server(("127.0.0.1", 0)) as listener:
         stop = threading.Event()
 
@@ -181,10 +175,10 @@ def test_readiness_gives_up_on_a_port_that_never_answers_http(
                     connection, _ = listener.accept()
                 except TimeoutError:
                     continue
-                with connection:
+                with connection:  # held open, never answered (mute), until the test ends
                     if answer:
                         connection.sendall(answer)
-                    stop.wait(0.5)
+                    stop.wait()
 
         server = threading.Thread(target=answer_each)
         server.start()
@@ -205,6 +199,8 @@ def test_readiness_gives_up_on_a_port_that_never_answers_http(
     assert not poller.is_alive(), "the readiness poll hung on a port that never answers"
     assert [type(e) for e in errors] == [RuntimeError]
     assert "did not answer" in str(errors[0])
+    assert timeouts
+    assert max(timeouts) <= 0.3  # no try outlasts the poll's own timeout
 
 
 def test_stop_process_group_kills_the_whole_group() -> None:

@@ -17,6 +17,7 @@ import pytest
 from devtools import run
 from devtools.processes import no_control_socket
 from devtools.run import DevConfig, DevRunError
+from tests.process_checks import free_ports
 from tests.recording_server import recording_server
 
 CONFIG = DevConfig(api_port=8100, idp_port=8101, state_dir=Path("/srv/state"), python="py")
@@ -425,17 +426,6 @@ def test_wait_for_http_names_the_child_that_exited() -> None:
 
 def test_the_stack_keeps_the_environment_it_was_given() -> None:
     assert run.DevStack(CUSTOM, base_env={"X": "1"}).base_env == {"X": "1"}
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
-    finally:
-        for probe in sockets:
-            probe.close()
 
 
 class Spawned(Exception):

@@ -27,6 +27,7 @@ import pytest
 
 from devtools import run
 from devtools.run import DevConfig, DevRunError
+from tests.process_checks import free_ports
 
 pytestmark = pytest.mark.live
 
@@ -38,20 +39,6 @@ MESSAGES = {
         "read:messages to see this."
     ),
 }
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct ports nobody listens on right now."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @pytest.fixture
@@ -234,7 +221,7 @@ def runner(config: DevConfig) -> Iterator[Runner]:
     if not (output and output[-1].startswith("Ctrl-C stops")):  # the stack could not start
         process.kill()
         process.wait(30)
-        reader.join()
+        reader.join(30)
         process.stdout.close()
         pytest.fail(f"devtools.run printed no curls ({process.returncode}):\n{''.join(output)}")
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 import time
 from collections import Counter
@@ -90,30 +91,36 @@ def test_a_request_names_its_forgery_or_key_never_its_token(tmp_path: Path) -> N
 
 def test_a_connection_serves_a_few_requests_then_is_replaced() -> None:
     with recording_server() as recording:
-        client = load._Client(int(recording.base.rsplit(":", 1)[1]))
-        statuses = [client.get("/api/private", {}) for _ in range(load.REQUESTS_PER_CONNECTION + 1)]
-        client.close()
+        client = load._Client(recording.port)
+        try:
+            count = load.REQUESTS_PER_CONNECTION + 1
+            statuses = [client.get("/api/private", {}) for _ in range(count)]
+        finally:
+            client.close()
     assert statuses == [200] * (load.REQUESTS_PER_CONNECTION + 1)
     assert recording.connections == 2
 
 
 def test_a_connection_the_server_closes_is_replaced() -> None:
     with recording_server() as recording:
-        client = load._Client(int(recording.base.rsplit(":", 1)[1]))
-        assert [client.get(path, {}) for path in ("/close", "/a", "/close", "/b")] == [200] * 4
-        client.close()
+        client = load._Client(recording.port)
+        try:
+            statuses = [client.get(path, {}) for path in ("/close", "/a", "/close", "/b")]
+        finally:
+            client.close()
+    assert statuses == [200] * 4
     assert recording.connections == 3
 
 
-def test_no_answer_is_status_0(tmp_path: Path) -> None:
-    with recording_server() as recording:
-        port = int(recording.base.rsplit(":", 1)[1])
-    assert load._Client(port).get("/api/private", {}) == 0  # nothing listens there now
+def test_no_answer_is_status_0() -> None:
+    with socket.socket() as bound:  # bound, not listening: connections are refused
+        bound.bind(("127.0.0.1", 0))
+        assert load._Client(bound.getsockname()[1]).get("/api/private", {}) == 0
 
 
 def test_a_client_sends_ided_requests_on_both_routes_until_its_end(tmp_path: Path) -> None:
     with recording_server() as recording:
-        port = int(recording.base.rsplit(":", 1)[1])
+        port = recording.port
         outcomes = load.run_client(plan(port, tmp_path / "stop", start_in=0, lasts=0.3))
     assert outcomes
     assert {o.status for o in outcomes} <= {200, 401}
@@ -127,9 +134,10 @@ def test_a_stop_file_ends_a_client_still_waiting_to_start(tmp_path: Path) -> Non
     stop = tmp_path / "stop"
     outcomes: list[list[load.Outcome]] = []
     with recording_server() as recording:
-        port = int(recording.base.rsplit(":", 1)[1])
+        port = recording.port
         client = threading.Thread(
-            target=lambda: outcomes.append(load.run_client(plan(port, stop, start_in=60, lasts=1)))
+            target=lambda: outcomes.append(load.run_client(plan(port, stop, start_in=60, lasts=1))),
+            daemon=True,
         )
         client.start()
         stop.touch()

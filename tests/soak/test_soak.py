@@ -16,19 +16,11 @@ import pytest
 from devtools.processes import child_pids
 from soak import runner
 from soak.scenario import SoakConfig
+from tests.process_checks import alive
 
 pytestmark = pytest.mark.live
 
 SHORT = SoakConfig.for_duration(5.0, clients=2, rate=150.0)
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` still runs (a zombie counts as gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
 
 
 def test_the_short_soak_keeps_every_guarantee(tmp_path: Path) -> None:
