@@ -119,7 +119,12 @@ def _render(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[st
 def _judge(observed: Observed) -> list[Verdict]:
     """Each request against its expectation, in order of sending."""
     windows = degraded_windows(observed.phases, observed.config)
-    in_flight = fetch_windows((t for t, _status in observed.jwks_hits), observed.config)
+    in_flight = fetch_windows(
+        (t for t, _status in observed.jwks_hits), observed.phases, observed.config
+    )
+    # The new key is published a TTL and two cooldowns before it signs: every worker holds it
+    # from then on (the scenario's design), whether or not it has served a token of it yet.
+    rotated = next(start for phase, start, _end in observed.phases if phase.name == "rotated")
     # When each worker first answered 200 to a token of each key: from then on it holds it.
     holds_since: dict[tuple[int, str], float] = {}
     for o in observed.outcomes:
@@ -130,7 +135,10 @@ def _judge(observed: Observed) -> list[Verdict]:
     verdicts = []
     for o in observed.outcomes:
         worker = observed.worker_of.get(o.request_id)
-        holds = worker is not None and holds_since.get((worker, o.detail), math.inf) < o.sent
+        holds = worker is not None and (
+            holds_since.get((worker, o.detail), math.inf) < o.sent
+            or (o.detail == "new_key" and o.sent >= rotated)
+        )
         why = ""
         designed = False
         if o.status == 0:
@@ -213,7 +221,7 @@ def rss_rows(observed: Observed) -> tuple[list[list[object]], float]:
             continue
         start = max(t0, warm_at)
         q1, q4 = peak(points, start, start + quarter), peak(points, *last)
-        growth = (q4 - q1) / q1 if q1 else math.inf
+        growth = (q4 - q1) / q1 if q1 and q4 else math.inf  # a quarter without samples fails
         judged.append(growth)
         later = f" (from +{start - t0:.1f} s)" if round(start - t0, 1) > 0 else ""
         first = f"{q1 / 1024:.1f}{later}"

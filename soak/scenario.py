@@ -166,9 +166,33 @@ def degraded_windows(
     ]
 
 
-def fetch_windows(jwks_hits: Iterable[float], config: SoakConfig) -> list[tuple[float, float]]:
-    """Times a JWKS fetch may have been in flight: from each hit, for at most the fetch timeout."""
-    return [(t - 0.05, t + config.jwks_timeout + 0.05) for t in jwks_hits]
+#: How far a fetch's in-flight window reaches beyond the IdP's delay: connecting, the answer's
+#: transfer and parse in a busy worker, and the two clocks' reading of one moment.
+FETCH_SLACK = 0.25
+
+
+def fetch_windows(
+    jwks_hits: Iterable[float],
+    phases: Iterable[tuple[Phase, float, float]],
+    config: SoakConfig,
+) -> list[tuple[float, float]]:
+    """Times a JWKS fetch may have been in flight: from each hit, for the delay the IdP put on
+    it (none while healthy; a hit near a phase change gets the longer of the two phases'), at
+    most the fetch timeout, plus ``FETCH_SLACK``."""
+    delays = [
+        (
+            start,
+            end,
+            {"jwks_slow": config.slow_delay, "jwks_hung": config.hung_delay}.get(phase.name, 0.0),
+        )
+        for phase, start, end in phases
+    ]
+
+    def delay_at(t: float) -> float:
+        near = [d for start, end, d in delays if start - FETCH_SLACK <= t < end + FETCH_SLACK]
+        return min(max(near, default=0.0), config.jwks_timeout)
+
+    return [(t - 0.05, t + delay_at(t) + FETCH_SLACK) for t in jwks_hits]
 
 
 def may_be_designed_503(
