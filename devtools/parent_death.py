@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import signal
 import sys
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from collections.abc import Callable
 PR_SET_PDEATHSIG = 1
 
 
+@functools.cache  # find_library runs ldconfig: once per process, not per child started
 def die_with_parent() -> Callable[[], None] | None:
     """A function that, called in a process, has Linux SIGKILL it when its parent dies; None
     where that does not exist (macOS). Resolved here, so calling it after fork is only prctl."""

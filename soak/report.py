@@ -122,11 +122,12 @@ def _judge(observed: Observed) -> list[Verdict]:
     in_flight = fetch_windows(
         (t for t, _status in observed.jwks_hits), observed.phases, observed.config
     )
-    # The new key is published a TTL and two cooldowns before it signs: every worker holds it
-    # from then on (the scenario's design), whether or not it has served a token of it yet.
-    rotated = next(start for phase, start, _end in observed.phases if phase.name == "rotated")
     # When each worker first answered 200 to a token of each key: from then on it holds it.
-    holds_since: dict[tuple[int, str], float] = {}
+    # The new key is published a TTL and two cooldowns before it signs, so every worker holds
+    # it from the rotation on (the scenario's design), whether or not it has served it yet.
+    rotated = next(start for phase, start, _end in observed.phases if phase.name == "rotated")
+    before_rotation = math.nextafter(rotated, -math.inf)  # held by a request sent at `rotated`
+    holds_since = {(worker, "new_key"): before_rotation for worker in observed.worker_of.values()}
     for o in observed.outcomes:
         worker = observed.worker_of.get(o.request_id)
         if worker is not None and o.status == 200 and o.detail.endswith("_key"):
@@ -135,10 +136,7 @@ def _judge(observed: Observed) -> list[Verdict]:
     verdicts = []
     for o in observed.outcomes:
         worker = observed.worker_of.get(o.request_id)
-        holds = worker is not None and (
-            holds_since.get((worker, o.detail), math.inf) < o.sent
-            or (o.detail == "new_key" and o.sent >= rotated)
-        )
+        holds = worker is not None and holds_since.get((worker, o.detail), math.inf) < o.sent
         why = ""
         designed = False
         if o.status == 0:

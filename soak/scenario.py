@@ -103,6 +103,10 @@ class SoakConfig:
         """The JWKS delay of the hung phase: beyond the fetch timeout."""
         return round(self.jwks_timeout * 2, 3)
 
+    def idp_delay(self, phase: str) -> float:
+        """How long the IdP holds a JWKS answer during ``phase`` (0 outside the slow phases)."""
+        return {"jwks_slow": self.slow_delay, "jwks_hung": self.hung_delay}.get(phase, 0.0)
+
     def environment(self) -> dict[str, str]:
         """The API's cache settings (the rest is pinned by the runner)."""
         return {
@@ -157,10 +161,11 @@ def expected_statuses(token_class: str, route: str) -> frozenset[int]:
 def degraded_windows(
     phases: Iterable[tuple[Phase, float, float]], config: SoakConfig
 ) -> list[tuple[float, float]]:
-    """Times when a key could not be obtained: degraded phases, plus a cooldown and a fetch."""
+    """Times when a key could not be obtained: degraded phases, plus a cooldown, a fetch and
+    the delay the IdP puts on its answer."""
     grace = config.cooldown + config.jwks_timeout
     return [
-        (start, end + grace + (config.hung_delay if phase.name == "jwks_hung" else 0.0))
+        (start, end + grace + config.idp_delay(phase.name))
         for phase, start, end in phases
         if phase.degraded
     ]
@@ -179,14 +184,7 @@ def fetch_windows(
     """Times a JWKS fetch may have been in flight: from each hit, for the delay the IdP put on
     it (none while healthy; a hit near a phase change gets the longer of the two phases'), at
     most the fetch timeout, plus ``FETCH_SLACK``."""
-    delays = [
-        (
-            start,
-            end,
-            {"jwks_slow": config.slow_delay, "jwks_hung": config.hung_delay}.get(phase.name, 0.0),
-        )
-        for phase, start, end in phases
-    ]
+    delays = [(start, end, config.idp_delay(phase.name)) for phase, start, end in phases]
 
     def delay_at(t: float) -> float:
         near = [d for start, end, d in delays if start - FETCH_SLACK <= t < end + FETCH_SLACK]
