@@ -4,8 +4,10 @@ Members (RFC 7517 section 4) are kept only when they are RSA public keys of at l
 bits meant for signatures with a ``kid``; symmetric, private, malformed or duplicated members
 are skipped without breaking the rest. The cache follows the README's "Signing keys":
 fetched lazily, trusted for a TTL, at most one fetch attempt per cooldown (an unknown ``kid``
-cannot turn into load on the IdP), one fetch shared by concurrent misses, and stale-if-error
-for a bounded time.
+cannot turn into load on the IdP), one fetch shared by concurrent misses, stale-if-error for a
+bounded time, and stale-while-revalidate: once the TTL has run out, a request whose key is at
+hand is answered with it while the refresh runs in another thread (RFC 5861 sections 3-4), so
+a slow or hung IdP never holds a request that can be answered.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ MAX_RSA_BITS = 8192
 #: base64url characters (6 bits each, RFC 4648 section 5) of the longest signature a kept key
 #: makes: joserfc's own bound, 1024, would refuse every token of a key over 6144 bits.
 MAX_SIGNATURE_LENGTH = math.ceil(MAX_RSA_BITS / 6)
+#: The name of the thread that refreshes a key set past its TTL while requests go on.
+REFRESH_THREAD_NAME = "jwks-refresh"
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
@@ -143,19 +147,26 @@ class SigningKeyCache:
         self._snapshot = KeySetSnapshot()
         self._last_attempt: float | None = None
         self._last_failure = ""
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while a fetch is in flight, by whichever thread
+        self._refresher: threading.Thread | None = None
 
     def get(self, kid: str) -> RSAKey | None:
         """The key named ``kid``, or None when the issuer's current key set lacks it.
 
         Raises SigningKeysUnavailable when no usable key set is at hand, and when ``kid`` is
         unknown but the key set could not be checked for it: the last refresh failed, or one
-        is still running. Only a request with no usable key set at all waits for a refresh
-        running in another thread, so slow fetches never hold requests that can be answered.
+        is still running. A key at hand is served at once, past the TTL too (the refresh then
+        runs in another thread); an unknown ``kid`` waits for its own fetch only, and only a
+        request with no usable key set at all waits for a fetch running in another thread.
         """
         snapshot = self._snapshot
-        if self._is_fresh(snapshot) and kid in snapshot.keys:
-            return snapshot.keys[kid]
+        key = snapshot.keys.get(kid)
+        if key is not None:
+            if self._is_fresh(snapshot):
+                return key
+            if self._is_servable(snapshot):
+                self._refresh_in_background(snapshot)
+                return key
         snapshot = self._refresh_if_allowed(snapshot, wait=not self._is_servable(snapshot))
         if not self._is_servable(snapshot):
             raise SigningKeysUnavailable(
@@ -199,6 +210,32 @@ class SigningKeyCache:
             return self._snapshot  # the common case of an unknown-kid flood: no lock taken
         if not self._lock.acquire(timeout=conf.current().jwks_timeout if wait else 0):
             return self._snapshot
+        return self._refresh_holding_lock(seen)
+
+    def _refresh_in_background(self, seen: KeySetSnapshot) -> None:
+        """Refresh in another thread, unless the cooldown forbids it or a fetch is in flight."""
+        if not self._may_attempt() or not self._lock.acquire(blocking=False):
+            return
+        refresher = threading.Thread(
+            target=self._refresh_holding_lock, args=(seen,), name=REFRESH_THREAD_NAME, daemon=True
+        )
+        try:
+            refresher.start()
+        except RuntimeError as exc:  # no thread to be had: the keys at hand still serve
+            self._lock.release()
+            logger.warning("jwks refresh not started: %s url=%s", exc, self.url)
+            return
+        self._refresher = refresher
+
+    def wait_for_refresh(self, timeout: float | None = None) -> bool:
+        """Wait for a refresh running in another thread; whether none is running any more."""
+        refresher = self._refresher
+        if refresher is not None:
+            refresher.join(timeout)
+        return refresher is None or not refresher.is_alive()
+
+    def _refresh_holding_lock(self, seen: KeySetSnapshot) -> KeySetSnapshot:
+        """Fetch, the lock already taken (by this thread or for it); release it when done."""
         try:
             # Another thread may have fetched while this one waited: share its result.
             if self._snapshot is not seen or not self._may_attempt():
@@ -234,6 +271,16 @@ def cache_for(url: str) -> SigningKeyCache:
         with _caches_lock:
             cache = _caches.setdefault(url, SigningKeyCache(url))
     return cache
+
+
+def wait_for_refreshes(timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for every refresh running in another thread, those of
+    forgotten caches too; whether all have ended."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread.name == REFRESH_THREAD_NAME:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(t.name == REFRESH_THREAD_NAME and t.is_alive() for t in threading.enumerate())
 
 
 def reset_caches() -> None:

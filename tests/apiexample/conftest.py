@@ -15,10 +15,13 @@ from mock_idp import ControllableClock, MockIdP
 
 @pytest.fixture(autouse=True)
 def _fresh_key_caches() -> Iterator[None]:
-    """Every test starts with no fetched key set, whatever the previous one did."""
+    """Every test starts with no fetched key set, whatever the previous one did, and leaves no
+    refresh running in another thread (it would fetch after the test's mocks are gone)."""
     signing_keys.reset_caches()
     yield
+    ended = signing_keys.wait_for_refreshes(timeout=10)
     signing_keys.reset_caches()
+    assert ended, "a JWKS refresh started by this test was still running 10 s after it"
 
 
 #: The documented defaults, so that a developer's environment or .env file never changes a test.

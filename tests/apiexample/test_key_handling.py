@@ -6,6 +6,7 @@ Each kind of unobtainable key set (503) is a case of the security catalogue (``j
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -53,14 +54,38 @@ def test_failed_fetches_are_rate_limited(call: Any, mock_idp: MockIdP) -> None:
     assert jwks_fetches(mock_idp) == 1
 
 
+def test_a_hung_idp_past_the_ttl_holds_no_request_whose_key_is_at_hand(
+    call: Any, mock_idp: MockIdP, key_clock: ControllableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stale-while-revalidate (RFC 5861 section 3): the refresh runs in another thread."""
+    cached = mock_idp.mint()
+    assert call("/api/private", cached).status_code == 200
+    cache = signing_keys.cache_for(mock_idp.jwks_uri)
+    fetch, idp_answers = cache._fetch, threading.Event()
+
+    def hung_fetch(url: str, timeout: float) -> dict[str, Any]:
+        idp_answers.wait(30)  # the bound only stops a hang should the test fail
+        return fetch(url, timeout)
+
+    monkeypatch.setattr(cache, "_fetch", hung_fetch)
+    key_clock.advance(601)  # past the TTL
+    assert call("/api/private", cached).status_code == 200  # a verified-token cache hit
+    assert call("/api/private", mock_idp.mint()).status_code == 200  # a new token, same key
+    assert not signing_keys.wait_for_refreshes(0)  # answered while the refresh hangs
+    idp_answers.set()
+    assert signing_keys.wait_for_refreshes(10)
+    assert jwks_fetches(mock_idp) == 2
+
+
 def test_cached_keys_keep_serving_when_the_idp_goes_down(
     call: Any, mock_idp: MockIdP, key_clock: ControllableClock
 ) -> None:
     assert call("/api/private", mock_idp.mint()).status_code == 200
     mock_idp.inject_fault(JWKS_PATH, Fault.error(503))
     for _ in range(3):
-        key_clock.advance(601)  # past the TTL: each request wants a refresh, which fails
+        key_clock.advance(601)  # past the TTL: each request starts a refresh, which fails
         assert call("/api/private", mock_idp.mint()).status_code == 200
+        assert signing_keys.wait_for_refreshes(10)
     assert jwks_fetches(mock_idp) == 4
 
 
@@ -136,5 +161,7 @@ def test_key_rules_are_checked_again_for_a_refetched_key_with_the_same_kid(
     member = {**mock_idp.keys.signing_key.public_jwk(), "alg": "PS256"}  # same kid, now PS256
     body = json.dumps({"keys": [member]}).encode()
     mock_idp.inject_fault(JWKS_PATH, Fault(status=200, body=body, content_type="application/json"))
-    key_clock.advance(601)  # past the TTL: the next request refetches
+    key_clock.advance(601)  # past the TTL: the next request starts a refetch
+    assert call("/api/private", mock_idp.mint()).status_code == 200  # the keys at hand
+    assert signing_keys.wait_for_refreshes(10)
     assert_refused(call("/api/private", mock_idp.mint()), 401, "invalid_token")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -80,8 +81,10 @@ def idp(jwks: dict[str, Any]) -> FakeIdP:
 
 
 @pytest.fixture
-def cache(api_settings: Any, clock: ControllableClock, idp: FakeIdP) -> SigningKeyCache:
-    return SigningKeyCache(URL, clock=clock.now, fetch=idp)
+def cache(api_settings: Any, clock: ControllableClock, idp: FakeIdP) -> Iterator[SigningKeyCache]:
+    cache = SigningKeyCache(URL, clock=clock.now, fetch=idp)
+    yield cache
+    assert cache.wait_for_refresh(10), "a refresh started by the test outlived it"
 
 
 def kid_of(jwks: dict[str, Any]) -> str:
@@ -219,7 +222,8 @@ class TestCache:
         cache.get(kid_of(jwks))
         assert idp.calls == 1
         clock.advance(1)  # 600 s: the TTL has run out
-        cache.get(kid_of(jwks))
+        assert cache.get(kid_of(jwks)) is not None  # answered; the refresh runs meanwhile
+        assert cache.wait_for_refresh(10)
         assert idp.calls == 2
 
     def test_unknown_kid_refetches_at_most_once_per_cooldown(
@@ -280,8 +284,10 @@ class TestCache:
         cache.get(kid_of(jwks))
         idp.failure = "jwks_http_500"
         clock.advance(601)
-        assert cache.get(kid_of(jwks)) is not None  # refresh failed: stale keys keep serving
+        assert cache.get(kid_of(jwks)) is not None
+        assert cache.wait_for_refresh(10)
         assert idp.calls == 2
+        assert cache.get(kid_of(jwks)) is not None  # refresh failed: stale keys keep serving
         clock.advance(86_400 - 1)
         with pytest.raises(SigningKeysUnavailable):
             cache.get(kid_of(jwks))
@@ -326,32 +332,55 @@ class TestCache:
         self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, api_settings: Any
     ) -> None:
         api_settings.AUTH0_JWKS_TIMEOUT = 60  # what a waiting request would wait for
-        cache.get(kid_of(jwks))
-        clock.advance(601)  # stale: the next request refreshes, and the IdP hangs
+        key = cache.get(kid_of(jwks))
+        clock.advance(601)  # stale: the next request starts a refresh, and the IdP hangs
         idp.gate = threading.Event()
-        fetcher = threading.Thread(target=cache.get, args=(kid_of(jwks),))
-        fetcher.start()
-        assert idp.fetching.wait(30)  # the refresh is under way, holding the lock
+        idp.fetching.clear()
         answers: list[Any] = []
 
         def ask() -> None:
-            answers.append(cache.get(kid_of(jwks)))  # stale key: answered at once
+            answers.append(cache.get(kid_of(jwks)))  # starts the refresh, answered at once
+            answers.append(idp.fetching.wait(30))  # the refresh is under way, holding the lock
+            answers.append(cache.get(kid_of(jwks)))  # the next request: answered at once too
             try:
-                cache.get("unknown")  # cannot be checked yet: answered at once too
+                cache.get("unknown")  # cannot be checked yet: answered at once as well
             except SigningKeysUnavailable as exc:
                 answers.append(exc.reason)
                 answers.append(exc.retry_after)  # retry once the fetch has had its time
 
         asker = threading.Thread(target=ask)
         asker.start()
-        asker.join(30)  # a request waiting for the lock would wait the whole fetch timeout (60 s)
+        asker.join(30)  # a request waiting for the fetch would wait its whole timeout (60 s)
         assert not asker.is_alive(), "a request that could be answered waited for the fetch"
-        assert answers[0] is not None
-        assert answers[1:] == ["jwks_refreshing", 60]
+        assert answers == [key, True, key, "jwks_refreshing", 60]
+        assert not cache.wait_for_refresh(0)  # the IdP still hangs
         idp.gate.set()
-        fetcher.join(30)
-        assert not fetcher.is_alive()
+        assert cache.wait_for_refresh(30)
         assert cache.get("unknown") is None
+        assert idp.calls == 2
+
+    def test_without_a_thread_for_the_refresh_the_keys_at_hand_still_serve(
+        self,
+        cache: Any,
+        idp: FakeIdP,
+        jwks: Any,
+        clock: Any,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        key = cache.get(kid_of(jwks))
+        clock.advance(601)
+
+        def no_thread(thread: threading.Thread) -> None:
+            raise RuntimeError("can't start new thread")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(threading.Thread, "start", no_thread)
+            assert cache.get(kid_of(jwks)) is key
+        assert "jwks refresh not started: can't start new thread" in caplog.text
+        assert not cache._lock.locked()  # so the next request may refresh
+        assert cache.get(kid_of(jwks)) is key
+        assert cache.wait_for_refresh(10)
         assert idp.calls == 2
 
     def test_settings_are_read_at_call_time(
@@ -361,6 +390,7 @@ class TestCache:
         api_settings.AUTH0_JWKS_CACHE_TTL = 40
         clock.advance(41)
         cache.get(kid_of(jwks))
+        assert cache.wait_for_refresh(10)
         assert idp.calls == 2
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from apiexample import signing_keys
 from apiexample.errors import InvalidToken, TemporarilyUnavailable
 from apiexample.token_cache import TokenCache, VerifiedToken
 from apiexample.validator import Auth0JWTBearerTokenValidator
@@ -195,7 +196,9 @@ def test_a_key_rotated_out_invalidates_its_tokens(
     assert call("/api/private", old).status_code == 200
     mock_idp.keys.rotate(mock_idp_keys.secondary)
     mock_idp.keys.remove(mock_idp_keys.primary.kid)
-    key_clock.advance(601)  # the TTL passes: the next use of any key refetches
+    key_clock.advance(601)  # the TTL passes: the next use of any key starts a refetch
+    assert call("/api/private", old).status_code == 200  # answered with the keys at hand
+    assert signing_keys.wait_for_refreshes(10)
     assert_refused(call("/api/private", old), 401, "invalid_token")
     assert call("/api/private", mock_idp.mint()).status_code == 200
     assert jwks_fetches(mock_idp) == 2
@@ -207,6 +210,8 @@ def test_a_jwks_refetch_sends_cached_tokens_through_validation_once(
     token = mock_idp.mint()
     assert call("/api/private", token).status_code == 200
     key_clock.advance(601)
+    assert call("/api/private", token).status_code == 200  # starts the refetch: still a hit
+    assert signing_keys.wait_for_refreshes(10)
     for _ in range(3):
         assert call("/api/private", token).status_code == 200
     assert jwks_fetches(mock_idp) == 2
@@ -222,6 +227,7 @@ def test_a_stale_but_servable_key_set_still_counts_as_current(
     key_clock.advance(601)  # the refresh fails; the fetched keys keep serving
     for _ in range(3):
         assert call("/api/private", token).status_code == 200
+        assert signing_keys.wait_for_refreshes(10)
     assert len(verifications) == 1
     assert jwks_fetches(mock_idp) == 2  # one refresh attempt, then the cooldown
 
