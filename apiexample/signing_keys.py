@@ -164,15 +164,16 @@ class SigningKeyCache:
         if key is not None:
             if self._is_fresh(snapshot):
                 return key
-            if self._is_servable(snapshot):
-                self._refresh_in_background(snapshot)
+            if self._is_servable(snapshot) and self._refresh_in_background(snapshot):
                 return key
         snapshot = self._refresh_if_allowed(snapshot, wait=not self._is_servable(snapshot))
         if not self._is_servable(snapshot):
             raise SigningKeysUnavailable(
                 self._last_failure or "jwks_unavailable", self._retry_after()
             )
-        in_flight = self._lock.locked()  # read before the snapshot: a fetch may end meanwhile
+        # Read before the snapshot: a fetch may end meanwhile. The lock may be a background
+        # refresh's, taken a moment before that thread has checked the cooldown.
+        in_flight = self._lock.locked()
         key = self._snapshot.keys.get(kid)
         if key is None and self._last_failure:
             raise SigningKeysUnavailable(self._last_failure, self._retry_after())
@@ -212,20 +213,25 @@ class SigningKeyCache:
             return self._snapshot
         return self._refresh_holding_lock(seen)
 
-    def _refresh_in_background(self, seen: KeySetSnapshot) -> None:
-        """Refresh in another thread, unless the cooldown forbids it or a fetch is in flight."""
-        if not self._may_attempt() or not self._lock.acquire(blocking=False):
-            return
+    def _refresh_in_background(self, seen: KeySetSnapshot) -> bool:
+        """Refresh in another thread, unless the cooldown forbids it or a fetch is in flight.
+
+        False when no thread could be started: the caller refreshes itself, as for an unknown
+        ``kid`` (so the cooldown still applies, and a removed key is still seen gone).
+        """
         refresher = threading.Thread(
             target=self._refresh_holding_lock, args=(seen,), name=REFRESH_THREAD_NAME, daemon=True
         )
+        if not self._may_attempt() or not self._lock.acquire(blocking=False):
+            return True
         try:
             refresher.start()
-        except RuntimeError as exc:  # no thread to be had: the keys at hand still serve
+        except RuntimeError as exc:  # "can't start new thread"
             self._lock.release()
-            logger.warning("jwks refresh not started: %s url=%s", exc, self.url)
-            return
+            logger.warning("jwks refresh thread not started (%s): refreshing in the request", exc)
+            return False
         self._refresher = refresher
+        return True
 
     def wait_for_refresh(self, timeout: float | None = None) -> bool:
         """Wait for a refresh running in another thread; whether none is running any more."""

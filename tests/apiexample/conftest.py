@@ -55,9 +55,14 @@ def api_settings(settings: Any, mock_idp: MockIdP) -> Any:
 
 
 @pytest.fixture
-def api(api_settings: Any, mock_idp_network: Any) -> Client:
-    """A Django test client for the API, its JWKS served by the mock IdP via ``responses``."""
-    return Client()
+def api(api_settings: Any, mock_idp_network: Any) -> Iterator[Client]:
+    """A Django test client for the API, its JWKS served by the mock IdP via ``responses``.
+
+    A JWKS refresh the test left running in another thread must end while the mocked network
+    and the settings are still in place (``_fresh_key_caches`` ends after them).
+    """
+    yield Client()
+    assert signing_keys.wait_for_refreshes(timeout=10), "a JWKS refresh outlived the test"
 
 
 Call = Callable[..., Any]

@@ -359,7 +359,7 @@ class TestCache:
         assert cache.get("unknown") is None
         assert idp.calls == 2
 
-    def test_without_a_thread_for_the_refresh_the_keys_at_hand_still_serve(
+    def test_without_a_thread_for_the_refresh_the_request_refreshes_itself(
         self,
         cache: Any,
         idp: FakeIdP,
@@ -368,20 +368,47 @@ class TestCache:
         monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture,
     ) -> None:
-        key = cache.get(kid_of(jwks))
+        cache.get(kid_of(jwks))
         clock.advance(601)
 
         def no_thread(thread: threading.Thread) -> None:
             raise RuntimeError("can't start new thread")
 
-        with monkeypatch.context() as patched:
-            patched.setattr(threading.Thread, "start", no_thread)
-            assert cache.get(kid_of(jwks)) is key
-        assert "jwks refresh not started: can't start new thread" in caplog.text
-        assert not cache._lock.locked()  # so the next request may refresh
-        assert cache.get(kid_of(jwks)) is key
-        assert cache.wait_for_refresh(10)
+        monkeypatch.setattr(threading.Thread, "start", no_thread)
+        assert cache.get(kid_of(jwks)) is not None
+        assert idp.calls == 2  # fetched in the request, as before stale-while-revalidate
+        assert "jwks refresh thread not started (can't start new thread)" in caplog.text
+        assert not cache._lock.locked()
+        clock.advance(29)  # within the cooldown and the new TTL: no attempt, no thread wanted
+        assert cache.get(kid_of(jwks)) is not None
         assert idp.calls == 2
+
+    def test_no_refresh_thread_is_started_while_the_cooldown_forbids_a_fetch(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        cache.get(kid_of(jwks))
+        idp.failure = "jwks_http_500"
+        clock.advance(601)
+        assert cache.get(kid_of(jwks)) is not None  # starts a refresh, which fails
+        assert cache.wait_for_refresh(10)
+        started: list[str] = []
+        start = threading.Thread.start
+
+        def counted(thread: threading.Thread) -> None:
+            started.append(thread.name)
+            start(thread)
+
+        monkeypatch.setattr(threading.Thread, "start", counted)
+        for _ in range(3):  # stale keys serve; the cooldown (30 s) forbids another attempt
+            assert cache.get(kid_of(jwks)) is not None
+            clock.advance(9)
+        assert started == []
+        assert not cache._lock.locked()
+        clock.advance(3)  # 30 s after the failed attempt
+        assert cache.get(kid_of(jwks)) is not None
+        assert started == [signing_keys.REFRESH_THREAD_NAME]
+        assert cache.wait_for_refresh(10)
+        assert idp.calls == 3
 
     def test_settings_are_read_at_call_time(
         self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, api_settings: Any
