@@ -219,10 +219,12 @@ class SigningKeyCache:
         False when no thread could be started: the caller refreshes itself, as for an unknown
         ``kid`` (so the cooldown still applies, and a removed key is still seen gone).
         """
+        if not self._may_attempt():
+            return True
         refresher = threading.Thread(
             target=self._refresh_holding_lock, args=(seen,), name=REFRESH_THREAD_NAME, daemon=True
         )
-        if not self._may_attempt() or not self._lock.acquire(blocking=False):
+        if not self._lock.acquire(blocking=False):
             return True
         try:
             refresher.start()
