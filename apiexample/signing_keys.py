@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import logging
 import math
+import os
 import threading
 import time
 from collections import Counter
@@ -295,6 +296,18 @@ def reset_caches() -> None:
     """Forget every fetched key set."""
     with _caches_lock:
         _caches.clear()
+
+
+def _forget_in_forked_child() -> None:
+    """A forked child starts with no key set: a refresh in flight at the fork holds a lock that
+    no thread of the child would ever release (nor would one holding ``_caches_lock``)."""
+    global _caches_lock
+    _caches_lock = threading.Lock()
+    _caches.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_in_forked_child)
 
 
 #: Settings that change which keys are trusted: a change forgets every fetched key set, so

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -419,6 +421,28 @@ class TestCache:
         cache.get(kid_of(jwks))
         assert cache.wait_for_refresh(10)
         assert idp.calls == 2
+
+
+def test_a_forked_child_starts_without_key_sets(api_settings: Any) -> None:
+    """A refresh in flight at the fork holds a lock no thread of the child would release."""
+    cache = signing_keys.cache_for(URL)
+    cache._lock.acquire()  # as a refresh in flight does
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads running
+            pid = os.fork()
+        if pid == 0:  # the child: report and leave at once, whatever happens
+            code = 1
+            try:
+                fresh = signing_keys.cache_for(URL)
+                code = 0 if fresh is not cache and not fresh._lock.locked() else 3
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert signing_keys.cache_for(URL) is cache  # the parent keeps its key sets
+    finally:
+        cache._lock.release()
 
 
 def test_a_change_of_trusted_issuer_forgets_fetched_keys(settings: Any) -> None:
