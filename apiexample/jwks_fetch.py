@@ -1,8 +1,9 @@
 """Fetching a JSON Web Key Set (RFC 7517 section 5) over HTTPS, defensively.
 
 ``requests`` does the I/O (so ``responses`` can stand in for the network in tests), with
-connect and read timeouts, an overall deadline, a size cap, and redirects followed only
-within the same origin. The body is asked for and read as sent, never decompressed
+connect and read timeouts, an overall deadline that shuts the connection down when it passes
+(``apiexample.fetch_deadline``), a size cap, and redirects followed only within the same
+origin. The body is asked for and read as sent, never decompressed
 (RFC 9110 section 12.5.3 ``identity``): a key set of a few KiB gains nothing from
 compression, and a decoder is where a small hostile body becomes a large one.
 """
@@ -18,12 +19,15 @@ import requests
 import urllib3
 
 from apiexample.conf import DEFAULT_JWKS_TIMEOUT, is_acceptable_url
+from apiexample.fetch_deadline import deadline_session
 
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 5.0
 #: Auth0's JWKS is about 4 KiB; anything far larger is not a key set.
 MAX_BYTES = 256 * 1024
 MAX_REDIRECTS = 3
+#: How long after its deadline a fetch still busy has its connection shut down.
+HARD_DEADLINE_GRACE = 0.1
 _CHUNK = 16 * 1024
 
 
@@ -85,12 +89,12 @@ def _limit_next_receive(raw: Any, seconds: float) -> None:
         sock.settimeout(seconds)
 
 
-def _get(url: str, deadline: float) -> requests.Response:
+def _get(session: requests.Session, url: str, deadline: float) -> requests.Response:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise JWKSFetchError("jwks_timeout")
     try:
-        return requests.get(
+        return session.get(
             url,
             timeout=(min(CONNECT_TIMEOUT, remaining), min(READ_TIMEOUT, remaining)),
             allow_redirects=False,
@@ -106,9 +110,21 @@ def _get(url: str, deadline: float) -> requests.Response:
 def fetch_jwks(url: str, timeout: float = DEFAULT_JWKS_TIMEOUT) -> dict[str, Any]:
     """GET the key set at ``url`` within ``timeout`` seconds in all, or raise JWKSFetchError."""
     deadline = time.monotonic() + timeout
+    # The hard deadline comes a little after the one the receives are held to, so that a
+    # fetch ending on time ends on its own, with its own reason.
+    with deadline_session(timeout + HARD_DEADLINE_GRACE) as (session, hard_deadline):
+        try:
+            return _fetch(session, url, deadline)
+        except JWKSFetchError as exc:
+            if hard_deadline.expired:  # the connection was shut down under the fetch
+                raise JWKSFetchError("jwks_timeout") from exc
+            raise
+
+
+def _fetch(session: requests.Session, url: str, deadline: float) -> dict[str, Any]:
     current = url
     for _ in range(MAX_REDIRECTS + 1):
-        response = _get(current, deadline)
+        response = _get(session, current, deadline)
         with response:
             if response.is_redirect:
                 target = urljoin(current, response.headers.get("Location", ""))

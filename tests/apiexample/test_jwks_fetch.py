@@ -197,23 +197,35 @@ def test_a_body_failing_mid_read_is_unreachable(network: Any, monkeypatch: Any) 
     assert refusal() == "jwks_unreachable"
 
 
-@pytest.fixture
-def trickling_server() -> Iterator[str]:
-    """A JWKS endpoint on 127.0.0.1 that sends one byte every 50 ms and never finishes."""
+#: What a peer sends before it trickles, and the byte it then sends every 50 ms, for ever: each
+#: receive gets something, so only a deadline on the whole fetch ends it (a header line may be
+#: 64 KiB long, a status line too).
+TRICKLES = {
+    "body": (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
+        b" ",
+    ),
+    "status_line": (b"HTTP/1.1 200 ", b"O"),
+    "header": (b"HTTP/1.1 200 OK\r\nX-Pad: ", b"a"),
+}
+
+
+@pytest.fixture(params=sorted(TRICKLES))
+def trickling_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A JWKS endpoint on 127.0.0.1 that never finishes answering: see ``TRICKLES``."""
+    prefix, drip = TRICKLES[request.param]
     stop = threading.Event()
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
         connection, _ = listener.accept()
         with connection:
+            connection.settimeout(5)
             connection.recv(4096)
-            connection.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Content-Length: 100000\r\n\r\n{"
-            )
+            connection.sendall(prefix)
             while not stop.wait(0.05):
                 try:
-                    connection.sendall(b" ")
+                    connection.sendall(drip)
                 except OSError:
                     return  # the client gave up, as it should
 
@@ -227,7 +239,7 @@ def trickling_server() -> Iterator[str]:
         thread.join(5)
 
 
-def test_a_trickling_body_cannot_outlast_the_deadline(trickling_server: str) -> None:
+def test_a_trickling_answer_cannot_outlast_the_deadline(trickling_server: str) -> None:
     reasons: list[str] = []
     fetch = threading.Thread(target=lambda: reasons.append(refusal(trickling_server, 0.3)))
     fetch.start()

@@ -1,0 +1,129 @@
+"""A hard deadline for one HTTP fetch made with ``requests``: at the deadline, every connection
+the fetch opened is shut down, whatever it is waiting for.
+
+Timeouts on each receive bound how long a peer may stay silent, not how long it may keep
+talking: one sending a header line (or a TLS record byte) every few seconds holds a fetch for
+ever. ``deadline_session`` gives a ``requests.Session`` whose connections register a duplicate
+of their socket as they open, before any TLS handshake; a timer shuts those down at the
+deadline, which ends any receive at once. Name resolution is not covered: ``getaddrinfo``
+cannot be interrupted.
+
+Only the connection classes change; ``requests.adapters.HTTPAdapter.send`` is untouched, so
+``responses`` still stands in for the network.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import requests
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import pool_classes_by_scheme as DEFAULT_POOL_CLASSES
+
+_active = threading.local()
+
+
+class Deadline:
+    """Shuts down the sockets given to ``watch`` once ``seconds`` have passed; ``expired``
+    tells whether it did. Use as a context manager: leaving it stops the timer."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, seconds), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for watched in self._sockets:
+                watched.close()
+            self._sockets.clear()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Keep a duplicate of ``sock``: a TLS wrapper detaches the original, not the dup."""
+        watched = sock.dup()
+        with self._lock:
+            self._sockets.append(watched)
+            if self.expired:
+                _shut_down(watched)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for watched in self._sockets:
+                _shut_down(watched)
+
+
+def _shut_down(sock: socket.socket) -> None:
+    with suppress(OSError):  # already closed by the peer or by the fetch
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    """Hands its new socket to the fetch's deadline before using it (a TLS one: before the
+    handshake)."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        deadline: Deadline | None = getattr(_active, "deadline", None)
+        if deadline is not None:
+            deadline.watch(sock)
+        return sock
+
+
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOL_CLASSES = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """``HTTPAdapter`` whose pools (direct, or through an HTTP proxy) use watched connections."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _use_watched_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.PoolManager:
+        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **kwargs)
+        _use_watched_pools(manager)
+        return manager
+
+
+def _use_watched_pools(manager: urllib3.PoolManager) -> None:
+    if manager.pool_classes_by_scheme is DEFAULT_POOL_CLASSES:  # a SOCKS manager keeps its own
+        manager.pool_classes_by_scheme = _WATCHED_POOL_CLASSES
+
+
+@contextmanager
+def deadline_session(seconds: float) -> Iterator[tuple[requests.Session, Deadline]]:
+    """A session whose connections are shut down ``seconds`` from now, and its ``Deadline``."""
+    with Deadline(seconds) as deadline, requests.Session() as session:
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, _WatchedAdapter())
+        _active.deadline = deadline
+        try:
+            yield session, deadline
+        finally:
+            _active.deadline = None

@@ -1,0 +1,111 @@
+"""The hard deadline of one fetch: sockets shut down when it passes, whatever they wait for.
+
+Receives here block without any timeout of their own, so only the deadline can end them; each
+is joined with a bound that only stops a hang should the test fail.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+import urllib3
+
+from apiexample import fetch_deadline
+from apiexample.fetch_deadline import Deadline, deadline_session
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        yield ours, peer
+
+
+def receive_in_thread(sock: socket.socket) -> tuple[threading.Thread, list[bytes]]:
+    received: list[bytes] = []
+    thread = threading.Thread(target=lambda: received.append(sock.recv(1)), daemon=True)
+    thread.start()
+    return thread, received
+
+
+def test_a_receive_on_a_watched_socket_ends_at_the_deadline(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, _ = pair
+    with Deadline(0.2) as deadline:
+        deadline.watch(ours)
+        receiver, received = receive_in_thread(ours)
+        receiver.join(10)
+        assert not receiver.is_alive(), "the receive outlived the deadline"
+        assert received == [b""]
+        assert deadline.expired
+
+
+def test_the_watch_holds_when_the_socket_object_is_detached_as_tls_does(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, _ = pair
+    with Deadline(0.2) as deadline:
+        deadline.watch(ours)
+        with socket.socket(fileno=ours.detach()) as wrapper:  # what ssl.wrap_socket does
+            receiver, received = receive_in_thread(wrapper)
+            receiver.join(10)
+            assert not receiver.is_alive(), "the receive outlived the deadline"
+            assert received == [b""]
+
+
+def test_a_socket_watched_after_the_deadline_is_shut_down_at_once(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, _ = pair
+    with Deadline(0) as deadline:
+        deadline._timer.join(10)
+        assert deadline.expired
+        ours.settimeout(10)  # should the test fail
+        deadline.watch(ours)
+        assert ours.recv(1) == b""
+
+
+def test_leaving_in_time_stops_the_timer_and_leaves_the_connection_alone(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, peer = pair
+    with Deadline(60) as deadline:
+        deadline.watch(ours)
+    deadline._timer.join(10)
+    assert not deadline._timer.is_alive()
+    assert not deadline.expired
+    assert deadline._sockets == []  # the duplicates are closed
+    peer.sendall(b"x")
+    assert ours.recv(1) == b"x"
+
+
+def test_the_session_watches_connections_only_while_it_is_open() -> None:
+    with deadline_session(60) as (session, deadline):
+        assert fetch_deadline._active.deadline is deadline
+        manager = session.get_adapter("https://tenant.example.test/").poolmanager
+        pool = manager.connection_from_url("https://tenant.example.test/")
+        assert issubclass(pool.ConnectionCls, fetch_deadline._WatchedHTTPConnection)
+        assert issubclass(pool.ConnectionCls, urllib3.connection.HTTPSConnection)
+        plain = manager.connection_from_url("http://127.0.0.1:8001/")
+        assert issubclass(plain.ConnectionCls, fetch_deadline._WatchedHTTPConnection)
+    assert fetch_deadline._active.deadline is None
+
+
+def test_connections_through_an_http_proxy_are_watched_too() -> None:
+    with deadline_session(60) as (session, _):
+        adapter = session.get_adapter("https://tenant.example.test/")
+        manager = adapter.proxy_manager_for("http://127.0.0.1:3128")
+        assert manager.pool_classes_by_scheme is fetch_deadline._WATCHED_POOL_CLASSES
+
+
+def test_a_manager_with_pools_of_its_own_keeps_them() -> None:
+    """A SOCKS proxy manager has its own pool classes, which know how to reach the proxy."""
+    manager = urllib3.PoolManager()
+    own = {"http": urllib3.HTTPConnectionPool, "https": urllib3.HTTPSConnectionPool}
+    manager.pool_classes_by_scheme = own
+    fetch_deadline._use_watched_pools(manager)
+    assert manager.pool_classes_by_scheme is own
