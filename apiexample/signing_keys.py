@@ -207,12 +207,18 @@ class SigningKeyCache:
         return max(0.0, conf.current().jwks_cooldown - (self.clock() - self._last_attempt))
 
     def _refresh_if_allowed(self, seen: KeySetSnapshot, wait: bool) -> KeySetSnapshot:
-        """Fetch unless the cooldown forbids it; a fetch in flight is shared, not repeated."""
+        """Fetch unless the cooldown forbids it; a fetch in flight is shared, not repeated.
+
+        A request that waited for another thread's fetch takes its outcome, failure included:
+        fetching again once the cooldown allows would make it wait twice the fetch timeout.
+        """
         if not self._may_attempt() and not self._lock.locked():
             return self._snapshot  # the common case of an unknown-kid flood: no lock taken
-        if not self._lock.acquire(timeout=conf.current().jwks_timeout if wait else 0):
-            return self._snapshot
-        return self._refresh_holding_lock(seen)
+        if self._lock.acquire(blocking=False):
+            return self._refresh_holding_lock(seen)
+        if wait and self._lock.acquire(timeout=conf.current().jwks_timeout):
+            self._lock.release()  # the fetch it waited for has ended
+        return self._snapshot
 
     def _refresh_in_background(self, seen: KeySetSnapshot) -> bool:
         """Refresh in another thread, unless the cooldown forbids it or a fetch is in flight.
@@ -246,7 +252,7 @@ class SigningKeyCache:
     def _refresh_holding_lock(self, seen: KeySetSnapshot) -> KeySetSnapshot:
         """Fetch, the lock already taken (by this thread or for it); release it when done."""
         try:
-            # Another thread may have fetched while this one waited: share its result.
+            # Another thread may have fetched since ``seen`` was read: share its result.
             if self._snapshot is not seen or not self._may_attempt():
                 return self._snapshot
             self._last_attempt = self.clock()

@@ -20,7 +20,7 @@ URL = "https://tenant.example.test/.well-known/jwks.json"
 
 
 class CountingLock:
-    """The cache's lock, counting the threads that asked for it (to know they are waiting)."""
+    """The cache's lock, counting the threads that asked to wait for it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -28,8 +28,9 @@ class CountingLock:
         self._count = threading.Lock()
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        with self._count:
-            self.asked += 1
+        if blocking and timeout != 0:
+            with self._count:
+                self.asked += 1
         return self._lock.acquire(blocking, timeout)
 
     def release(self) -> None:
@@ -307,7 +308,7 @@ class TestCache:
         ]
         for thread in threads:
             thread.start()
-        lock.wait_for(8)  # all eight missed and wait while the first one fetches
+        lock.wait_for(7)  # all eight missed; seven wait while the first one fetches
         idp.gate.set()
         for thread in threads:
             thread.join(30)
@@ -315,6 +316,34 @@ class TestCache:
         assert idp.calls == 1
         assert len(results) == 8
         assert all(key is not None for key in results)
+
+    def test_requests_waiting_for_a_failed_fetch_share_its_failure(
+        self, cache: Any, idp: FakeIdP, jwks: Any, api_settings: Any
+    ) -> None:
+        """With a cooldown shorter than the fetch, a waiter could fetch again after the first
+        one failed, and answer after twice the fetch timeout."""
+        api_settings.AUTH0_JWKS_COOLDOWN = 0
+        lock = cache._lock = CountingLock()
+        idp.gate = threading.Event()
+        idp.failure = "jwks_http_503"
+        reasons: list[str] = []
+
+        def ask() -> None:
+            try:
+                cache.get(kid_of(jwks))
+            except SigningKeysUnavailable as exc:
+                reasons.append(exc.reason)
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        lock.wait_for(3)  # three wait while the first one fetches
+        idp.gate.set()
+        for thread in threads:
+            thread.join(30)
+            assert not thread.is_alive()
+        assert reasons == ["jwks_http_503"] * 4
+        assert idp.calls == 1
 
     def test_unknown_kid_while_refresh_fails_is_unavailable_not_unknown(
         self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
