@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from apiexample import signing_keys
+from apiexample import signing_keys, token_cache
 from apiexample.errors import InvalidToken, TemporarilyUnavailable
-from apiexample.token_cache import TokenCache, VerifiedToken
+from apiexample.token_cache import PAYLOAD_FOOTPRINT, TokenCache, VerifiedToken, footprint
 from apiexample.validator import Auth0JWTBearerTokenValidator
 from apiexample.views import require_auth
 from mock_idp import ControllableClock, MockIdP
@@ -298,6 +298,19 @@ def test_misconfiguration_fails_closed_for_cached_tokens(
     assert_refused(call("/api/private", token), 503, "temporarily_unavailable")
 
 
+def test_tokens_too_large_for_the_memory_bound_are_verified_every_time(
+    call: Any, mock_idp: MockIdP, verifications: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = mock_idp.mint()
+    permissions = [f"read:resource-{n}" for n in range(220)]
+    large = mock_idp.mint(claims={"permissions": permissions})
+    monkeypatch.setattr(token_cache, "MAX_BYTES", 16 * 1024)  # plain ~3 KiB, large ~46 KiB
+    for _ in range(3):
+        assert call("/api/private", plain).status_code == 200
+        assert call("/api/private", large).status_code == 200
+    assert len(verifications) == 1 + 3  # the plain token once, the large one every time
+
+
 def test_a_view_changing_its_token_does_not_change_the_cache(
     validator: Auth0JWTBearerTokenValidator,
     api_settings: Any,
@@ -393,6 +406,49 @@ class TestTokenCache:
         assert cache.get("one") is not None
         assert len(cache) == 2
 
+    @staticmethod
+    def sized(payload_bytes: int) -> VerifiedToken:
+        payload = b"x" * payload_bytes
+        return VerifiedToken(payload, frozenset(), "kid", object(), 0.0, 1.0)  # type: ignore[arg-type]
+
+    @staticmethod
+    def assert_held_is_the_sum(cache: TokenCache) -> None:
+        entries = list(cache._entries.items())
+        assert cache.held == sum(footprint(token, entry) for token, entry in entries)
+        assert cache.held <= cache.max_bytes
+
+    def test_the_memory_held_is_bounded_too(self) -> None:
+        assert footprint("t1", self.sized(50)) == 2 + PAYLOAD_FOOTPRINT * 50
+        cache = TokenCache(100, max_bytes=2 * footprint("t1", self.sized(50)))
+        cache.put("t1", self.sized(50))
+        cache.put("t2", self.sized(50))
+        assert cache.get("t1") is not None  # t2 is now the least recently used
+        cache.put("t3", self.sized(50))
+        assert [cache.get(t) is not None for t in ("t1", "t2", "t3")] == [True, False, True]
+        self.assert_held_is_the_sum(cache)
+        cache.put("t4", self.sized(100))  # as much as two: both others leave
+        assert len(cache) == 1
+        self.assert_held_is_the_sum(cache)
+
+    def test_replacing_and_discarding_keep_the_count_of_bytes(self) -> None:
+        cache = TokenCache(4, max_bytes=10_000)
+        small, large = self.sized(10), self.sized(100)
+        cache.put("t", small)
+        cache.put("t", large)
+        self.assert_held_is_the_sum(cache)
+        cache.discard("t", small)  # not the entry any more: kept
+        assert cache.held == footprint("t", large)
+        cache.discard("t", large)
+        assert cache.held == 0
+
+    def test_an_entry_larger_than_the_budget_is_never_kept(self) -> None:
+        cache = TokenCache(4, max_bytes=footprint("t", self.sized(100)) - 1)
+        cache.put("small", self.sized(10))
+        cache.put("t", self.sized(100))
+        assert cache.get("t") is None
+        assert cache.get("small") is not None  # and it evicted nothing
+        self.assert_held_is_the_sum(cache)
+
     def test_discard_leaves_a_newer_entry(self) -> None:
         cache = TokenCache(2)
         old, new = self.entry(1), self.entry(2)
@@ -421,3 +477,4 @@ class TestTokenCache:
         for thread in threads:
             thread.join()
         assert len(cache) <= 32
+        self.assert_held_is_the_sum(cache)
