@@ -5,8 +5,9 @@ Timeouts on each receive bound how long a peer may stay silent, not how long it 
 talking: one sending a header line (or a TLS record byte) every few seconds holds a fetch for
 ever. ``deadline_session`` gives a ``requests.Session`` whose connections register a duplicate
 of their socket as they open, before any TLS handshake; a timer shuts those down at the
-deadline, which ends any receive at once. Name resolution is not covered: ``getaddrinfo``
-cannot be interrupted.
+deadline, which ends any receive at once. Name resolution is not covered (``getaddrinfo``
+cannot be interrupted), nor are connections through a SOCKS proxy (their pools are the SOCKS
+library's own).
 
 Only the connection classes change; ``requests.adapters.HTTPAdapter.send`` is untouched, so
 ``responses`` still stands in for the network.
@@ -14,6 +15,7 @@ Only the connection classes change; ``requests.adapters.HTTPAdapter.send`` is un
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -25,6 +27,8 @@ import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import pool_classes_by_scheme as DEFAULT_POOL_CLASSES
+
+logger = logging.getLogger(__name__)
 
 _active = threading.local()
 
@@ -41,7 +45,10 @@ class Deadline:
         self._timer.daemon = True
 
     def __enter__(self) -> Deadline:
-        self._timer.start()
+        try:
+            self._timer.start()
+        except RuntimeError as exc:  # "can't start new thread": the per-receive timeouts remain
+            logger.warning("fetch deadline not armed (%s): receives are bounded one by one", exc)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -53,7 +60,11 @@ class Deadline:
 
     def watch(self, sock: socket.socket) -> None:
         """Keep a duplicate of ``sock``: a TLS wrapper detaches the original, not the dup."""
-        watched = sock.dup()
+        try:
+            watched = sock.dup()
+        except OSError:  # out of descriptors: nobody else holds ``sock`` yet
+            sock.close()
+            raise
         with self._lock:
             self._sockets.append(watched)
             if self.expired:

@@ -28,6 +28,8 @@ MAX_BYTES = 256 * 1024
 MAX_REDIRECTS = 3
 #: How long after its deadline a fetch still busy has its connection shut down.
 HARD_DEADLINE_GRACE = 0.1
+#: The most a ``fetch_jwks`` call lasts past its timeout: the grace, and the shutdown taking effect.
+LONGEST_OVERRUN = 2 * HARD_DEADLINE_GRACE
 _CHUNK = 16 * 1024
 
 

@@ -28,7 +28,7 @@ from django.dispatch import receiver
 from joserfc.jwk import RSAKey
 
 from apiexample import conf
-from apiexample.jwks_fetch import JWKSFetchError, fetch_jwks
+from apiexample.jwks_fetch import LONGEST_OVERRUN, JWKSFetchError, fetch_jwks
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ class SigningKeyCache:
             return self._snapshot  # the common case of an unknown-kid flood: no lock taken
         if self._lock.acquire(blocking=False):
             return self._refresh_holding_lock(seen)
-        if wait and self._lock.acquire(timeout=conf.current().jwks_timeout):
+        if wait and self._lock.acquire(timeout=conf.current().jwks_timeout + LONGEST_OVERRUN):
             self._lock.release()  # the fetch it waited for has ended
         return self._snapshot
 

@@ -109,3 +109,17 @@ def test_a_manager_with_pools_of_its_own_keeps_them() -> None:
     manager.pool_classes_by_scheme = own
     fetch_deadline._use_watched_pools(manager)
     assert manager.pool_classes_by_scheme is own
+
+
+def test_a_socket_that_cannot_be_watched_is_closed_not_leaked(
+    pair: tuple[socket.socket, socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours, _ = pair
+
+    def no_descriptor(sock: socket.socket) -> socket.socket:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(socket.socket, "dup", no_descriptor)
+    with Deadline(60) as deadline, pytest.raises(OSError, match="Too many open files"):
+        deadline.watch(ours)
+    assert ours.fileno() == -1

@@ -207,6 +207,9 @@ TRICKLES = {
     ),
     "status_line": (b"HTTP/1.1 200 ", b"O"),
     "header": (b"HTTP/1.1 200 OK\r\nX-Pad: ", b"a"),
+    # Cut short, the others read as a complete answer; this one as no HTTP at all: the deadline
+    # must still be the reason given.
+    "not_http": (b"", b"H"),
 }
 
 
@@ -237,6 +240,18 @@ def trickling_server(request: pytest.FixtureRequest) -> Iterator[str]:
         stop.set()
         listener.close()
         thread.join(5)
+
+
+def test_without_a_thread_for_the_deadline_a_fetch_still_works(
+    network: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_thread(timer: threading.Timer) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Timer, "start", no_thread)
+    network.get(URL, json=KEYS)
+    assert fetch_jwks(URL) == KEYS
+    assert "fetch deadline not armed (can't start new thread)" in caplog.text
 
 
 def test_a_trickling_answer_cannot_outlast_the_deadline(trickling_server: str) -> None:

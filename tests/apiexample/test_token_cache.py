@@ -383,10 +383,10 @@ class TestTokenCache:
     def entry(n: int = 0) -> VerifiedToken:
         return VerifiedToken(b"{}", frozenset(), f"kid-{n}", object(), 0.0, 1.0)  # type: ignore[arg-type]
 
-    @pytest.mark.parametrize("size", [0, -1])
-    def test_needs_a_positive_size(self, size: int) -> None:
+    @pytest.mark.parametrize(("size", "max_bytes"), [(0, None), (-1, None), (1, 0), (1, -1)])
+    def test_needs_a_positive_size(self, size: int, max_bytes: int | None) -> None:
         with pytest.raises(ValueError, match="positive"):
-            TokenCache(size)
+            TokenCache(size, max_bytes)
 
     def test_exact_strings_only(self) -> None:
         cache = TokenCache(4)
