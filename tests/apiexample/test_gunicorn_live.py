@@ -33,12 +33,12 @@ def gunicorn(issuer: str, **env: str) -> Iterator[str]:
         yield server.base
 
 
-def get(base: str, path: str, token: str | None = None) -> requests.Response:
+def get(base: str, path: str, token: str | None = None, timeout: float = 15) -> requests.Response:
     """One request on its own connection: an idle keep-alive one would hold gunicorn's stop."""
     headers = {"Connection": "close"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return requests.get(base + path, headers=headers, timeout=15)
+    return requests.get(base + path, headers=headers, timeout=timeout)
 
 
 def test_valid_tokens_work_through_rotation_and_the_idp_stopping(
@@ -63,6 +63,23 @@ def test_valid_tokens_work_through_rotation_and_the_idp_stopping(
         # Unknown kid, IdP gone: the key set cannot be checked for it, so 503, never 200 or 500.
         assert get(api, "/api/private", stranger).status_code == 503
         assert get(api, "/api/private", "garbage").status_code == 401
+
+
+def test_past_the_ttl_a_hung_idp_holds_no_request_whose_key_is_cached(
+    mock_idp_live: MockIdPServer,
+) -> None:
+    idp = mock_idp_live.idp
+    env = {"AUTH0_JWKS_CACHE_TTL": "1", "AUTH0_JWKS_COOLDOWN": "0", "AUTH0_JWKS_TIMEOUT": "30"}
+    with gunicorn(idp.issuer, **env) as api:
+        cached = idp.mint(audience=AUDIENCE)
+        assert get(api, "/api/private", cached).status_code == 200
+        idp.inject_fault(JWKS_PATH, Fault.slow(60))
+        time.sleep(1.1)  # the TTL runs out
+        # Not a timing assertion: a request waiting for the refresh would wait 5 s (the read
+        # timeout: the IdP says nothing); these give up after 3 s, and are answered in ms.
+        assert get(api, "/api/private", cached, timeout=3).status_code == 200  # starts it
+        fresh = idp.mint(audience=AUDIENCE)
+        assert get(api, "/api/private", fresh, timeout=3).status_code == 200
 
 
 COLD_START_FAULTS = {
