@@ -47,6 +47,23 @@ def check_refresh_timing(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
 
 
 @register(deploy=True)
+def check_cooldown(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """apiexample.W003: no JWKS cooldown (``manage.py check --deploy``). Every token with an
+    unknown ``kid`` then fetches the JWKS, and waits for it: a flood of them is a flood on the
+    IdP (CVE-2026-48524 is this in PyJWT's client)."""
+    config = conf.current()
+    if config.problems or config.jwks_cooldown > 0:
+        return []
+    return [
+        Warning(
+            "AUTH0_JWKS_COOLDOWN is 0: every token with an unknown kid fetches the JWKS.",
+            hint=f"Leave it unset ({conf.DEFAULT_JWKS_COOLDOWN} seconds) outside tests.",
+            id="apiexample.W003",
+        )
+    ]
+
+
+@register(deploy=True)
 def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """apiexample.W001: DJANGO_SECRET_KEY is not set (``manage.py check --deploy``)."""
     if getattr(settings, "SECRET_KEY_FROM_ENV", True):

@@ -10,7 +10,12 @@ import responses
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from apiexample.checks import check_auth0_settings, check_refresh_timing, check_secret_key
+from apiexample.checks import (
+    check_auth0_settings,
+    check_cooldown,
+    check_refresh_timing,
+    check_secret_key,
+)
 
 
 def test_a_good_configuration_passes(tenant: Any) -> None:
@@ -60,6 +65,14 @@ def test_secret_key_warning(settings: Any) -> None:
     assert [m.id for m in check_secret_key()] == ["apiexample.W001"]
     settings.SECRET_KEY_FROM_ENV = True
     assert check_secret_key() == []
+
+
+@pytest.mark.parametrize(("cooldown", "warned"), [("0", True), ("0.5", False), ("30", False)])
+def test_no_cooldown_is_a_deploy_warning(tenant: Any, cooldown: str, warned: bool) -> None:
+    tenant.AUTH0_JWKS_COOLDOWN = cooldown
+    assert [m.id for m in check_cooldown()] == (["apiexample.W003"] if warned else [])
+    tenant.AUTH0_JWKS_COOLDOWN = "-1"  # E007: reported as an error only
+    assert check_cooldown() == []
 
 
 @pytest.mark.parametrize(("ttl", "cooldown", "warned"), [("10", "30", True), ("30", "30", False)])
