@@ -123,3 +123,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except (ValueError, LookupError) as exc:  # a keys file that is not one, or has no signer
         print(f"mock_idp: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a port in use, a keys file that cannot be read or written
+        print(f"mock_idp: {exc.strerror or exc}", file=sys.stderr)
+        return 1

@@ -17,7 +17,8 @@ Fixtures: ``mock_idp_keys`` (session: keys generated once), ``mock_idp`` (a fres
 per test: issuer ``https://tenant.mock-idp.test/``, audience ``https://api.example.test``,
 frozen-able ``ControllableClock`` as ``mock_idp.clock``), ``mock_idp_network`` (an active
 ``responses.RequestsMock`` serving it; other URLs raise ``ConnectionError``), ``mint_token``
-(``mock_idp.mint``) and ``mock_idp_live`` (a real server on 127.0.0.1, stopped at teardown).
+(``mock_idp.mint``) and ``mock_idp_live`` (a real server on 127.0.0.1, stopped at teardown;
+an IdP of its own, issuer its URL: mint and inject faults through ``mock_idp_live.idp``).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ def mint_token(mock_idp: MockIdP) -> Callable[..., str]:
 
 @pytest.fixture
 def mock_idp_live(mock_idp_keys: MockIdPKeys) -> Iterator[MockIdPServer]:
-    """A real server on 127.0.0.1 (random port) whose issuer is its own URL."""
+    """A real server on 127.0.0.1 (random port) whose issuer is its own URL: an IdP of its own,
+    reached through ``mock_idp_live.idp`` (``mock_idp`` and ``mint_token`` are another one)."""
     with MockIdPServer(mock_idp_keys.idp()) as server:
         yield server

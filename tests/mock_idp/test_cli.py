@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import os
 import selectors
 import signal
@@ -119,6 +120,19 @@ def test_a_keys_file_that_cannot_serve_is_one_line_and_exit_1(
     assert "Traceback" not in err
     if content is not None:
         assert path.read_text() == content  # never overwritten
+
+
+def test_serving_on_a_port_in_use_is_one_line_and_exit_1(
+    keys_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        argv = ["serve", "--port", str(port), "--keys", str(keys_file), "--issuer", ISSUER]
+        assert main(argv, io.StringIO()) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mock_idp: ")
+    assert "in use" in err
+    assert "Traceback" not in err
 
 
 def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
