@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-import socket
 import os
 import selectors
 import signal
+import socket
 import stat
 import subprocess
 import sys
