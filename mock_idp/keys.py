@@ -83,6 +83,13 @@ class KeyState(str, enum.Enum):
         return self is not KeyState.REMOVED
 
 
+def _weak(key: KeyPair) -> bool:
+    """An RSA key under 2048 bits (RFC 7518 section 3.3), which only a forgery publishes."""
+    return (
+        isinstance(key.private_key, rsa.RSAPrivateKey) and key.private_key.key_size < MIN_RSA_BITS
+    )
+
+
 @dataclass(frozen=True)
 class KeyPair:
     """A private key with its ``kid`` and JWS ``alg``. Build with ``rsa()``, ``ec()``."""
@@ -274,13 +281,21 @@ class KeyRing:
     def rotate(self, next_key: KeyPair | None = None) -> KeyPair:
         """Make the next key the signer and retire the current one; returns the new signer.
 
-        The next key is ``next_key`` (added if new), else the oldest ``PUBLISHED`` key, else a
-        freshly generated RSA-2048 key.
+        The next key is ``next_key`` (added if new), else the oldest ``PUBLISHED`` key that
+        signs as the current signer does (same ``alg``; an RSA one of at least 2048 bits), else
+        a freshly generated RSA-2048 key. Keys a forgery published (a weak key, another
+        algorithm) are never picked unless passed.
         """
         with self._lock:
             if next_key is None:
+                current = next(
+                    (k for k in self._keys.values() if self.state(k.kid) is KeyState.SIGNING), None
+                )
+                alg = current.alg if current is not None else "RS256"
                 waiting = [
-                    k for k in self._keys.values() if self.state(k.kid) is KeyState.PUBLISHED
+                    k
+                    for k in self._keys.values()
+                    if self.state(k.kid) is KeyState.PUBLISHED and k.alg == alg and not _weak(k)
                 ]
                 next_key = waiting[0] if waiting else KeyPair.rsa()
             self.add(next_key, KeyState.SIGNING)

@@ -778,3 +778,13 @@ def test_json_serialization_forms(idp: MockIdP) -> None:
 def test_caller_claims_and_header_win(idp: MockIdP) -> None:
     assert decode_unverified(idp.forge("future_nbf", claims={"nbf": 5}))[1]["nbf"] == 5
     assert decode_unverified(idp.forge("wrong_typ", header={"typ": "JWT"}))[0]["typ"] == "JWT"
+
+
+def test_rotating_after_forgeries_keeps_minting_valid_tokens(mock_idp: MockIdP) -> None:
+    """Forgeries publish their keys (weak, other algorithms): rotate() never picks them."""
+    mock_idp.forge("weak_key")
+    mock_idp.forge("other_algorithm", alg="ES256")
+    signer = mock_idp.keys.rotate()
+    assert (signer.kty, signer.key_size, signer.alg) == ("RSA", 2048, "RS256")
+    header = json.loads(b64url_decode(mock_idp.mint().split(".")[0]))
+    assert (header["alg"], header["kid"]) == ("RS256", signer.kid)
