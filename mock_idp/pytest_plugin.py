@@ -83,7 +83,8 @@ def mock_idp(mock_idp_keys: MockIdPKeys) -> MockIdP:
 
 @pytest.fixture
 def mock_idp_network(mock_idp: MockIdP) -> Iterator[responses.RequestsMock]:
-    """``requests`` to the issuer's host reach ``mock_idp``; add other mocks to the yield."""
+    """``requests`` to the issuer's host reach ``mock_idp``; add other mocks to the yield (they
+    answer their URLs first, on the issuer's host too, and the IdP keeps every other route)."""
     with mocked_network(mock_idp) as mock:
         yield mock
 

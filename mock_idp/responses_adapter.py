@@ -6,6 +6,11 @@ there, a chunked body is taken and one over 1 MiB is 413 (and recorded). ``respo
 methods by name, so a method outside ``METHODS`` raises ``ConnectionError`` here, where the server
 answers it like any other (405 on the IdP's routes). A delay longer than the request's read
 timeout raises ``requests.exceptions.ReadTimeout`` at once instead of sleeping.
+
+Mocks a test adds to the ``RequestsMock`` of ``mocked_network`` (a ``/userinfo``, say) answer
+their URLs before the IdP does, with ``responses``' usual rules among themselves; the IdP's routes
+are never dropped. (``responses``' own registry drops the first of two matching routes once used:
+the IdP's catch-all would go, and every later request to the IdP with it.)
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 import responses
+from responses import registries
 
 from .http import MAX_REQUEST_BODY, Request, Response, too_large, unread
 from .idp import MockIdP
@@ -97,7 +103,34 @@ def register(
 
     pattern = origin_pattern(idp.issuer)
     for method in METHODS:
-        mock.add_callback(method, pattern, callback=callback, content_type=None)
+        route = mock.add_callback(method, pattern, callback=callback, content_type=None)
+        route.mock_idp_route = True  # type: ignore[attr-defined]
+
+
+def _is_idp_route(route: Any) -> bool:
+    return getattr(route, "mock_idp_route", False) is True
+
+
+class IdPLastRegistry(registries.FirstMatchRegistry):
+    """``responses``' registry, but the IdP's routes answer only what no other mock matches,
+    and are never dropped."""
+
+    def find(self, request: Any) -> tuple[Any, list[str]]:
+        everything = self._responses
+        idp_routes = [route for route in everything if _is_idp_route(route)]
+        self._responses = [route for route in everything if not _is_idp_route(route)]
+        try:
+            found, reasons = super().find(request)  # the test's own mocks, by responses' rules
+        finally:
+            self._responses = self._responses + idp_routes
+        if found is not None:
+            return found, reasons
+        for route in idp_routes:
+            matched, reason = route.matches(request)
+            if matched:
+                return route, reasons
+            reasons.append(reason)
+        return None, reasons
 
 
 def _answer(method: str, response: Response) -> tuple[int, dict[str, str], bytes]:
@@ -111,7 +144,9 @@ def mocked_network(
     idp: MockIdP, *, assert_all_requests_are_fired: bool = False
 ) -> Iterator[responses.RequestsMock]:
     """An active ``RequestsMock`` serving ``idp``; other URLs raise ``ConnectionError``."""
-    mock = responses.RequestsMock(assert_all_requests_are_fired=assert_all_requests_are_fired)
+    mock = responses.RequestsMock(
+        assert_all_requests_are_fired=assert_all_requests_are_fired, registry=IdPLastRegistry
+    )
     with mock:
         register(idp, mock)
         yield mock

@@ -203,3 +203,32 @@ def test_bytes_headers_are_latin_1(
 def test_options_is_answered(mock_idp: MockIdP, mock_idp_network: responses.RequestsMock) -> None:
     answer = requests.options(mock_idp.jwks_uri, timeout=5)
     assert (answer.status_code, answer.headers["Allow"]) == (405, "GET")
+
+
+def test_a_test_s_own_mocks_on_the_issuer_answer_first_and_the_idp_stays(
+    mock_idp: MockIdP,
+) -> None:
+    userinfo = mock_idp.issuer + "userinfo"
+    with mocked_network(mock_idp) as network:
+        network.get(userinfo, json={"sub": "user"})
+        for _ in range(3):  # responses' own registry dropped the IdP's routes on the 2nd round
+            assert requests.get(userinfo, timeout=5).json() == {"sub": "user"}
+            assert requests.get(mock_idp.issuer + JWKS[1:], timeout=5).json() == mock_idp.jwks()
+        assert mock_idp.hit_count(JWKS) == 3
+        assert mock_idp.hit_count("/userinfo") == 0
+
+
+def test_a_test_s_own_sequence_on_an_idp_route_keeps_responses_rules(
+    mock_idp: MockIdP,
+) -> None:
+    """Two mocks of one URL answer in turn, the last one from then on; then nothing of the
+    IdP is lost for its other routes."""
+    jwks = mock_idp.issuer + JWKS[1:]
+    with mocked_network(mock_idp) as network:
+        network.get(jwks, status=503)
+        network.get(jwks, json={"keys": []})
+        statuses = [requests.get(jwks, timeout=5).status_code for _ in range(3)]
+        assert statuses == [503, 200, 200]
+        discovery = requests.get(mock_idp.issuer + ".well-known/openid-configuration", timeout=5)
+        assert discovery.json()["jwks_uri"] == jwks
+        assert mock_idp.hit_count(JWKS) == 0
