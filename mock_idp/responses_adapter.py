@@ -75,7 +75,12 @@ def register(
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Route every request to the issuer's host on ``mock`` to ``idp``."""
+    """Route every request to the issuer's host on ``mock`` to ``idp``.
+
+    ``mocked_network`` is the ready-made way. A ``RequestsMock`` of your own needs
+    ``registry=IdPLastRegistry`` (or no other mock on the issuer's host) and
+    ``assert_all_requests_are_fired=False`` (a route per method is added, not all get called).
+    """
 
     def callback(prepared: Any) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(str(prepared.url))
