@@ -108,8 +108,11 @@ def register(
 
     pattern = origin_pattern(idp.issuer)
     for method in METHODS:
-        route = mock.add_callback(method, pattern, callback=callback, content_type=None)
+        route = responses.CallbackResponse(
+            method=method, url=pattern, callback=callback, content_type=None
+        )
         route.mock_idp_route = True  # type: ignore[attr-defined]
+        mock.add(route)
 
 
 def _is_idp_route(route: Any) -> bool:
