@@ -211,11 +211,12 @@ def hmac_secret(
 def _published_key(
     idp: MockIdP, wanted: Callable[[KeyPair], bool], make: Callable[[], KeyPair]
 ) -> KeyPair:
-    """A key in the JWKS matching ``wanted``; else ``make()`` is published (not signing)."""
+    """A key in the JWKS matching ``wanted``; else ``make()`` is planted there (never signing
+    valid tokens, never rotated in)."""
     for key in idp.keys.published():
         if wanted(key):
             return key
-    return idp.keys.add(make(), KeyState.PUBLISHED)
+    return idp.keys.add(make(), KeyState.PLANTED)
 
 
 @_register("a real published key, but an algorithm other than RS256 (RS384..PS512, ES256..)")
@@ -238,7 +239,7 @@ def weak_key(idp: MockIdP, *, bits: int = 1024, key: KeyPair | None = None, **mi
             lambda: KeyPair.rsa(bits, allow_weak=True),
         )
     elif key.kid not in idp.keys or not idp.keys.state(key.kid).in_jwks:
-        idp.keys.add(key, KeyState.PUBLISHED)
+        idp.keys.add(key, KeyState.PLANTED)
     return _mint(idp, mint, key=key)
 
 

@@ -4,7 +4,8 @@ A ``KeyPair`` is immutable and may be shared (the pytest plugin generates keys o
 session); a ``KeyRing`` holds the per-IdP state of each key:
 
 ``PUBLISHED`` (in the JWKS, not yet signing) -> ``SIGNING`` -> ``RETIRED`` (still in the
-JWKS) -> ``REMOVED`` (gone from the JWKS, still usable to sign forgeries).
+JWKS) -> ``REMOVED`` (gone from the JWKS, still usable to sign forgeries); ``PLANTED`` keys are
+in the JWKS for a forgery (a weak key, another algorithm) and never sign valid tokens.
 
 JWKS members follow RFC 7517 section 4 and look like Auth0's (``kty, use, alg, kid, n, e``,
 optionally ``x5c``/``x5t``); private members are never published.
@@ -77,17 +78,11 @@ class KeyState(str, enum.Enum):
     SIGNING = "signing"  # in the JWKS, signs new tokens
     RETIRED = "retired"  # in the JWKS, no longer signs (the "previous" key)
     REMOVED = "removed"  # not in the JWKS any more
+    PLANTED = "planted"  # in the JWKS for a forgery (weak, other algorithm); never rotated in
 
     @property
     def in_jwks(self) -> bool:
         return self is not KeyState.REMOVED
-
-
-def _weak(key: KeyPair) -> bool:
-    """An RSA key under 2048 bits (RFC 7518 section 3.3), which only a forgery publishes."""
-    return (
-        isinstance(key.private_key, rsa.RSAPrivateKey) and key.private_key.key_size < MIN_RSA_BITS
-    )
 
 
 @dataclass(frozen=True)
@@ -281,21 +276,13 @@ class KeyRing:
     def rotate(self, next_key: KeyPair | None = None) -> KeyPair:
         """Make the next key the signer and retire the current one; returns the new signer.
 
-        The next key is ``next_key`` (added if new), else the oldest ``PUBLISHED`` key that
-        signs as the current signer does (same ``alg``; an RSA one of at least 2048 bits), else
-        a freshly generated RSA-2048 key. Keys a forgery published (a weak key, another
-        algorithm) are never picked unless passed.
+        The next key is ``next_key`` (added if new), else the oldest ``PUBLISHED`` key, else a
+        freshly generated RSA-2048 key (a ``PLANTED`` one only when passed).
         """
         with self._lock:
             if next_key is None:
-                current = next(
-                    (k for k in self._keys.values() if self.state(k.kid) is KeyState.SIGNING), None
-                )
-                alg = current.alg if current is not None else "RS256"
                 waiting = [
-                    k
-                    for k in self._keys.values()
-                    if self.state(k.kid) is KeyState.PUBLISHED and k.alg == alg and not _weak(k)
+                    k for k in self._keys.values() if self.state(k.kid) is KeyState.PUBLISHED
                 ]
                 next_key = waiting[0] if waiting else KeyPair.rsa()
             self.add(next_key, KeyState.SIGNING)

@@ -100,7 +100,7 @@ def check_other_algorithm(idp: MockIdP, token: str) -> None:
 
 def check_weak_key(idp: MockIdP, token: str) -> None:
     kid = parts(token)[0]["kid"]
-    assert idp.keys.state(kid) is KeyState.PUBLISHED
+    assert idp.keys.state(kid) is KeyState.PLANTED
     assert idp.keys.get(kid).key_size == 1024
     assert kid in {k["kid"] for k in idp.jwks()["keys"]}
 
@@ -502,10 +502,10 @@ def test_es256_reuses_a_published_ec_key(idp: MockIdP, mock_idp_keys: MockIdPKey
 def test_weak_key_given_is_published(idp: MockIdP, mock_idp_keys: MockIdPKeys) -> None:
     weak = mock_idp_keys.rsa_1024
     assert parts(idp.forge("weak_key", key=weak))[0]["kid"] == weak.kid
-    assert idp.keys.state(weak.kid) is KeyState.PUBLISHED
+    assert idp.keys.state(weak.kid) is KeyState.PLANTED
     idp.keys.remove(weak.kid)
     idp.forge("weak_key", key=weak)
-    assert idp.keys.state(weak.kid) is KeyState.PUBLISHED
+    assert idp.keys.state(weak.kid) is KeyState.PLANTED
     idp.forge("weak_key", key=weak)  # already published: unchanged
     assert parts(idp.forge("weak_key", bits=1024))[0]["kid"] == weak.kid
 
@@ -781,7 +781,8 @@ def test_caller_claims_and_header_win(idp: MockIdP) -> None:
 
 
 def test_rotating_after_forgeries_keeps_minting_valid_tokens(mock_idp: MockIdP) -> None:
-    """Forgeries publish their keys (weak, other algorithms): rotate() never picks them."""
+    """Forgeries plant their keys in the JWKS (weak, other algorithms): rotate() never picks
+    them."""
     mock_idp.forge("weak_key")
     mock_idp.forge("other_algorithm", alg="ES256")
     signer = mock_idp.keys.rotate()

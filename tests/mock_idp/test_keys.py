@@ -250,17 +250,13 @@ def test_rotate_takes_the_oldest_published(mock_idp_keys: MockIdPKeys) -> None:
     assert ring.rotate() is mock_idp_keys.secondary
 
 
-def test_rotate_skips_published_keys_that_do_not_sign_as_the_current_one(
-    mock_idp_keys: MockIdPKeys,
-) -> None:
+def test_rotate_never_picks_a_planted_key(mock_idp_keys: MockIdPKeys) -> None:
     ring = KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)])
-    ring.add(KeyPair.rsa(1024, allow_weak=True))  # as the weak_key forgery publishes
-    ring.add(mock_idp_keys.ec_p256)  # ES256
-    ring.add(KeyPair(mock_idp_keys.secondary.private_key, kid="rs384", alg="RS384"))
+    ring.add(mock_idp_keys.rsa_1024, KeyState.PLANTED)  # as the weak_key forgery does
+    assert mock_idp_keys.rsa_1024 in ring.published()
     generated = ring.rotate()
-    assert (generated.kty, generated.key_size, generated.alg) == ("RSA", 2048, "RS256")
-    ring.add(mock_idp_keys.secondary)
-    assert ring.rotate() is mock_idp_keys.secondary
+    assert (generated.kty, generated.key_size) == ("RSA", 2048)
+    assert ring.state(mock_idp_keys.rsa_1024.kid) is KeyState.PLANTED
 
 
 def test_rotate_generates_rsa_2048(mock_idp_keys: MockIdPKeys) -> None:
