@@ -149,7 +149,6 @@ class SigningKeyCache:
         self._last_attempt: float | None = None
         self._last_failure = ""
         self._lock = threading.Lock()  # held while a fetch is in flight, by whichever thread
-        self._refresher: threading.Thread | None = None
 
     def get(self, kid: str) -> RSAKey | None:
         """The key named ``kid``, or None when the issuer's current key set lacks it.
@@ -239,15 +238,7 @@ class SigningKeyCache:
             self._lock.release()
             logger.warning("jwks refresh thread not started (%s): refreshing in the request", exc)
             return False
-        self._refresher = refresher
         return True
-
-    def wait_for_refresh(self, timeout: float | None = None) -> bool:
-        """Wait for a refresh running in another thread; whether none is running any more."""
-        refresher = self._refresher
-        if refresher is not None:
-            refresher.join(timeout)
-        return refresher is None or not refresher.is_alive()
 
     def _refresh_holding_lock(self, seen: KeySetSnapshot) -> KeySetSnapshot:
         """Fetch, the lock already taken (by this thread or for it); release it when done."""
@@ -289,8 +280,8 @@ def cache_for(url: str) -> SigningKeyCache:
 
 
 def wait_for_refreshes(timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for every refresh running in another thread, those of
-    forgotten caches too; whether all have ended."""
+    """Wait up to ``timeout`` seconds for every refresh running in another thread, of any cache
+    (forgotten ones too); whether all have ended (tests wait with it)."""
     deadline = time.monotonic() + timeout
     for thread in threading.enumerate():
         if thread.name == REFRESH_THREAD_NAME:
