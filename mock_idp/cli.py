@@ -36,7 +36,7 @@ def load_or_create_keys(path: Path) -> KeyRing:
     An existing file others may read is made the owner's alone (0600), as ``save`` writes it.
     """
     if path.exists():
-        if path.stat().st_mode & 0o077:
+        if path.is_file() and path.stat().st_mode & 0o077:
             path.chmod(0o600)
             warning = f"mock_idp: {path} held private keys others could read; now mode 0600"
             print(warning, file=sys.stderr)
@@ -124,5 +124,5 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"mock_idp: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # a port in use, a keys file that cannot be read or written
-        print(f"mock_idp: {exc.strerror or exc}", file=sys.stderr)
+        print(f"mock_idp: {exc}", file=sys.stderr)
         return 1

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl, unquote
 
 if TYPE_CHECKING:
     from .idp import MockIdP
@@ -309,15 +309,19 @@ def _token_parameters(request: Request) -> dict[str, Any]:
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
-    """``client_secret_basic`` credentials (RFC 6749 section 2.3.1), if sent: each form-encoded
-    (``application/x-www-form-urlencoded``, so ``+`` is a space) before base64."""
+    """``client_secret_basic`` credentials (RFC 6749 section 2.3.1), if sent.
+
+    Percent-decoded, with ``+`` kept as is: RFC 6749 has clients form-encode each part (``+``
+    for a space), but most send them raw (``requests``' ``auth=(id, secret)`` does), and an
+    Auth0 client secret never holds ``+`` or a space, so this reads both kinds alike.
+    """
     authorization = request.header("Authorization") or ""
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
         return None
     decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     client_id, _, secret = decoded.partition(":")
-    return unquote_plus(client_id), unquote_plus(secret)
+    return unquote(client_id), unquote(secret)
 
 
 def _token(idp: MockIdP, request: Request) -> Response:

@@ -121,24 +121,28 @@ def _is_idp_route(route: Any) -> bool:
 
 class IdPLastRegistry(registries.FirstMatchRegistry):
     """``responses``' registry, but the IdP's routes answer only what no other mock matches,
-    and are never dropped."""
+    and are never dropped. The list of routes is never replaced or reordered."""
 
     def find(self, request: Any) -> tuple[Any, list[str]]:
-        everything = self._responses
-        idp_routes = [route for route in everything if _is_idp_route(route)]
-        self._responses = [route for route in everything if not _is_idp_route(route)]
-        try:
-            found, reasons = super().find(request)  # the test's own mocks, by responses' rules
-        finally:
-            self._responses = self._responses + idp_routes
-        if found is not None:
-            return found, reasons
-        for route in idp_routes:
+        reasons: list[str] = []
+        first: int | None = None  # the first of the test's own routes that matches
+        idp_route = None
+        for index, route in enumerate(self._responses):
             matched, reason = route.matches(request)
-            if matched:
-                return route, reasons
-            reasons.append(reason)
-        return None, reasons
+            if not matched:
+                reasons.append(reason)
+            elif _is_idp_route(route):
+                if idp_route is None:
+                    idp_route = route
+            elif first is None:
+                first = index
+            else:  # two of the test's routes match: responses' rule, the first one goes
+                used = self._responses[first].call_count > 0
+                dropped = self._responses.pop(first)
+                return (route if used else dropped), reasons
+        if first is not None:
+            return self._responses[first], reasons
+        return idp_route, reasons
 
 
 def _answer(method: str, response: Response) -> tuple[int, dict[str, str], bytes]:
@@ -152,9 +156,11 @@ def mocked_network(
     idp: MockIdP, *, assert_all_requests_are_fired: bool = False
 ) -> Iterator[responses.RequestsMock]:
     """An active ``RequestsMock`` serving ``idp``; other URLs raise ``ConnectionError``."""
-    mock = responses.RequestsMock(
-        assert_all_requests_are_fired=assert_all_requests_are_fired, registry=IdPLastRegistry
-    )
+    mock = responses.RequestsMock(assert_all_requests_are_fired=False, registry=IdPLastRegistry)
     with mock:
         register(idp, mock)
         yield mock
+        if assert_all_requests_are_fired:  # the test's own routes: the IdP's are a catch-all
+            idle = [r for r in mock.registered() if not _is_idp_route(r) and r.call_count == 0]
+            if idle:
+                raise AssertionError(f"Not all requests have been executed {idle!r}")

@@ -135,6 +135,21 @@ def test_serving_on_a_port_in_use_is_one_line_and_exit_1(
     assert "Traceback" not in err
 
 
+def test_a_keys_path_that_is_a_directory_is_one_line_and_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = tmp_path / "keys"
+    directory.mkdir(mode=0o755)
+    argv = ["token", "--keys", str(directory), "--issuer", ISSUER, "--audience", "a"]
+    assert main(argv, io.StringIO()) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mock_idp: ")
+    assert str(directory) in err
+    assert "Traceback" not in err
+    assert "others could read" not in err
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o755
+
+
 def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([])

@@ -80,8 +80,14 @@ def test_token_json_body_and_default_audience(mock_idp: MockIdP) -> None:
 
 
 def test_token_basic_client_authentication(mock_idp: MockIdP) -> None:
-    mock_idp.register_client("abc", "s:1 +")
-    credentials = base64.b64encode(b"abc:s%3A1+%2B").decode()  # form-encoded, then base64
+    mock_idp.register_client("abc", "s:1+")
+    for sent in (b"abc:s%3A1%2B", b"abc:s:1+"):  # percent-encoded as RFC 6749 says, or raw
+        credentials = base64.b64encode(sent).decode()
+        request = token_request(
+            "grant_type=client_credentials", Authorization=f"Basic {credentials}"
+        )
+        assert mock_idp.handle(request).status == 200
+    credentials = base64.b64encode(b"abc:s%3A1%2B").decode()
     request = token_request("grant_type=client_credentials", Authorization=f"Basic {credentials}")
     assert mock_idp.handle(request).status == 200
 

@@ -232,3 +232,34 @@ def test_a_test_s_own_sequence_on_an_idp_route_keeps_responses_rules(
         discovery = requests.get(mock_idp.issuer + ".well-known/openid-configuration", timeout=5)
         assert discovery.json()["jwks_uri"] == jwks
         assert mock_idp.hit_count(JWKS) == 0
+
+
+def test_the_routes_keep_their_order_and_list_across_requests(mock_idp: MockIdP) -> None:
+    userinfo = mock_idp.issuer + "userinfo"
+    with mocked_network(mock_idp) as network:
+        network.get(userinfo, json={})
+        routes = network.registered()
+        before = list(routes)
+        requests.get(userinfo, timeout=5)
+        requests.get(mock_idp.issuer + JWKS[1:], timeout=5)
+        assert network.registered() is routes
+        assert routes == before
+
+
+@pytest.mark.parametrize("called", [True, False])
+def test_asserting_all_requests_fired_counts_the_test_s_routes_only(
+    mock_idp: MockIdP, called: bool
+) -> None:
+    userinfo = mock_idp.issuer + "userinfo"
+
+    def run() -> None:
+        with mocked_network(mock_idp, assert_all_requests_are_fired=True) as network:
+            network.get(userinfo, json={})
+            if called:
+                requests.get(userinfo, timeout=5)
+
+    if called:
+        run()  # none of the IdP's seven routes was called: they do not count
+    else:
+        with pytest.raises(AssertionError, match="Not all requests have been executed"):
+            run()
