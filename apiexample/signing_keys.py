@@ -16,6 +16,7 @@ import base64
 import logging
 import math
 import os
+import re
 import threading
 import time
 from collections import Counter
@@ -55,11 +56,20 @@ class SigningKeysUnavailable(Exception):
         self.retry_after = retry_after
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def _integer(member: dict[str, Any], name: str) -> int:
-    """A JWK integer member (RFC 7518 section 6.3.1: base64url, big-endian); 0 when absent."""
+    """A JWK integer member (RFC 7518 section 6.3.1: base64url, big-endian); 0 when absent.
+
+    ValueError when it holds a character outside base64url (RFC 4648 section 5), which the
+    decoder would skip.
+    """
     value = member.get(name)
     if not isinstance(value, str):
         return 0
+    if not _BASE64URL.fullmatch(value):
+        raise ValueError(f"{name} is not base64url")
     raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     return int.from_bytes(raw, "big")
 
@@ -109,7 +119,8 @@ def usable_keys(document: dict[str, Any], algorithms: Sequence[str]) -> dict[str
                 # Each key verifies exactly one algorithm (RFC 8725 section 3.1): a member that
                 # does not say which is given the first allowed, and joserfc holds it to that.
                 stamped = member if "alg" in member else {**member, "alg": ordered[0]}
-                found.setdefault(member["kid"], []).append(RSAKey.import_key(stamped))
+                key = RSAKey.import_key(stamped)  # before the kid is recorded: it may raise
+                found.setdefault(member["kid"], []).append(key)
         except Exception:  # a hostile member must never break the others (nor the request)
             reason = "malformed"
         if reason is not None:

@@ -72,6 +72,23 @@ def test_refusals(policy: ClaimsPolicy, changes: dict[str, Any], expected: str) 
     assert reason(policy, claims(**changes)) == expected
 
 
+@pytest.mark.parametrize("name", TIME_CLAIMS)
+@pytest.mark.parametrize("value", [True, "0"])
+def test_a_time_claim_of_the_wrong_type_is_refused_by_us_first(
+    policy: ClaimsPolicy, name: str, value: Any
+) -> None:
+    """Before joserfc's rules (joserfc < 1.8 took ``true`` for a number), so before the
+    missing ``sub`` those would report."""
+    assert reason(policy, claims(sub=..., **{name: value})) == f"claim_invalid_{name}"
+
+
+def test_claims_named_like_the_registry_s_attributes_are_ordinary_claims(
+    policy: ClaimsPolicy,
+) -> None:
+    """Only joserfc's ``validate_<claim>`` methods are rules, not the registry's other names."""
+    policy.validate(claims(options=1, now="x", leeway=[], check_value=None, essential_keys={}))
+
+
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [

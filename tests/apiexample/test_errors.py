@@ -35,8 +35,9 @@ def test_invalid_token() -> None:
 def test_insufficient_scope_names_the_scope() -> None:
     response = error_response(InsufficientScope("read:messages"))
     assert response.status_code == 403
-    assert response["WWW-Authenticate"].startswith(
-        'Bearer error="insufficient_scope", scope="read:messages"'
+    assert response["WWW-Authenticate"] == (
+        'Bearer error="insufficient_scope", scope="read:messages", error_description="The '
+        'access token does not grant the scope this resource needs.", realm="api"'
     )
 
 
@@ -81,6 +82,8 @@ def test_kid_is_logged_quoted_and_short() -> None:
             r"'a\u0027\u000aauth\u0020refused\u003a\u0020status\u003d200'",
         ),
         ("\u00e9", r"'\u00e9'"),
+        ("\uffff", r"'\uffff'"),  # the last of the Basic Multilingual Plane: four digits
+        ("\U00010000", r"'\U00010000'"),  # the first beyond it: eight
         ("\U0001f600", r"'\U0001f600'"),  # not \u1f600, which is also "\u1f60" + "0"
         ("\u1f600", r"'\u1f600'"),
     ],

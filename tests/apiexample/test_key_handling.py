@@ -6,6 +6,7 @@ Each kind of unobtainable key set (503) is a case of the security catalogue (``j
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from typing import Any
 
@@ -139,16 +140,19 @@ def test_misconfiguration_fails_closed(call: Any, mock_idp: MockIdP, api_setting
     assert jwks_fetches(mock_idp) == 0
 
 
-@pytest.mark.parametrize(("cooldown", "retry_after"), [("45", "45"), ("-1", "30")])
+@pytest.mark.parametrize(("cooldown", "retry_after"), [("45", "45"), ("0", "1"), ("-1", "30")])
 def test_misconfiguration_asks_clients_to_retry_after_the_cooldown(
-    call: Any, mock_idp: MockIdP, api_settings: Any, cooldown: str, retry_after: str
+    call: Any, mock_idp: MockIdP, api_settings: Any, caplog: Any, cooldown: str, retry_after: str
 ) -> None:
-    """A cooldown that is itself misconfigured (E007) falls back to 30 s, never to 1 s."""
+    """A cooldown that is itself misconfigured (E007) falls back to 30 s, never to 1 s; a
+    cooldown of 0 is valid: retry at once (1 s, the least ``Retry-After`` says)."""
     api_settings.AUTH0_ALGORITHMS = "RS256,HS256"
     api_settings.AUTH0_JWKS_COOLDOWN = cooldown
-    response = call("/api/private", mock_idp.mint())
+    with caplog.at_level(logging.INFO, logger="apiexample"):
+        response = call("/api/private", mock_idp.mint())
     assert_refused(response, 503, "temporarily_unavailable")
     assert response["Retry-After"] == retry_after
+    assert "reason=misconfigured " in caplog.text
 
 
 def test_key_rules_are_checked_again_for_a_refetched_key_with_the_same_kid(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -41,6 +42,13 @@ def test_token_in_query_string_alone_is_never_accepted(api: Any, mock_idp: MockI
     assert_refused(response, 401, "missing_authorization")
 
 
+@pytest.mark.parametrize("query", ["page=2", "access_token_hint=x", "a=1&b=2"])
+def test_other_query_parameters_are_no_second_token(
+    call: Any, mock_idp: MockIdP, query: str
+) -> None:
+    assert call(f"/api/private?{query}", mock_idp.mint()).status_code == 200
+
+
 def test_header_plus_query_token_is_invalid_request(call: Any, mock_idp: MockIdP) -> None:
     token = mock_idp.mint()
     response = call(f"/api/private?access_token={token}", token)
@@ -59,6 +67,7 @@ def test_an_unexpected_exception_becomes_401_not_500(
         response = call("/api/private", token)
     assert_refused(response, 401, "invalid_token")
     assert "ZeroDivisionError" in caplog.text
+    assert "reason=validator_error " in caplog.text
     assert token not in caplog.text
 
 
@@ -101,10 +110,47 @@ def test_refusals_are_logged_with_reason_and_kid_never_the_token(
         assert segment not in caplog.text
 
 
-def test_too_many_query_parameters_is_invalid_request(call: Any, mock_idp: MockIdP) -> None:
+def test_too_many_query_parameters_is_invalid_request(
+    call: Any, mock_idp: MockIdP, caplog: Any
+) -> None:
     query = "&".join(f"p{n}=1" for n in range(1500))  # Django refuses more than 1000 fields
-    response = call(f"/api/private?{query}", mock_idp.mint())
+    with caplog.at_level(logging.INFO, logger="apiexample"):
+        response = call(f"/api/private?{query}", mock_idp.mint())
     assert_refused(response, 400, "invalid_request")
+    assert "reason=malformed_parameters " in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("scopes", "granted", "status"),
+    [
+        (None, "", 200),
+        ("read:a", "read:a", 200),
+        (["read:a", "read:b"], "read:b", 200),  # a list: alternatives, any one suffices
+        (["read:a read:b"], "read:a read:b", 200),  # one alternative needing both
+        (["read:a read:b"], "read:b", 403),
+        (["read:a", "read:b"], "read:c", 403),
+    ],
+)
+def test_the_view_gets_the_verified_token_when_one_alternative_is_granted(
+    api: Any, mock_idp: MockIdP, scopes: Any, granted: str, status: int
+) -> None:
+    from django.http import HttpRequest, JsonResponse
+    from django.test import RequestFactory
+
+    from apiexample.views import require_auth
+
+    @require_auth(scopes)
+    def view(request: HttpRequest) -> JsonResponse:
+        token = request.oauth_token  # type: ignore[attr-defined]
+        return JsonResponse({"sub": token["sub"], "scope": token.get_scope()})
+
+    token = mock_idp.mint(scope=granted, subject="client-a@clients")
+    response = view(RequestFactory().get("/x", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    if status == 200:
+        assert response.status_code == 200
+        assert json.loads(response.content) == {"sub": "client-a@clients", "scope": granted}
+    else:
+        assert_refused(response, status, "insufficient_scope")
 
 
 def test_misconfiguration_is_logged_once_not_per_request(

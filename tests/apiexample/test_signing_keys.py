@@ -113,34 +113,50 @@ class TestUsableKeys:
         assert set(usable_keys({"keys": [member]}, ["RS256"])) == {kid_of(jwks)}
 
     @pytest.mark.parametrize(
-        "change",
+        ("change", "reason"),
         [
-            {"kty": "oct", "k": "c2VjcmV0"},
-            {"use": "enc"},
-            {"d": "AQAB"},
-            {"kid": ""},
-            {"kid": 5},
-            {"alg": "HS256"},
-            {"n": "AQAB"},
-            {"n": "!!!"},
-            {"e": 12},
-            {"kid": ["a", "list"]},
-            {"kid": {"an": "object"}},
-            {"alg": ["RS256"]},
-            {"kty": ["RSA"]},
-            {"use": {"sig": True}},
+            ({"kty": "oct", "k": "c2VjcmV0"}, "not_rsa"),
+            ({"kty": None}, "not_rsa"),
+            ({"use": "enc"}, "not_for_signing"),
+            ({"d": "AQAB"}, "private_members"),
+            ({"kid": ""}, "no_kid"),
+            ({"kid": 5}, "no_kid"),
+            ({"alg": "HS256"}, "alg_not_allowed"),
+            ({"n": "AQAB"}, "too_small"),
+            ({"n": None}, "too_small"),
+            ({"n": "!!!"}, "malformed"),
+            ({"n": "A"}, "malformed"),
+            ({"e": 12}, "bad_exponent"),
+            ({"kid": ["a", "list"]}, "no_kid"),
+            ({"kid": {"an": "object"}}, "no_kid"),
+            ({"alg": ["RS256"]}, "alg_not_allowed"),
+            ({"kty": ["RSA"]}, "not_rsa"),
+            ({"use": {"sig": True}}, "not_for_signing"),
             # joserfc's own parameter checks raise its KeyParameterError, not ValueError
-            {"x5t": 5},
-            {"key_ops": "verify"},
+            ({"x5t": 5}, "malformed"),
+            ({"key_ops": "verify"}, "malformed"),
         ],
     )
     def test_skips_a_bad_member_and_keeps_the_rest(
-        self, jwks: dict[str, Any], mock_idp_keys: Any, change: dict[str, Any]
+        self,
+        jwks: dict[str, Any],
+        mock_idp_keys: Any,
+        change: dict[str, Any],
+        reason: str,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
+        """Each member skipped is counted under the rule it broke (``None`` removes one)."""
         good = mock_idp_keys.secondary.public_jwk()
-        bad = {**jwks["keys"][0], **change}
+        bad = {k: v for k, v in {**jwks["keys"][0], **change}.items() if v is not None}
         kept = usable_keys({"keys": [bad, good]}, ["RS256"])
         assert set(kept) == {good["kid"]}
+        assert f"jwks members skipped: {{'{reason}': 1}}" in caplog.text
+
+    def test_a_key_set_with_nothing_to_skip_logs_nothing(
+        self, jwks: dict[str, Any], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        assert set(usable_keys(jwks, ["RS256"])) == {kid_of(jwks)}
+        assert not caplog.records
 
     @pytest.mark.parametrize("part", ["d", "p", "q", "dp", "dq", "qi", "oth", "k"])
     def test_skips_a_member_showing_any_private_part(
@@ -152,10 +168,13 @@ class TestUsableKeys:
         assert set(usable_keys({"keys": [leaking, good]}, ["RS256"])) == {good["kid"]}
         assert "{'private_members': 1}" in caplog.text  # not skipped for another reason
 
-    def test_skips_non_objects_and_missing_kid(self, jwks: dict[str, Any]) -> None:
+    def test_skips_non_objects_and_missing_kid(
+        self, jwks: dict[str, Any], caplog: pytest.LogCaptureFixture
+    ) -> None:
         member = dict(jwks["keys"][0])
         del member["kid"]
         assert usable_keys({"keys": ["x", None, 3, member]}, ["RS256"]) == {}
+        assert "{'no_kid': 1, 'not_an_object': 3}" in caplog.text
 
     def test_skips_every_member_sharing_a_kid(
         self, jwks: dict[str, Any], mock_idp_keys: Any
@@ -316,6 +335,11 @@ class TestCache:
         assert idp.calls == 1
         assert len(results) == 8
         assert all(key is not None for key in results)
+        # Every waiter gave the lock back: else no fetch could ever happen again in this
+        # process (no rotation seen, an unknown kid answered 503 for ever).
+        assert not lock.locked()
+        assert cache.get("a-kid-not-in-the-set") is None
+        assert idp.calls == 2
 
     def test_requests_waiting_for_a_failed_fetch_share_its_failure(
         self, cache: Any, idp: FakeIdP, jwks: Any, api_settings: Any
@@ -344,6 +368,7 @@ class TestCache:
             assert not thread.is_alive()
         assert reasons == ["jwks_http_503"] * 4
         assert idp.calls == 1
+        assert not lock.locked()
 
     def test_unknown_kid_while_refresh_fails_is_unavailable_not_unknown(
         self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any

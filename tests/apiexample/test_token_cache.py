@@ -170,13 +170,20 @@ def test_cached_tokens_are_refused_before_their_time(
     assert refused.value.reason == reason
 
 
-def test_expired_cached_token_is_refused_through_the_api(
-    call: Any, mock_idp: MockIdP, token_clock: ControllableClock
+def test_expired_cached_token_is_refused_through_the_api_and_leaves_the_cache(
+    call: Any,
+    mock_idp: MockIdP,
+    token_clock: ControllableClock,
+    validator: Auth0JWTBearerTokenValidator,
 ) -> None:
     token = mock_idp.mint(expires_in=60)
     assert call("/api/private", token).status_code == 200
+    tokens = validator.policies().tokens
+    assert tokens is not None
+    assert tokens.get(token) is not None
     token_clock.advance(3600)
     assert_refused(call("/api/private", token), 401, "invalid_token")
+    assert tokens.get(token) is None  # a replayed expired token holds no slot
 
 
 def test_the_scope_is_checked_on_every_request(
@@ -388,6 +395,15 @@ class TestTokenCache:
         with pytest.raises(ValueError, match="positive"):
             TokenCache(size, max_bytes)
 
+    def test_the_smallest_size_and_budget_work(self) -> None:
+        cache = TokenCache(1, max_bytes=1)
+        cache.put("t", self.entry())  # larger than one byte: not kept
+        assert len(cache) == 0
+        cache = TokenCache(1)
+        cache.put("one", self.entry(1))
+        cache.put("two", self.entry(2))
+        assert [cache.get("one"), len(cache)] == [None, 1]
+
     def test_exact_strings_only(self) -> None:
         cache = TokenCache(4)
         entry = self.entry()
@@ -448,6 +464,27 @@ class TestTokenCache:
         assert cache.get("t") is None
         assert cache.get("small") is not None  # and it evicted nothing
         self.assert_held_is_the_sum(cache)
+
+    def test_an_entry_of_exactly_the_budget_is_kept(self) -> None:
+        cache = TokenCache(4, max_bytes=footprint("t", self.sized(100)))
+        cache.put("t", self.sized(100))
+        assert cache.get("t") is not None
+        self.assert_held_is_the_sum(cache)
+
+    def test_an_entry_shows_no_claims_in_its_repr(self) -> None:
+        """Entries hold a bearer token's claims, which stay out of any log line."""
+        entry = VerifiedToken(
+            b'{"sub":"auth0|secret-subject","email":"someone@example.com"}',
+            frozenset(),
+            "kid",
+            object(),  # type: ignore[arg-type]
+            0.0,
+            1.0,
+        )
+        for _ in range(2):  # before the first hit, and holding the parse kept by it
+            assert "secret-subject" not in repr(entry)
+            assert "someone@example.com" not in repr(entry)
+            entry.private_claims()
 
     def test_discard_leaves_a_newer_entry(self) -> None:
         cache = TokenCache(2)
