@@ -96,10 +96,12 @@ def test_streamed_oversized_body_is_cut(network: Any) -> None:
     assert refusal() == "jwks_too_large"
 
 
-def test_the_cap_is_the_documented_256_kib_exactly(network: Any) -> None:
+@pytest.mark.parametrize("declared", [False, True], ids=["streamed", "declared"])
+def test_the_cap_is_the_documented_256_kib_exactly(network: Any, declared: bool) -> None:
     assert jwks_fetch.MAX_BYTES == 256 * 1024  # the README's figure
     body = b'{"keys": []}'
-    network.get(URL, body=body + b" " * (jwks_fetch.MAX_BYTES - len(body)))
+    headers = {"Content-Length": str(jwks_fetch.MAX_BYTES)} if declared else {}
+    network.get(URL, body=body + b" " * (jwks_fetch.MAX_BYTES - len(body)), headers=headers)
     assert fetch_jwks(URL) == KEYS
 
 
@@ -195,6 +197,50 @@ def test_a_body_failing_mid_read_is_unreachable(network: Any, monkeypatch: Any) 
 
     monkeypatch.setattr(urllib3.response.HTTPResponse, "read1", broken)
     assert refusal() == "jwks_unreachable"
+
+
+def test_a_receive_that_times_out_ends_the_fetch_at_once(network: Any, monkeypatch: Any) -> None:
+    """A silent peer: the receive gives up after its timeout, and the fetch with it."""
+    network.get(URL, json=KEYS)
+    receives: list[int] = []
+
+    def silent(self: Any, *args: Any, **kwargs: Any) -> Any:
+        receives.append(1)
+        raise urllib3.exceptions.ReadTimeoutError(None, URL, "Read timed out.")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(urllib3.response.HTTPResponse, "read1", silent)
+    assert refusal() == "jwks_timeout"
+    assert len(receives) == 1
+
+
+class _Socket:
+    def __init__(self) -> None:
+        self.timeouts: list[float] = []
+
+    def settimeout(self, seconds: float) -> None:
+        self.timeouts.append(seconds)
+
+
+class _Body:
+    """``response.raw`` of a real connection: its socket, and a body arriving in two parts."""
+
+    def __init__(self) -> None:
+        self.connection = type("Connection", (), {"sock": _Socket()})()
+        self.parts = [b'{"keys": ', b"[]}", b""]
+
+    def read1(self, amount: int, decode_content: bool) -> bytes:
+        return self.parts.pop(0)
+
+
+@pytest.mark.parametrize(("left", "expected"), [(60.0, jwks_fetch.READ_TIMEOUT), (2.0, 2.0)])
+def test_each_receive_waits_at_most_what_is_left_of_the_deadline(
+    monkeypatch: Any, left: float, expected: float
+) -> None:
+    monkeypatch.setattr(jwks_fetch.time, "monotonic", lambda: 100.0)
+    response = requests.Response()
+    response.raw = body = _Body()
+    assert jwks_fetch._read_capped(response, 100.0 + left) == b'{"keys": []}'
+    assert body.connection.sock.timeouts == [expected] * 3
 
 
 #: What a peer sends before it trickles, and the byte it then sends every 50 ms, for ever: each
