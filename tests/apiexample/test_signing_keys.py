@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import warnings
@@ -200,15 +201,20 @@ class TestUsableKeys:
         assert "duplicate_kid" not in caplog.text
 
     @pytest.mark.parametrize(
-        ("bits", "kept"), [(2047, False), (2048, True), (8192, True), (8193, False), (16384, False)]
-    )
+        ("bits", "skipped"),
+        [(2047, "too_small"), (2048, None), (8192, None), (8193, "too_large"),
+         (16384, "too_large")],
+    )  # fmt: skip
     def test_keys_from_2048_to_8192_bits_are_kept(
-        self, jwks: dict[str, Any], bits: int, kept: bool, caplog: Any
+        self, jwks: dict[str, Any], bits: int, skipped: str | None, caplog: Any
     ) -> None:
         modulus = (1 << (bits - 1)) | 1  # an odd number of exactly ``bits`` bits
         member = {**jwks["keys"][0], "n": b64url(modulus.to_bytes((bits + 7) // 8, "big"))}
-        assert bool(usable_keys({"keys": [member]}, ["RS256"])) is kept
-        assert ("too_small" in caplog.text or "too_large" in caplog.text) is not kept
+        assert bool(usable_keys({"keys": [member]}, ["RS256"])) is (skipped is None)
+        if skipped is None:
+            assert not caplog.records
+        else:
+            assert f"jwks members skipped: {{'{skipped}': 1}}" in caplog.text
 
     @pytest.mark.parametrize(
         ("exponent", "kept"),
@@ -232,6 +238,26 @@ class TestUsableKeys:
 class TestCache:
     def test_nothing_is_fetched_until_needed(self, cache: SigningKeyCache, idp: FakeIdP) -> None:
         assert idp.calls == 0
+
+    def test_a_fetch_is_logged_with_its_count_of_keys_and_url(
+        self, cache: Any, jwks: Any, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        with caplog.at_level(logging.INFO, logger="apiexample"):
+            cache.get(kid_of(jwks))
+        assert f"jwks fetched: 1 usable keys from {URL}" in caplog.text
+
+    def test_a_thread_that_raced_another_s_fetch_to_the_lock_shares_its_result(
+        self, cache: Any, idp: FakeIdP, jwks: Any, api_settings: Any
+    ) -> None:
+        """It read the key set before the other fetch ended: no second fetch for it, even
+        where the cooldown would allow one."""
+        api_settings.AUTH0_JWKS_COOLDOWN = 0
+        seen_before = cache._snapshot
+        cache.get(kid_of(jwks))
+        assert cache._lock.acquire(blocking=False)  # as _refresh_if_allowed does, then calls
+        assert cache._refresh_holding_lock(seen_before) is cache._snapshot
+        assert idp.calls == 1
+        assert not cache._lock.locked()
 
     def test_fetches_once_within_the_ttl(
         self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
