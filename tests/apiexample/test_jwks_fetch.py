@@ -54,6 +54,24 @@ def test_timeouts_never_outlast_the_whole_fetch_deadline(network: Any) -> None:
     assert 0 < read <= 0.5
 
 
+def test_the_connection_is_shut_down_a_grace_after_the_fetch_s_own_deadline(
+    network: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's 0.1 s: a fetch ending on time ends on its own, with its own reason."""
+    network.get(URL, json=KEYS)
+    asked: list[float] = []
+    original = jwks_fetch.deadline_session
+
+    def spy(seconds: float) -> Any:
+        asked.append(seconds)
+        return original(seconds)
+
+    monkeypatch.setattr(jwks_fetch, "deadline_session", spy)
+    fetch_jwks(URL, 2.0)
+    assert jwks_fetch.HARD_DEADLINE_GRACE == 0.1
+    assert asked == [2.0 + 0.1]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
     [
@@ -76,6 +94,7 @@ def test_asks_for_the_body_uncompressed(network: Any) -> None:
     network.get(URL, json=KEYS, headers={"Content-Encoding": "Identity"})
     assert fetch_jwks(URL) == KEYS
     assert network.calls[0].request.headers["Accept-Encoding"] == "identity"
+    assert network.calls[0].request.headers["Accept"] == "application/json"
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip", "deflate", "br", "x-unknown"])
