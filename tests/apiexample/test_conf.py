@@ -121,6 +121,9 @@ def test_loopback_hosts(host: Any, loopback: bool) -> None:
         ("http://evil.example\\.127.0.0.1/", False),
         ("http://127.0.0.1 /", False),
         ("http://127.0.0.1\t/", False),
+        ("https://example.com/jwks .json", False),  # the host agrees; the rest is no URI
+        ("https://example.com/jwks\\keys.json", False),
+        ("https://example.com/jwks.json\x7f", False),
         ("https://exämple.com/", False),  # RFC 3986 URIs are ASCII: its punycode passes
         ("https://xn--exmple-cua.com/", True),
         ("http://127.0.0.1:80@evil.example/", False),  # userinfo: both parsers agree on the host
@@ -137,6 +140,8 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
     ("values", "expected"),
     [
         ({"AUTH0_AUDIENCE": ""}, {"apiexample.E001"}),
+        ({"AUTH0_AUDIENCE": 42}, {"apiexample.E001"}),  # not text: as good as unset
+        ({"AUTH0_AUDIENCE": ["https://api.example"]}, {"apiexample.E001"}),
         ({"AUTH0_DOMAIN": ""}, {"apiexample.E002"}),
         ({"AUTH0_ISSUER": "http://example.com/"}, {"apiexample.E003", "apiexample.E004"}),
         (
