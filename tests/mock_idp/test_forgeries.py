@@ -789,3 +789,22 @@ def test_rotating_after_forgeries_keeps_minting_valid_tokens(mock_idp: MockIdP) 
     assert (signer.kty, signer.key_size, signer.alg) == ("RSA", 2048, "RS256")
     header = json.loads(b64url_decode(mock_idp.mint().split(".")[0]))
     assert (header["alg"], header["kid"]) == ("RS256", signer.kid)
+
+
+def test_stripped_signature_keeps_the_signed_header_and_payload(idp: MockIdP) -> None:
+    """The attack is a real token's header and payload with the signature removed."""
+    token = idp.forge("stripped_signature")
+    header, claims, signature = decode_unverified(token)
+    assert header["kid"] == idp.keys.signing_key.kid
+    assert claims["iss"] == idp.issuer
+    assert signature == b""
+    assert idp.forge("stripped_signature", keep_dot=False) == token[:-1]
+
+
+def test_weak_key_leaves_the_state_of_a_key_already_in_the_ring_alone(
+    idp: MockIdP, mock_idp_keys: MockIdPKeys
+) -> None:
+    weak = mock_idp_keys.rsa_1024
+    idp.keys.add(weak, KeyState.RETIRED)
+    assert decode_unverified(idp.forge("weak_key", key=weak))[0]["kid"] == weak.kid
+    assert idp.keys.state(weak.kid) is KeyState.RETIRED

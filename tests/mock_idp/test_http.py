@@ -390,3 +390,40 @@ def test_a_blank_audience_is_the_default(mock_idp: MockIdP) -> None:
     response = post(mock_idp, "grant_type=client_credentials&client_id=a&audience=")
     assert response.status == 200
     assert decode_unverified(response.json()["access_token"])[1]["aud"] == mock_idp.audience
+
+
+def test_clearing_one_path_removes_only_its_faults(mock_idp: MockIdP) -> None:
+    mock_idp.inject_fault(JWKS, Fault.html())  # status 200: only the body shows it
+    mock_idp.inject_fault(TOKEN, Fault.error(500))
+    mock_idp.clear_faults(JWKS)
+    assert mock_idp.handle(Request("GET", JWKS)).json() == mock_idp.jwks()
+    assert mock_idp.handle(Request("POST", TOKEN)).status == 500
+
+
+def test_fault_defaults(mock_idp: MockIdP) -> None:
+    """``Fault.error()`` is a 503, 400 is an error status too, and only ``slow`` delays."""
+    assert Fault.error().status == 503
+    assert Fault.error(400).status == 400
+    for fault in (Fault.error(), Fault.garbage(), Fault.oversized(10), Fault.html(),
+                  Fault.redirect(), Fault(status=500)):  # fmt: skip
+        assert fault.delay == 0.0
+    mock_idp.inject_fault(JWKS, Fault.error(), times=1)
+    assert mock_idp.handle(Request("GET", JWKS)).delay == 0.0
+
+
+@pytest.mark.parametrize("credentials", ["not-base64!", base64.b64encode(b"x:y").decode()])
+def test_a_bearer_header_on_the_token_endpoint_is_not_client_authentication(
+    mock_idp: MockIdP, credentials: str
+) -> None:
+    request = Request(
+        "POST",
+        TOKEN,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": f"Bearer {credentials}",
+        },
+        b"grant_type=client_credentials&client_id=" + mock_idp.client_id.encode(),
+    )
+    response = mock_idp.handle(request)
+    assert response.status == 200, response.body
+    assert response.json()["token_type"] == "Bearer"

@@ -255,3 +255,22 @@ def test_claims_in_auth0_order(idp: MockIdP) -> None:
 
 def test_an_empty_signature_stays_empty(idp: MockIdP) -> None:
     assert idp.mint(signature=b"").endswith(".")
+
+
+def test_a_clock_given_to_the_idp_is_the_one_it_reads() -> None:
+    class Fixed:
+        def now(self) -> float:
+            return 1_000_000.5
+
+    idp = MockIdP(clock=Fixed())  # type: ignore[arg-type]
+    assert decode_unverified(idp.mint())[1]["iat"] == 1_000_000
+    assert decode_unverified(idp.forge("expired", by=10))[1]["exp"] == 1_000_000 - 10
+
+
+def test_register_client_returns_the_client(mock_idp: MockIdP) -> None:
+    client = mock_idp.register_client("abc", "s", ["read:messages"])
+    assert (client.client_id, client.client_secret, client.scopes) == (
+        "abc",
+        "s",
+        ("read:messages",),
+    )

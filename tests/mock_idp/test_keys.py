@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import datetime
 import hashlib
 import json
 import stat
@@ -19,6 +21,7 @@ from mock_idp.keys import (
     KeyState,
     b64url,
     b64url_decode,
+    int_to_bytes,
     jwk_thumbprint,
     write_private_file,
 )
@@ -292,3 +295,54 @@ def test_discarding_the_signer_forgets_its_state(mock_idp_keys: MockIdPKeys) -> 
     ring.discard(mock_idp_keys.primary.kid)
     with pytest.raises(LookupError, match="no key is in the SIGNING state"):
         _ = ring.signing_key
+
+
+def test_rsa_2048_is_the_smallest_key_without_allow_weak() -> None:
+    assert KeyPair.rsa(2048).key_size == 2048
+    with pytest.raises(ValueError, match="allow_weak"):
+        KeyPair.rsa(2040)
+
+
+def test_an_ec_key_keeps_the_alg_it_is_given() -> None:
+    key = KeyPair.ec("P-256", alg="ES512")  # a curve and alg that disagree, as a forgery may want
+    assert key.alg == "ES512"
+    assert key.public_jwk()["alg"] == "ES512"
+
+
+def test_key_pairs_shared_by_the_plugin_cannot_be_changed(mock_idp_keys: MockIdPKeys) -> None:
+    """One KeyPair serves a whole session: no test may change it for the next."""
+    key = mock_idp_keys.primary
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        key.kid = "other"  # type: ignore[misc]
+    assert {key} == {mock_idp_keys.primary}
+
+
+def test_the_published_certificate_is_valid_today(mock_idp_keys: MockIdPKeys) -> None:
+    certificate = mock_idp_keys.primary.certificate
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert certificate.not_valid_before_utc < now < certificate.not_valid_after_utc
+
+
+def test_integers_are_minimal_big_endian_and_decoding_takes_bytes() -> None:
+    """RFC 7518 section 2: Base64urlUInt uses the fewest octets; zero is one octet."""
+    assert [int_to_bytes(n) for n in (0, 3, 256)] == [b"\x00", b"\x03", b"\x01\x00"]
+    assert b64url_decode(b"AQAB") == b64url_decode("AQAB") == b"\x01\x00\x01"
+
+
+def test_a_ring_s_jwks_has_x5c_only_when_asked(mock_idp_keys: MockIdPKeys) -> None:
+    ring = KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)])
+    assert "x5c" not in ring.jwks()["keys"][0]
+    assert "x5c" in ring.jwks(x5c=True)["keys"][0]
+
+
+def test_keys_files_keep_their_format(tmp_path: Path, mock_idp_keys: MockIdPKeys) -> None:
+    """Files written by earlier versions must keep loading; missing directories are made."""
+    ring = KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)])
+    ring.add(mock_idp_keys.secondary, KeyState.PUBLISHED)
+    path = tmp_path / "new" / "dir" / "keys.json"
+    ring.save(path)
+    document = json.loads(path.read_text())
+    assert document["format"] == "mock_idp.keys/1"
+    assert [k["state"] for k in document["keys"]] == ["signing", "published"]
+    assert [s.value for s in KeyState] == ["published", "signing", "retired", "removed", "planted"]
+    assert KeyRing.load(path).signing_key.kid == mock_idp_keys.primary.kid

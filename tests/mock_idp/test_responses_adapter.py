@@ -263,3 +263,25 @@ def test_asserting_all_requests_fired_counts_the_test_s_routes_only(
     else:
         with pytest.raises(AssertionError, match="Not all requests have been executed"):
             run()
+
+
+def test_sub_second_delays_are_slept_and_time_out_too(mock_idp: MockIdP) -> None:
+    slept: list[float] = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        register(mock_idp, mock, sleep=slept.append)
+        mock_idp.inject_fault(JWKS, Fault.slow(0.5))
+        assert requests.get(mock_idp.jwks_uri, timeout=2).status_code == 200
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            requests.get(mock_idp.jwks_uri, timeout=0.1)
+    assert slept == [0.5]
+
+
+def test_a_test_s_mock_added_after_a_used_one_answers_next(mock_idp: MockIdP) -> None:
+    """``responses``' own rule among a test's mocks: a used first match gives way."""
+    userinfo = mock_idp.issuer + "userinfo"
+    with mocked_network(mock_idp) as network:
+        network.get(userinfo, json={"n": 1})
+        assert requests.get(userinfo, timeout=5).json() == {"n": 1}
+        network.get(userinfo, json={"n": 2})
+        assert requests.get(userinfo, timeout=5).json() == {"n": 2}
+        assert requests.get(userinfo, timeout=5).json() == {"n": 2}
