@@ -65,6 +65,18 @@ def test_secret_key_warning(settings: Any) -> None:
     assert [m.id for m in check_secret_key()] == ["apiexample.W001"]
     settings.SECRET_KEY_FROM_ENV = True
     assert check_secret_key() == []
+    del settings.SECRET_KEY_FROM_ENV  # a settings module of one's own, which does not say
+    assert check_secret_key() == []
+
+
+def test_the_deploy_warnings_come_with_deploy_only(tenant: Any, settings: Any) -> None:
+    from django.core.checks import run_checks
+
+    tenant.AUTH0_JWKS_COOLDOWN = "0"
+    settings.SECRET_KEY_FROM_ENV = False
+    deploy_only = {"apiexample.W001", "apiexample.W003"}
+    assert not deploy_only & {m.id for m in run_checks()}
+    assert deploy_only <= {m.id for m in run_checks(include_deployment_checks=True)}
 
 
 @pytest.mark.parametrize(("cooldown", "warned"), [("0", True), ("0.5", False), ("30", False)])
