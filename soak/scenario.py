@@ -174,6 +174,11 @@ def degraded_windows(
 #: How far a fetch's in-flight window reaches beyond the IdP's delay: connecting, the answer's
 #: transfer and parse in a busy worker, and the two clocks' reading of one moment.
 FETCH_SLACK = 0.25
+#: How long before the IdP logs a fetch the worker may hold the key cache's lock: a new session,
+#: the deadline's timer thread, connecting and sending. 0.05 s once proved too short on a loaded
+#: CI machine (an unknown kid's 503 judged unexpected). Kept under half a second, so that the
+#: 60 s run's windows (a fetch a second, two workers) still leave most of it uncovered.
+FETCH_LEAD = 0.15
 
 
 def fetch_windows(
@@ -181,16 +186,16 @@ def fetch_windows(
     phases: Iterable[tuple[Phase, float, float]],
     config: SoakConfig,
 ) -> list[tuple[float, float]]:
-    """Times a JWKS fetch may have been in flight: from each hit, for the delay the IdP put on
-    it (none while healthy; a hit near a phase change gets the longer of the two phases'), at
-    most the fetch timeout, plus ``FETCH_SLACK``."""
+    """Times a JWKS fetch may have been in flight: from ``FETCH_LEAD`` before each hit, for the
+    delay the IdP put on it (none while healthy; a hit near a phase change gets the longer of
+    the two phases'), at most the fetch timeout, plus ``FETCH_SLACK``."""
     delays = [(start, end, config.idp_delay(phase.name)) for phase, start, end in phases]
 
     def delay_at(t: float) -> float:
         near = [d for start, end, d in delays if start - FETCH_SLACK <= t < end + FETCH_SLACK]
         return min(max(near, default=0.0), config.jwks_timeout)
 
-    return [(t - 0.05, t + delay_at(t) + FETCH_SLACK) for t in jwks_hits]
+    return [(t - FETCH_LEAD, t + delay_at(t) + FETCH_SLACK) for t in jwks_hits]
 
 
 def may_be_designed_503(

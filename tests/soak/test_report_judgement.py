@@ -20,6 +20,7 @@ from soak.report import Observed, _phase_of, analyse, fetch_bound, rss_rows, war
 from soak.scenario import (
     CLASSES,
     EXPIRED,
+    FETCH_LEAD,
     FETCH_SLACK,
     FORGED,
     GARBAGE,
@@ -222,7 +223,7 @@ def test_an_unknown_kid_503_is_designed_while_a_fetch_is_in_flight_and_not_after
     hits = [(hit, 200)]
     during = outage_503(UNKNOWN_KID, "a", hit + 0.05, "random_kid")
     after = outage_503(UNKNOWN_KID, "b", hit + FETCH_SLACK + 0.05, "random_kid")
-    before = outage_503(UNKNOWN_KID, "c", hit - 0.3, "random_kid")
+    before = outage_503(UNKNOWN_KID, "c", hit - FETCH_LEAD - 0.15, "random_kid")
     result = analyse(run([during, after, before], {"a": 1, "b": 1, "c": 1}, jwks_hits=hits))
     assert sorted(v.outcome.request_id for v in result.unexpected) == ["b", "c"]
 
@@ -246,9 +247,9 @@ def test_a_fetch_window_lasts_the_idp_s_delay_at_most_the_timeout_plus_slack() -
     hung = SPAN["jwks_hung"][0] + 0.4
     windows = fetch_windows([healthy, slow, hung], PHASES, CONFIG)
     assert windows == [
-        (healthy - 0.05, healthy + FETCH_SLACK),
-        (slow - 0.05, slow + CONFIG.slow_delay + FETCH_SLACK),
-        (hung - 0.05, hung + min(CONFIG.hung_delay, CONFIG.jwks_timeout) + FETCH_SLACK),
+        (healthy - FETCH_LEAD, healthy + FETCH_SLACK),
+        (slow - FETCH_LEAD, slow + CONFIG.slow_delay + FETCH_SLACK),
+        (hung - FETCH_LEAD, hung + min(CONFIG.hung_delay, CONFIG.jwks_timeout) + FETCH_SLACK),
     ]
 
 
