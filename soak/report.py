@@ -19,6 +19,8 @@ from soak.load import Outcome
 from soak.processes import RssSample
 from soak.scenario import (
     CLASSES,
+    FETCH_LEAD,
+    FETCH_SLACK,
     MAX_RSS_GROWTH,
     ROUTES,
     VALID_CLASSES,
@@ -28,6 +30,7 @@ from soak.scenario import (
     degraded_windows,
     expected_statuses,
     fetch_windows,
+    longest_stall,
     may_be_designed_503,
 )
 
@@ -71,6 +74,7 @@ class SoakResult:
     jwks_fetches: int = 0
     jwks_bound: int = 0
     rss_growth: float = 0.0
+    stall: float = 0.0  # longest_stall: how far the in-flight windows were widened
 
     @property
     def ok(self) -> bool:
@@ -116,12 +120,9 @@ def _render(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[st
     return lines
 
 
-def _judge(observed: Observed) -> list[Verdict]:
-    """Each request against its expectation, in order of sending."""
+def _judge(observed: Observed) -> tuple[list[Verdict], float]:
+    """Each request against its expectation, in order of sending; and the run's stall."""
     windows = degraded_windows(observed.phases, observed.config)
-    in_flight = fetch_windows(
-        (t for t, _status in observed.jwks_hits), observed.phases, observed.config
-    )
     # When each worker first answered 200 to a token of each key: from then on it holds it.
     # The new key is published a TTL and two cooldowns before it signs, so every worker holds
     # it from the rotation on (the scenario's design), whether or not it has served it yet.
@@ -133,10 +134,21 @@ def _judge(observed: Observed) -> list[Verdict]:
         if worker is not None and o.status == 200 and o.detail.endswith("_key"):
             key = (worker, o.detail)
             holds_since[key] = min(holds_since.get(key, math.inf), o.done)
-    verdicts = []
+    held = []
     for o in observed.outcomes:
         worker = observed.worker_of.get(o.request_id)
-        holds = worker is not None and holds_since.get((worker, o.detail), math.inf) < o.sent
+        held.append(worker is not None and holds_since.get((worker, o.detail), math.inf) < o.sent)
+    stall = longest_stall(
+        o.done - o.sent
+        for o, holds in zip(observed.outcomes, held, strict=True)
+        if holds and o.status == 200 and o.token_class in VALID_CLASSES
+    )
+    in_flight = fetch_windows(
+        (t for t, _status in observed.jwks_hits), observed.phases, observed.config, stall
+    )
+    verdicts = []
+    for o, holds in zip(observed.outcomes, held, strict=True):
+        worker = observed.worker_of.get(o.request_id)
         why = ""
         designed = False
         if o.status == 0:
@@ -155,7 +167,7 @@ def _judge(observed: Observed) -> list[Verdict]:
             else:
                 why = "wrong status"
         verdicts.append(Verdict(o, worker, designed, why))
-    return verdicts
+    return verdicts, stall
 
 
 def _phase_of(t: float, observed: Observed) -> str:
@@ -231,7 +243,7 @@ def analyse(observed: Observed) -> SoakResult:
     """Judge the run and render the table: the settings, then one section per view of it."""
     config = observed.config
     result = SoakResult(observed)
-    verdicts = _judge(observed)
+    verdicts, result.stall = _judge(observed)
     result.unexpected = [v for v in verdicts if v.why]
     workers = max(len(observed.workers_seen), config.workers)
     outcomes = observed.outcomes
@@ -244,7 +256,7 @@ def analyse(observed: Observed) -> SoakResult:
     phase_lines, phase_bound_ok = _phase_section(observed, verdicts, workers)
     lines += phase_lines
     lines += _class_section(verdicts)
-    lines += _unexpected_section(observed, result.unexpected)
+    lines += _unexpected_section(observed, result.unexpected, result.stall)
     lines += _jwks_section(observed, result, workers, span)
     lines += _memory_section(config, memory_rows)
     result.checks = _checks(observed, result, phase_bound_ok)
@@ -378,8 +390,14 @@ def _class_section(verdicts: list[Verdict]) -> list[str]:
     return lines
 
 
-def _unexpected_section(observed: Observed, unexpected: list[Verdict]) -> list[str]:
-    lines = ["", f"Unexpected: {len(unexpected)}"]
+def _unexpected_section(observed: Observed, unexpected: list[Verdict], stall: float) -> list[str]:
+    lead, slack = max(FETCH_LEAD, stall), max(FETCH_SLACK, stall)
+    lines = [
+        "",
+        f"Unexpected: {len(unexpected)} (a fetch counted as in flight from {lead:.3f} s before the"
+        f" IdP logged it to {slack:.3f} s after its delay; the longest a valid token with a"
+        f" cached key waited: {stall:.3f} s)",
+    ]
     if unexpected:
         lines += _render(
             ["t (s)", "phase", "class", "route", "detail", "status", "worker", "why"],

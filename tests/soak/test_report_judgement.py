@@ -33,6 +33,7 @@ from soak.scenario import (
     degraded_windows,
     expected_statuses,
     fetch_windows,
+    longest_stall,
     may_be_designed_503,
 )
 
@@ -226,6 +227,40 @@ def test_an_unknown_kid_503_is_designed_while_a_fetch_is_in_flight_and_not_after
     before = outage_503(UNKNOWN_KID, "c", hit - FETCH_LEAD - 0.15, "random_kid")
     result = analyse(run([during, after, before], {"a": 1, "b": 1, "c": 1}, jwks_hits=hits))
     assert sorted(v.outcome.request_id for v in result.unexpected) == ["b", "c"]
+
+
+def test_a_loaded_api_widens_the_in_flight_window_by_its_longest_stall() -> None:
+    """A fetch's thread can wait for the CPU as long as a request with a cached key waited for
+    its answer: an unknown kid's 503 that early before the IdP's log is then designed."""
+    hit = T0 + 0.3
+    early = outage_503(UNKNOWN_KID, "e", hit - 0.4, "random_kid")  # answered 0.3 s before the hit
+    slow = Outcome(T0 + 1.0, T0 + 1.5, VALID_OLD, "private", 200, "s", "old_key")
+    unheld = Outcome(T0 + 1.0, T0 + 1.9, VALID_OLD, "private", 200, "u", "old_key")
+
+    quiet = analyse(run([early], {"e": 1}, jwks_hits=[(hit, 200)]))
+    assert [v.outcome.request_id for v in quiet.unexpected] == ["e"]
+    assert quiet.stall == pytest.approx(0.01)
+    # Worker 3 had never served the old key: its first 200 may have waited for a fetch.
+    not_held = analyse(run([early, unheld], {"e": 1, "u": 3}, jwks_hits=[(hit, 200)]))
+    assert [v.outcome.request_id for v in not_held.unexpected] == ["e"]
+    loaded = analyse(run([early, slow], {"e": 1, "s": 1}, jwks_hits=[(hit, 200)]))
+    assert loaded.ok, loaded.table
+    assert loaded.stall == pytest.approx(0.5)
+    assert "in flight from 0.500 s before the IdP logged it to 0.500 s after" in loaded.table
+
+
+def test_the_longest_stall_is_the_slowest_answer_or_none() -> None:
+    assert longest_stall([]) == 0.0
+    assert longest_stall([0.02, 0.4, 0.1]) == 0.4
+
+
+def test_a_stall_widens_both_margins_of_a_fetch_window_and_never_narrows_them() -> None:
+    slow = SPAN["jwks_slow"][0] + 0.4
+    unloaded = fetch_windows([slow], PHASES, CONFIG)
+    assert fetch_windows([slow], PHASES, CONFIG, stall=0.01) == unloaded
+    assert fetch_windows([slow], PHASES, CONFIG, stall=0.6) == [
+        (slow - 0.6, slow + CONFIG.slow_delay + 0.6)
+    ]
 
 
 def test_an_unknown_kid_500_in_an_outage_is_not_designed() -> None:
