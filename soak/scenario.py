@@ -204,9 +204,9 @@ def fetch_windows(
 
 def longest_stall(latencies_of_served_cached_keys: Iterable[float]) -> float:
     """How long the API may be held up by nothing but its load: the longest a valid token whose
-    key the worker already held waited for its 200. Such a request never waits for a fetch (the
-    key is at hand, past the TTL too), so its latency is queueing and waiting for the CPU; a
-    fetch's own threads, in the same worker, can be held up as long."""
+    key the worker already held waited for its 200 while the IdP answered at once. Such a
+    request never waits for a fetch (the key is at hand, past the TTL too), so its latency is
+    waiting for the CPU; a fetch's own threads, in the same worker, can be held up as long."""
     return max(latencies_of_served_cached_keys, default=0.0)
 
 

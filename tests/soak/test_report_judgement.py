@@ -243,6 +243,14 @@ def test_a_loaded_api_widens_the_in_flight_window_by_its_longest_stall() -> None
     # Worker 3 had never served the old key: its first 200 may have waited for a fetch.
     not_held = analyse(run([early, unheld], {"e": 1, "u": 3}, jwks_hits=[(hit, 200)]))
     assert [v.outcome.request_id for v in not_held.unexpected] == ["e"]
+    # In an outage or a slow phase a request may queue behind a thread waiting for its own
+    # fetch: not a stall.
+    after_down = degraded_windows(PHASES, CONFIG)[0][1]  # the outage's grace ends in jwks_slow
+    for sent, done in [(DOWN[0] + 0.1, DOWN[0] + 0.6), (after_down, SPAN["jwks_slow"][1])]:
+        assert done - sent > 0.3
+        queued = slow._replace(sent=sent, done=done)
+        busy = analyse(run([early, queued], {"e": 1, "s": 1}, jwks_hits=[(hit, 200)]))
+        assert [v.outcome.request_id for v in busy.unexpected] == ["e"], (sent, done)
     loaded = analyse(run([early, slow], {"e": 1, "s": 1}, jwks_hits=[(hit, 200)]))
     assert loaded.ok, loaded.table
     assert loaded.stall == pytest.approx(0.5)
