@@ -18,7 +18,10 @@ REQUIREMENTS := requirements.txt requirements-test.txt requirements-dev.txt
 
 # pytest workers: one per core plus one. About half of the suite's serial time is waiting on live
 # servers (the soak's paced load, JWKS timeouts, process start-up), which the extra worker fills.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
+# `make test TEST_WORKERS=N` chooses; unset or empty means that default.
+PYTEST_WORKERS = $(or $(TEST_WORKERS),$(shell echo $$(( $$(nproc 2>/dev/null || \
+  getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 ))))
+
 API_PORT ?= 8000
 IDP_PORT ?= 8001
 # Every pyenv interpreter the tox matrix uses; uv (tox-uv) must never download one.
@@ -49,7 +52,7 @@ run: $(STAMP) ## Serve the API on 127.0.0.1:8000 against the mock IdP on :8001 (
 	exec $(PY) -m devtools.run --api-port $(API_PORT) --idp-port $(IDP_PORT)
 
 test: $(STAMP) ## Run the test suite with coverage (PYTEST_ARGS=..., TEST_WORKERS=...)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
 tox: $(STAMP) ## Run the tox matrix, lowest deps and lint (TOX_ARGS=...)
 	PYENV_VERSION=$(TOX_PYTHONS) $(BIN)/tox $(TOX_ARGS)

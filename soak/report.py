@@ -30,8 +30,8 @@ from soak.scenario import (
     degraded_windows,
     expected_statuses,
     fetch_windows,
-    longest_stall,
     may_be_designed_503,
+    stalls_at,
 )
 
 MAX_LISTED = 20
@@ -74,7 +74,7 @@ class SoakResult:
     jwks_fetches: int = 0
     jwks_bound: int = 0
     rss_growth: float = 0.0
-    stall: float = 0.0  # longest_stall: how far the in-flight windows were widened
+    stall: float = 0.0  # the longest of stalls_at: how far an in-flight window was widened
 
     @property
     def ok(self) -> bool:
@@ -121,7 +121,7 @@ def _render(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[st
 
 
 def _judge(observed: Observed) -> tuple[list[Verdict], float]:
-    """Each request against its expectation, in order of sending; and the run's stall."""
+    """Each request against its expectation, in order of sending; and the longest stall."""
     windows = degraded_windows(observed.phases, observed.config)
     # When each worker first answered 200 to a token of each key: from then on it holds it.
     # The new key is published a TTL and two cooldowns before it signs, so every worker holds
@@ -143,17 +143,19 @@ def _judge(observed: Observed) -> tuple[list[Verdict], float]:
     config = observed.config
     slow = [(s, e + config.jwks_timeout) for p, s, e in observed.phases if config.idp_delay(p.name)]
     idp_busy = [*windows, *slow]
-    stall = longest_stall(
-        o.done - o.sent
-        for o, holds in zip(observed.outcomes, held, strict=True)
-        if holds
-        and o.status == 200
-        and o.token_class in VALID_CLASSES
-        and not any(o.sent < end and o.done > start for start, end in idp_busy)
+    hits = [t for t, _status in observed.jwks_hits]
+    stalls = stalls_at(
+        hits,
+        (
+            (o.sent, o.done)
+            for o, holds in zip(observed.outcomes, held, strict=True)
+            if holds
+            and o.status == 200
+            and o.token_class in VALID_CLASSES
+            and not any(o.sent < end and o.done > start for start, end in idp_busy)
+        ),
     )
-    in_flight = fetch_windows(
-        (t for t, _status in observed.jwks_hits), observed.phases, observed.config, stall
-    )
+    in_flight = fetch_windows(hits, observed.phases, config, stalls)
     verdicts = []
     for o, holds in zip(observed.outcomes, held, strict=True):
         worker = observed.worker_of.get(o.request_id)
@@ -175,7 +177,7 @@ def _judge(observed: Observed) -> tuple[list[Verdict], float]:
             else:
                 why = "wrong status"
         verdicts.append(Verdict(o, worker, designed, why))
-    return verdicts, stall
+    return verdicts, max(stalls, default=0.0)
 
 
 def _phase_of(t: float, observed: Observed) -> str:
@@ -399,12 +401,11 @@ def _class_section(verdicts: list[Verdict]) -> list[str]:
 
 
 def _unexpected_section(observed: Observed, unexpected: list[Verdict], stall: float) -> list[str]:
-    lead, slack = max(FETCH_LEAD, stall), max(FETCH_SLACK, stall)
     lines = [
         "",
-        f"Unexpected: {len(unexpected)} (a fetch counted as in flight from {lead:.3f} s before the"
-        f" IdP logged it to {slack:.3f} s after its delay; the longest a valid token with a"
-        f" cached key waited while the IdP answered at once: {stall:.3f} s)",
+        f"Unexpected: {len(unexpected)} (a fetch counted as in flight from {FETCH_LEAD:g} s before"
+        f" the IdP logged it to {FETCH_SLACK:g} s after its delay, or as long as a valid token with"
+        f" a cached key waited around it while the IdP answered at once: up to {stall:.3f} s)",
     ]
     if unexpected:
         lines += _render(

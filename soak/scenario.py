@@ -10,7 +10,8 @@ key the serving worker does not hold.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -180,34 +181,56 @@ FETCH_LEAD = 0.15
 
 
 def fetch_windows(
-    jwks_hits: Iterable[float],
+    jwks_hits: Sequence[float],
     phases: Iterable[tuple[Phase, float, float]],
     config: SoakConfig,
-    stall: float = 0.0,
+    stalls: Sequence[float] | None = None,
 ) -> list[tuple[float, float]]:
     """Times a JWKS fetch may have been in flight: from ``FETCH_LEAD`` before each hit, for the
     delay the IdP put on it (none while healthy; a hit near a phase change gets the longer of
     the two phases'), at most the fetch timeout, plus ``FETCH_SLACK``.
 
-    ``stall`` (``longest_stall``) widens both margins: on a loaded machine the fetching thread
-    waits for the CPU between taking the lock and the IdP's log, and again before letting go.
+    A hit's stall (``stalls_at``, in the same order) widens both its margins: on a loaded
+    machine the fetching thread waits for the CPU between taking the lock and the IdP's log,
+    and again before letting go.
     """
     delays = [(start, end, config.idp_delay(phase.name)) for phase, start, end in phases]
-    lead, slack = max(FETCH_LEAD, stall), max(FETCH_SLACK, stall)
 
     def delay_at(t: float) -> float:
         near = [d for start, end, d in delays if start - FETCH_SLACK <= t < end + FETCH_SLACK]
         return min(max(near, default=0.0), config.jwks_timeout)
 
-    return [(t - lead, t + delay_at(t) + slack) for t in jwks_hits]
+    if stalls is None:
+        stalls = [0.0] * len(jwks_hits)
+    return [
+        (t - max(FETCH_LEAD, stall), t + delay_at(t) + max(FETCH_SLACK, stall))
+        for t, stall in zip(jwks_hits, stalls, strict=True)
+    ]
 
 
-def longest_stall(latencies_of_served_cached_keys: Iterable[float]) -> float:
-    """How long the API may be held up by nothing but its load: the longest a valid token whose
-    key the worker already held waited for its 200 while the IdP answered at once. Such a
-    request never waits for a fetch (the key is at hand, past the TTL too), so its latency is
-    waiting for the CPU; a fetch's own threads, in the same worker, can be held up as long."""
-    return max(latencies_of_served_cached_keys, default=0.0)
+#: How near a JWKS hit a request's wait tells of the load its fetch met: the load of that
+#: moment, so one slow answer elsewhere in the run widens no other hit's window.
+STALL_REACH = 0.5
+
+
+def stalls_at(jwks_hits: Sequence[float], waits: Iterable[tuple[float, float]]) -> list[float]:
+    """Per hit, how long the API was held up by nothing but its load around it: the longest of
+    ``waits`` (sent, done) in flight within ``STALL_REACH`` of it; 0 when none was.
+
+    ``waits`` are valid tokens whose key the worker already held, answered 200 while the IdP
+    answered at once. Such a request never waits for a fetch (the key is at hand, past the TTL
+    too), so its latency is waiting for the CPU; a fetch's own threads can be held up as long.
+    """
+    spans = sorted(waits)
+    sent_times = [sent for sent, _done in spans]
+    longest = max((done - sent for sent, done in spans), default=0.0)
+    stalls = []
+    for t in jwks_hits:
+        first = bisect.bisect_left(sent_times, t - STALL_REACH - longest)
+        last = bisect.bisect_right(sent_times, t + STALL_REACH)
+        near = (done - sent for sent, done in spans[first:last] if done >= t - STALL_REACH)
+        stalls.append(max(near, default=0.0))
+    return stalls
 
 
 def may_be_designed_503(

@@ -16,7 +16,15 @@ import pytest
 
 from soak.load import Outcome
 from soak.processes import RssSample
-from soak.report import Observed, _phase_of, analyse, fetch_bound, rss_rows, warm_since
+from soak.report import (
+    Observed,
+    SoakResult,
+    _phase_of,
+    analyse,
+    fetch_bound,
+    rss_rows,
+    warm_since,
+)
 from soak.scenario import (
     CLASSES,
     EXPIRED,
@@ -25,6 +33,7 @@ from soak.scenario import (
     FORGED,
     GARBAGE,
     NO_SCOPE,
+    STALL_REACH,
     UNKNOWN_KID,
     VALID_NEW,
     VALID_OLD,
@@ -33,8 +42,8 @@ from soak.scenario import (
     degraded_windows,
     expected_statuses,
     fetch_windows,
-    longest_stall,
     may_be_designed_503,
+    stalls_at,
 )
 
 T0 = 1000.0
@@ -229,45 +238,72 @@ def test_an_unknown_kid_503_is_designed_while_a_fetch_is_in_flight_and_not_after
     assert sorted(v.outcome.request_id for v in result.unexpected) == ["b", "c"]
 
 
-def test_a_loaded_api_widens_the_in_flight_window_by_its_longest_stall() -> None:
+def test_a_loaded_api_widens_the_in_flight_window_near_its_stall() -> None:
     """A fetch's thread can wait for the CPU as long as a request with a cached key waited for
-    its answer: an unknown kid's 503 that early before the IdP's log is then designed."""
-    hit = T0 + 0.3
+    its answer around the same moment: an unknown kid's 503 that early before the IdP's log is
+    then designed, and a slow answer elsewhere in the run widens nothing here."""
+    hit = T0 + 1.0
     early = outage_503(UNKNOWN_KID, "e", hit - 0.4, "random_kid")  # answered 0.3 s before the hit
-    slow = Outcome(T0 + 1.0, T0 + 1.5, VALID_OLD, "private", 200, "s", "old_key")
-    unheld = Outcome(T0 + 1.0, T0 + 1.9, VALID_OLD, "private", 200, "u", "old_key")
+    slow = Outcome(hit - 0.2, hit + 0.3, VALID_OLD, "private", 200, "s", "old_key")
+
+    def judged(extra: Outcome, worker: int = 1) -> SoakResult:
+        return analyse(run([early, extra], {"e": 1, "s": worker}, jwks_hits=[(hit, 200)]))
 
     quiet = analyse(run([early], {"e": 1}, jwks_hits=[(hit, 200)]))
     assert [v.outcome.request_id for v in quiet.unexpected] == ["e"]
     assert quiet.stall == pytest.approx(0.01)
-    # Worker 3 had never served the old key: its first 200 may have waited for a fetch.
-    not_held = analyse(run([early, unheld], {"e": 1, "u": 3}, jwks_hits=[(hit, 200)]))
-    assert [v.outcome.request_id for v in not_held.unexpected] == ["e"]
-    # In an outage or a slow phase a request may queue behind a thread waiting for its own
-    # fetch: not a stall.
-    after_down = degraded_windows(PHASES, CONFIG)[0][1]  # the outage's grace ends in jwks_slow
-    for sent, done in [(DOWN[0] + 0.1, DOWN[0] + 0.6), (after_down, SPAN["jwks_slow"][1])]:
-        assert done - sent > 0.3
-        queued = slow._replace(sent=sent, done=done)
-        busy = analyse(run([early, queued], {"e": 1, "s": 1}, jwks_hits=[(hit, 200)]))
-        assert [v.outcome.request_id for v in busy.unexpected] == ["e"], (sent, done)
-    loaded = analyse(run([early, slow], {"e": 1, "s": 1}, jwks_hits=[(hit, 200)]))
+    loaded = judged(slow)
     assert loaded.ok, loaded.table
     assert loaded.stall == pytest.approx(0.5)
-    assert "in flight from 0.500 s before the IdP logged it to 0.500 s after" in loaded.table
+    assert "at once: up to 0.500 s)" in loaded.table
+    elsewhere = judged(slow._replace(sent=hit + 0.6, done=hit + 1.1))  # begun past STALL_REACH
+    assert [v.outcome.request_id for v in elsewhere.unexpected] == ["e"]
+    # Worker 3 had never served the old key: its first 200s may have waited for a fetch, also
+    # one sent before the first of them was answered.
+    assert [v.outcome.request_id for v in judged(slow, worker=3).unexpected] == ["e"]
+    overlapping = [slow._replace(request_id="t", sent=slow.sent - 0.01, done=slow.done - 0.01)]
+    both = analyse(
+        run([early, slow, *overlapping], {"e": 1, "s": 3, "t": 3}, jwks_hits=[(hit, 200)])
+    )
+    assert [v.outcome.request_id for v in both.unexpected] == ["e"]
 
 
-def test_the_longest_stall_is_the_slowest_answer_or_none() -> None:
-    assert longest_stall([]) == 0.0
-    assert longest_stall([0.02, 0.4, 0.1]) == 0.4
+@pytest.mark.parametrize("where", ["jwks_down", "after the outage's grace, in jwks_slow"])
+def test_a_request_queued_while_the_idp_is_failing_or_slow_is_no_stall(where: str) -> None:
+    """There a request may queue behind a thread waiting for its own fetch, a wait no fetch
+    itself goes through."""
+    after_down = degraded_windows(PHASES, CONFIG)[0][1]
+    sent, done = (
+        (DOWN[0] + 0.1, DOWN[0] + 0.6)
+        if where == "jwks_down"
+        else (
+            after_down,
+            SPAN["jwks_slow"][1],
+        )
+    )
+    assert done - sent > 0.3
+    queued = Outcome(sent, done, VALID_OLD, "private", 200, "q", "old_key")
+    result = analyse(run([queued], {"q": 1}, jwks_hits=[((sent + done) / 2, 200)]))
+    assert result.stall < 0.1
+
+
+def test_stalls_are_the_longest_wait_in_flight_near_each_hit() -> None:
+    waits = [(10.0, 10.1), (10.2, 10.6), (13.0, 13.9), (20.0, 23.0)]
+    assert stalls_at([], waits) == []
+    assert stalls_at([10.3, 11.05, 11.2, 12.55, 16.0, 23.4], waits) == pytest.approx(
+        [0.4, 0.4, 0.0, 0.9, 0.0, 3.0]
+    )
+    assert stalls_at([10.3], []) == [0.0]
+    assert STALL_REACH == 0.5
 
 
 def test_a_stall_widens_both_margins_of_a_fetch_window_and_never_narrows_them() -> None:
     slow = SPAN["jwks_slow"][0] + 0.4
-    unloaded = fetch_windows([slow], PHASES, CONFIG)
-    assert fetch_windows([slow], PHASES, CONFIG, stall=0.01) == unloaded
-    assert fetch_windows([slow], PHASES, CONFIG, stall=0.6) == [
-        (slow - 0.6, slow + CONFIG.slow_delay + 0.6)
+    unloaded = fetch_windows([slow, slow], PHASES, CONFIG)
+    assert fetch_windows([slow, slow], PHASES, CONFIG, stalls=[0.01, 0.0]) == unloaded
+    assert fetch_windows([slow, slow], PHASES, CONFIG, stalls=[0.6, 0.2]) == [
+        (slow - 0.6, slow + CONFIG.slow_delay + 0.6),
+        (slow - 0.2, slow + CONFIG.slow_delay + FETCH_SLACK),
     ]
 
 
