@@ -51,12 +51,12 @@ venv: $(STAMP) ## Create .venv and install requirements-dev.txt (only when they 
 run: $(STAMP) ## Serve the API on 127.0.0.1:8000 against the mock IdP on :8001 (API_PORT=, IDP_PORT=)
 	exec $(PY) -m devtools.run --api-port $(API_PORT) --idp-port $(IDP_PORT)
 
-# Bytecode caches are written even under PYTHONDONTWRITEBYTECODE (only into __pycache__, which git
-# ignores and `make clean` removes): without them every xdist worker and every server a test
-# starts compiles the project again, and pytest rewrites every test module's asserts again, about
-# 5 s of a fresh clone's run.
+# Bytecode caches are written even under PYTHONDONTWRITEBYTECODE (an empty value unsets it), into
+# __pycache__ (which git ignores and `make clean` removes) or PYTHONPYCACHEPREFIX: without them
+# every xdist worker and every server a test starts compiles the project again, and pytest
+# rewrites every test module's asserts again, about 5 s of a fresh clone's run.
 test: $(STAMP) ## Run the test suite with coverage (PYTEST_ARGS=..., TEST_WORKERS=...)
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
 tox: $(STAMP) ## Run the tox matrix, lowest deps and lint (TOX_ARGS=...)
 	PYENV_VERSION=$(TOX_PYTHONS) $(BIN)/tox $(TOX_ARGS)

@@ -211,11 +211,16 @@ def fetch_windows(
 #: How near a JWKS hit a request's wait tells of the load its fetch met: the load of that
 #: moment, so one slow answer elsewhere in the run widens no other hit's window.
 STALL_REACH = 0.5
+#: The most a stall widens a window. Past it the windows of the 60 s run (about a fetch a
+#: second) would join up, and an API answering 503 to every unknown kid could pass; a machine
+#: that loaded is too slow to judge by.
+MAX_STALL = 0.5
 
 
 def stalls_at(jwks_hits: Sequence[float], waits: Iterable[tuple[float, float]]) -> list[float]:
     """Per hit, how long the API was held up by nothing but its load around it: the longest of
-    ``waits`` (sent, done) in flight within ``STALL_REACH`` of it; 0 when none was.
+    ``waits`` (sent, done) in flight within ``STALL_REACH`` of it, at most ``MAX_STALL``; 0 when
+    none was.
 
     ``waits`` are valid tokens whose key the worker already held, answered 200 while the IdP
     answered at once. Such a request never waits for a fetch (the key is at hand, past the TTL
@@ -229,7 +234,7 @@ def stalls_at(jwks_hits: Sequence[float], waits: Iterable[tuple[float, float]]) 
         first = bisect.bisect_left(sent_times, t - STALL_REACH - longest)
         last = bisect.bisect_right(sent_times, t + STALL_REACH)
         near = (done - sent for sent, done in spans[first:last] if done >= t - STALL_REACH)
-        stalls.append(max(near, default=0.0))
+        stalls.append(min(max(near, default=0.0), MAX_STALL))
     return stalls
 
 

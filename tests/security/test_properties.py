@@ -79,9 +79,14 @@ def test_random_authorization_values_are_refused_with_401(api: Client, value: st
 
 REAL_KID = "<the real kid>"  # replaced by the IdP's signing kid inside the test
 
-#: Any code point, lone surrogates too: JSON's \u escapes can carry them (RFC 8259 section 8.2).
-#: Drawn as numbers, not with ``st.characters()``, whose full range costs a first run 0.9 s.
-_any_char = st.characters(max_codepoint=0x7F) | st.integers(0x80, 0x10FFFF).map(chr)
+#: Any code point, and often a lone surrogate: JSON's \u escapes can carry one (RFC 8259
+#: section 8.2). Drawn as numbers, not with ``st.characters()``, whose full range costs a first
+#: run 0.9 s.
+_any_char = (
+    st.characters(max_codepoint=0x7F)
+    | st.integers(0x80, 0x10FFFF).map(chr)
+    | st.integers(0xD800, 0xDFFF).map(chr)
+)
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(_any_char, max_size=10),
     lambda inner: (

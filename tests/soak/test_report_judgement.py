@@ -32,6 +32,7 @@ from soak.scenario import (
     FETCH_SLACK,
     FORGED,
     GARBAGE,
+    MAX_STALL,
     NO_SCOPE,
     STALL_REACH,
     UNKNOWN_KID,
@@ -256,6 +257,12 @@ def test_a_loaded_api_widens_the_in_flight_window_near_its_stall() -> None:
     assert loaded.ok, loaded.table
     assert loaded.stall == pytest.approx(0.5)
     assert "at once: up to 0.500 s)" in loaded.table
+    # The report gives the longest of the hits' stalls, whichever hit it was near.
+    later_hit = analyse(
+        run([early, slow], {"e": 1, "s": 1}, jwks_hits=[(hit - 0.9, 200), (hit, 200)])
+    )
+    assert later_hit.ok, later_hit.table
+    assert later_hit.stall == pytest.approx(0.5)
     elsewhere = judged(slow._replace(sent=hit + 0.6, done=hit + 1.1))  # begun past STALL_REACH
     assert [v.outcome.request_id for v in elsewhere.unexpected] == ["e"]
     # Worker 3 had never served the old key: its first 200s may have waited for a fetch, also
@@ -288,13 +295,15 @@ def test_a_request_queued_while_the_idp_is_failing_or_slow_is_no_stall(where: st
 
 
 def test_stalls_are_the_longest_wait_in_flight_near_each_hit() -> None:
-    waits = [(10.0, 10.1), (10.2, 10.6), (13.0, 13.9), (20.0, 23.0)]
+    waits = [(10.0, 10.1), (10.2, 10.6), (13.0, 13.3), (20.0, 23.0)]
     assert stalls_at([], waits) == []
     assert stalls_at([10.3, 11.05, 11.2, 12.55, 16.0, 23.4], waits) == pytest.approx(
-        [0.4, 0.4, 0.0, 0.9, 0.0, 3.0]
+        [0.4, 0.4, 0.0, 0.3, 0.0, MAX_STALL]
     )
     assert stalls_at([10.3], []) == [0.0]
     assert STALL_REACH == 0.5
+    assert stalls_at([21.0], [(20.0, 20.0 + MAX_STALL + 2)]) == [MAX_STALL]
+    assert MAX_STALL == 0.5
 
 
 def test_a_stall_widens_both_margins_of_a_fetch_window_and_never_narrows_them() -> None:
