@@ -16,7 +16,6 @@ import base64
 import logging
 import math
 import os
-import re
 import threading
 import time
 from collections import Counter
@@ -30,6 +29,7 @@ from joserfc.jwk import RSAKey
 
 from apiexample import conf
 from apiexample.jwks_fetch import LONGEST_OVERRUN, JWKSFetchError, fetch_jwks
+from apiexample.token_format import BASE64URL
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +56,6 @@ class SigningKeysUnavailable(Exception):
         self.retry_after = retry_after
 
 
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
-
-
 def _integer(member: dict[str, Any], name: str) -> int:
     """A JWK integer member (RFC 7518 section 6.3.1: base64url, big-endian); 0 when absent.
 
@@ -68,7 +65,7 @@ def _integer(member: dict[str, Any], name: str) -> int:
     value = member.get(name)
     if not isinstance(value, str):
         return 0
-    if not _BASE64URL.fullmatch(value):
+    if not BASE64URL.fullmatch(value):
         raise ValueError(f"{name} is not base64url")
     raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     return int.from_bytes(raw, "big")

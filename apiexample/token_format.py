@@ -21,7 +21,10 @@ MAX_TOKEN_LENGTH = 16 * 1024
 MAX_KID_LENGTH = 256
 ACCEPTED_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
 
-_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_BASE64URL_CHAR = "[A-Za-z0-9_-]"  # RFC 4648 section 5; JWS drops the padding (RFC 7515 section 2)
+#: base64url text, possibly empty.
+BASE64URL = re.compile(f"{_BASE64URL_CHAR}*")
+_COMPACT_JWS = re.compile(rf"{_BASE64URL_CHAR}+\.{_BASE64URL_CHAR}+\.{_BASE64URL_CHAR}+")
 
 
 def check_compact_shape(token: str) -> None:

@@ -30,6 +30,7 @@ from soak.scenario import (
     degraded_windows,
     expected_statuses,
     fetch_windows,
+    in_flight_during,
     may_be_designed_503,
     stalls_at,
 )
@@ -129,36 +130,20 @@ def _judge(observed: Observed) -> tuple[list[Verdict], float]:
     rotated = next(start for phase, start, _end in observed.phases if phase.name == "rotated")
     before_rotation = math.nextafter(rotated, -math.inf)  # held by a request sent at `rotated`
     holds_since = {(worker, "new_key"): before_rotation for worker in observed.worker_of.values()}
-    for o in observed.outcomes:
-        worker = observed.worker_of.get(o.request_id)
+    workers = [observed.worker_of.get(o.request_id) for o in observed.outcomes]
+    for o, worker in zip(observed.outcomes, workers, strict=True):
         if worker is not None and o.status == 200 and o.detail.endswith("_key"):
             key = (worker, o.detail)
             holds_since[key] = min(holds_since.get(key, math.inf), o.done)
-    held = []
-    for o in observed.outcomes:
-        worker = observed.worker_of.get(o.request_id)
-        held.append(worker is not None and holds_since.get((worker, o.detail), math.inf) < o.sent)
-    # Only while the IdP answers at once: in an outage or a slow phase a request may also queue
-    # behind a fetch holding one of the worker's threads, a wait no fetch itself goes through.
-    config = observed.config
-    slow = [(s, e + config.jwks_timeout) for p, s, e in observed.phases if config.idp_delay(p.name)]
-    idp_busy = [*windows, *slow]
+    held = [
+        worker is not None and holds_since.get((worker, o.detail), math.inf) < o.sent
+        for o, worker in zip(observed.outcomes, workers, strict=True)
+    ]
     hits = [t for t, _status in observed.jwks_hits]
-    stalls = stalls_at(
-        hits,
-        (
-            (o.sent, o.done)
-            for o, holds in zip(observed.outcomes, held, strict=True)
-            if holds
-            and o.status == 200
-            and o.token_class in VALID_CLASSES
-            and not any(o.sent < end and o.done > start for start, end in idp_busy)
-        ),
-    )
-    in_flight = fetch_windows(hits, observed.phases, config, stalls)
+    stalls = _stalls(observed, hits, held, windows)
+    in_flight = fetch_windows(hits, observed.phases, observed.config, stalls)
     verdicts = []
-    for o, holds in zip(observed.outcomes, held, strict=True):
-        worker = observed.worker_of.get(o.request_id)
+    for o, worker, holds in zip(observed.outcomes, workers, held, strict=True):
         why = ""
         designed = False
         if o.status == 0:
@@ -178,6 +163,31 @@ def _judge(observed: Observed) -> tuple[list[Verdict], float]:
                 why = "wrong status"
         verdicts.append(Verdict(o, worker, designed, why))
     return verdicts, max(stalls, default=0.0)
+
+
+def _stalls(
+    observed: Observed,
+    hits: list[float],
+    held: list[bool],
+    degraded: list[tuple[float, float]],
+) -> list[float]:
+    """``stalls_at`` each hit, from the valid tokens served with a held key while the IdP answered
+    at once: in an outage or a slow phase a request may also queue behind a fetch holding one of
+    the worker's threads, a wait no fetch itself goes through."""
+    config = observed.config
+    slow = [(s, e + config.jwks_timeout) for p, s, e in observed.phases if config.idp_delay(p.name)]
+    idp_busy = [*degraded, *slow]
+    return stalls_at(
+        hits,
+        (
+            (o.sent, o.done)
+            for o, holds in zip(observed.outcomes, held, strict=True)
+            if holds
+            and o.status == 200
+            and o.token_class in VALID_CLASSES
+            and not in_flight_during(o.sent, o.done, idp_busy)
+        ),
+    )
 
 
 def _phase_of(t: float, observed: Observed) -> str:

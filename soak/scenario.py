@@ -258,4 +258,9 @@ def may_be_designed_503(
         return False
     if token_class == UNKNOWN_KID:
         windows = [*windows, *in_flight]
+    return in_flight_during(sent, done, windows)
+
+
+def in_flight_during(sent: float, done: float, windows: Iterable[tuple[float, float]]) -> bool:
+    """Whether a request sent at ``sent`` and answered at ``done`` overlaps any of ``windows``."""
     return any(sent < end and done > start for start, end in windows)
