@@ -287,16 +287,6 @@ def cache_for(url: str) -> SigningKeyCache:
     return cache
 
 
-def wait_for_refreshes(timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for every refresh running in another thread, of any cache
-    (forgotten ones too); whether all have ended (tests wait with it)."""
-    deadline = time.monotonic() + timeout
-    for thread in threading.enumerate():
-        if thread.name == REFRESH_THREAD_NAME:
-            thread.join(max(0.0, deadline - time.monotonic()))
-    return not any(t.name == REFRESH_THREAD_NAME and t.is_alive() for t in threading.enumerate())
-
-
 def reset_caches() -> None:
     """Forget every fetched key set."""
     with _caches_lock:

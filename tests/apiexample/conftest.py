@@ -11,6 +11,7 @@ from django.test import Client
 from apiexample import signing_keys
 from apiexample.views import require_auth
 from mock_idp import ControllableClock, MockIdP
+from tests.apiexample.helpers import wait_for_refreshes
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +20,7 @@ def _fresh_key_caches() -> Iterator[None]:
     refresh running in another thread (it would fetch after the test's mocks are gone)."""
     signing_keys.reset_caches()
     yield
-    ended = signing_keys.wait_for_refreshes(timeout=10)
+    ended = wait_for_refreshes(timeout=10)
     signing_keys.reset_caches()
     assert ended, "a JWKS refresh started by this test was still running 10 s after it"
 
@@ -62,7 +63,7 @@ def api(api_settings: Any, mock_idp_network: Any) -> Iterator[Client]:
     and the settings are still in place (``_fresh_key_caches`` ends after them).
     """
     yield Client()
-    assert signing_keys.wait_for_refreshes(timeout=10), "a JWKS refresh outlived the test"
+    assert wait_for_refreshes(timeout=10), "a JWKS refresh outlived the test"
 
 
 Call = Callable[..., Any]

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
+from apiexample.signing_keys import REFRESH_THREAD_NAME
 from mock_idp import MockIdP
 from mock_idp.http import JWKS as JWKS_PATH
+
+
+def wait_for_refreshes(timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for every background JWKS refresh (of any key cache,
+    forgotten ones too); whether all have ended."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread.name == REFRESH_THREAD_NAME:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(t.name == REFRESH_THREAD_NAME and t.is_alive() for t in threading.enumerate())
 
 
 def jwks_fetches(idp: MockIdP) -> int:

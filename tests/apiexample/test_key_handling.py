@@ -15,7 +15,7 @@ import pytest
 from apiexample import signing_keys
 from mock_idp import ControllableClock, KeyState, MockIdP
 from mock_idp.http import Fault
-from tests.apiexample.helpers import JWKS_PATH, assert_refused, jwks_fetches
+from tests.apiexample.helpers import JWKS_PATH, assert_refused, jwks_fetches, wait_for_refreshes
 
 
 def test_keys_are_fetched_lazily_and_once(call: Any, mock_idp: MockIdP) -> None:
@@ -72,9 +72,9 @@ def test_a_hung_idp_past_the_ttl_holds_no_request_whose_key_is_at_hand(
     key_clock.advance(601)  # past the TTL
     assert call("/api/private", cached).status_code == 200  # a verified-token cache hit
     assert call("/api/private", mock_idp.mint()).status_code == 200  # a new token, same key
-    assert not signing_keys.wait_for_refreshes(0)  # answered while the refresh hangs
+    assert not wait_for_refreshes(0)  # answered while the refresh hangs
     idp_answers.set()
-    assert signing_keys.wait_for_refreshes(10)
+    assert wait_for_refreshes(10)
     assert jwks_fetches(mock_idp) == 2
 
 
@@ -86,7 +86,7 @@ def test_cached_keys_keep_serving_when_the_idp_goes_down(
     for _ in range(3):
         key_clock.advance(601)  # past the TTL: each request starts a refresh, which fails
         assert call("/api/private", mock_idp.mint()).status_code == 200
-        assert signing_keys.wait_for_refreshes(10)
+        assert wait_for_refreshes(10)
     assert jwks_fetches(mock_idp) == 4
 
 
@@ -167,5 +167,5 @@ def test_key_rules_are_checked_again_for_a_refetched_key_with_the_same_kid(
     mock_idp.inject_fault(JWKS_PATH, Fault(status=200, body=body, content_type="application/json"))
     key_clock.advance(601)  # past the TTL: the next request starts a refetch
     assert call("/api/private", mock_idp.mint()).status_code == 200  # the keys at hand
-    assert signing_keys.wait_for_refreshes(10)
+    assert wait_for_refreshes(10)
     assert_refused(call("/api/private", mock_idp.mint()), 401, "invalid_token")

@@ -16,6 +16,7 @@ from apiexample.jwks_fetch import JWKSFetchError
 from apiexample.signing_keys import SigningKeyCache, SigningKeysUnavailable, usable_keys
 from mock_idp import ControllableClock, MockIdP
 from mock_idp.keys import b64url
+from tests.apiexample.helpers import wait_for_refreshes
 
 URL = "https://tenant.example.test/.well-known/jwks.json"
 
@@ -88,7 +89,7 @@ def idp(jwks: dict[str, Any]) -> FakeIdP:
 def cache(api_settings: Any, clock: ControllableClock, idp: FakeIdP) -> Iterator[SigningKeyCache]:
     cache = SigningKeyCache(URL, clock=clock.now, fetch=idp)
     yield cache
-    assert signing_keys.wait_for_refreshes(10), "a refresh started by the test outlived it"
+    assert wait_for_refreshes(10), "a refresh started by the test outlived it"
 
 
 def kid_of(jwks: dict[str, Any]) -> str:
@@ -271,7 +272,7 @@ class TestCache:
         assert idp.calls == 1
         clock.advance(1)  # 600 s: the TTL has run out
         assert cache.get(kid_of(jwks)) is not None  # answered; the refresh runs meanwhile
-        assert signing_keys.wait_for_refreshes(10)
+        assert wait_for_refreshes(10)
         assert idp.calls == 2
 
     def test_unknown_kid_refetches_at_most_once_per_cooldown(
@@ -333,7 +334,7 @@ class TestCache:
         idp.failure = "jwks_http_500"
         clock.advance(601)
         assert cache.get(kid_of(jwks)) is not None
-        assert signing_keys.wait_for_refreshes(10)
+        assert wait_for_refreshes(10)
         assert idp.calls == 2
         assert cache.get(kid_of(jwks)) is not None  # refresh failed: stale keys keep serving
         clock.advance(86_400 - 1)
@@ -435,9 +436,9 @@ class TestCache:
         asker.join(30)  # a request waiting for the fetch would wait its whole timeout (60 s)
         assert not asker.is_alive(), "a request that could be answered waited for the fetch"
         assert answers == [key, True, key, "jwks_refreshing", 60]
-        assert not signing_keys.wait_for_refreshes(0)  # the IdP still hangs
+        assert not wait_for_refreshes(0)  # the IdP still hangs
         idp.gate.set()
-        assert signing_keys.wait_for_refreshes(30)
+        assert wait_for_refreshes(30)
         assert cache.get("unknown") is None
         assert idp.calls == 2
 
@@ -472,7 +473,7 @@ class TestCache:
         idp.failure = "jwks_http_500"
         clock.advance(601)
         assert cache.get(kid_of(jwks)) is not None  # starts a refresh, which fails
-        assert signing_keys.wait_for_refreshes(10)
+        assert wait_for_refreshes(10)
         started: list[str] = []
         start = threading.Thread.start
 
@@ -489,7 +490,7 @@ class TestCache:
         clock.advance(3)  # 30 s after the failed attempt
         assert cache.get(kid_of(jwks)) is not None
         assert started == [signing_keys.REFRESH_THREAD_NAME]
-        assert signing_keys.wait_for_refreshes(10)
+        assert wait_for_refreshes(10)
         assert idp.calls == 3
 
     def test_settings_are_read_at_call_time(
@@ -499,7 +500,7 @@ class TestCache:
         api_settings.AUTH0_JWKS_CACHE_TTL = 40
         clock.advance(41)
         cache.get(kid_of(jwks))
-        assert signing_keys.wait_for_refreshes(10)
+        assert wait_for_refreshes(10)
         assert idp.calls == 2
 
 

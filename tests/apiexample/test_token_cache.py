@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from apiexample import signing_keys, token_cache
+from apiexample import token_cache
 from apiexample.errors import InvalidToken, TemporarilyUnavailable
 from apiexample.token_cache import PAYLOAD_FOOTPRINT, TokenCache, VerifiedToken, footprint
 from apiexample.validator import Auth0JWTBearerTokenValidator
 from apiexample.views import require_auth
 from mock_idp import ControllableClock, MockIdP
 from mock_idp.http import Fault
-from tests.apiexample.helpers import JWKS_PATH, assert_refused, jwks_fetches
+from tests.apiexample.helpers import JWKS_PATH, assert_refused, jwks_fetches, wait_for_refreshes
 
 
 @pytest.fixture
@@ -205,7 +205,7 @@ def test_a_key_rotated_out_invalidates_its_tokens(
     mock_idp.keys.remove(mock_idp_keys.primary.kid)
     key_clock.advance(601)  # the TTL passes: the next use of any key starts a refetch
     assert call("/api/private", old).status_code == 200  # answered with the keys at hand
-    assert signing_keys.wait_for_refreshes(10)
+    assert wait_for_refreshes(10)
     assert_refused(call("/api/private", old), 401, "invalid_token")
     assert call("/api/private", mock_idp.mint()).status_code == 200
     assert jwks_fetches(mock_idp) == 2
@@ -218,7 +218,7 @@ def test_a_jwks_refetch_sends_cached_tokens_through_validation_once(
     assert call("/api/private", token).status_code == 200
     key_clock.advance(601)
     assert call("/api/private", token).status_code == 200  # starts the refetch: still a hit
-    assert signing_keys.wait_for_refreshes(10)
+    assert wait_for_refreshes(10)
     for _ in range(3):
         assert call("/api/private", token).status_code == 200
     assert jwks_fetches(mock_idp) == 2
@@ -234,7 +234,7 @@ def test_a_stale_but_servable_key_set_still_counts_as_current(
     key_clock.advance(601)  # the refresh fails; the fetched keys keep serving
     for _ in range(3):
         assert call("/api/private", token).status_code == 200
-        assert signing_keys.wait_for_refreshes(10)
+        assert wait_for_refreshes(10)
     assert len(verifications) == 1
     assert jwks_fetches(mock_idp) == 2  # one refresh attempt, then the cooldown
 

@@ -1697,7 +1697,7 @@ def _cached_then_expired(scene: Scene) -> Attack:
 
 
 def _cached_then_key_removed(scene: Scene) -> Attack:
-    from apiexample import signing_keys
+    from tests.apiexample.helpers import wait_for_refreshes
 
     token = _accepted(scene, scene.idp.mint())
     scene.idp.keys.rotate(scene.keys.secondary)
@@ -1706,7 +1706,7 @@ def _cached_then_key_removed(scene: Scene) -> Attack:
     # The first use past the TTL is answered with the keys at hand while they are refreshed
     # in another thread (README "Signing keys": stale-while-revalidate); once that is done:
     _accepted(scene, token)
-    assert signing_keys.wait_for_refreshes(10)
+    assert wait_for_refreshes(10)
     return bearer(token)
 
 

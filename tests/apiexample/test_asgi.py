@@ -1,0 +1,85 @@
+"""The ASGI entry point (``apiexample.asgi``, what uvicorn or daphne load) serves the same answers
+as WSGI, and a request waiting for the JWKS holds up no other request."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from django.http import HttpResponse
+
+from apiexample.asgi import application
+from mock_idp import MockIdP
+from mock_idp.http import JWKS, Fault
+from tests.apiexample.helpers import assert_refused, jwks_fetches
+
+
+async def asgi_get(path: str, token: str | None = None) -> HttpResponse:
+    """One GET through ``application`` as an ASGI server makes it (ASGI 3.0 HTTP scope), read
+    back into an ``HttpResponse`` for the usual assertions."""
+    headers = [(b"host", b"testserver")]
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode("latin-1")))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    incoming.put_nowait({"type": "http.request", "body": b"", "more_body": False})
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await application(scope, incoming.get, send)  # waits for a disconnect only after the answer
+    start, *body = sent
+    response = HttpResponse(b"".join(m.get("body", b"") for m in body), status=start["status"])
+    for name, value in start["headers"]:
+        response[name.decode("latin-1")] = value.decode("latin-1")
+    return response
+
+
+def test_asgi_serves_the_routes_and_their_refusals(api: Any, mock_idp: MockIdP) -> None:
+    async def answers() -> list[HttpResponse]:
+        return [
+            await asgi_get("/api/private-scoped", mock_idp.mint(scope="read:messages")),
+            await asgi_get("/api/private-scoped", mock_idp.mint(scope="")),
+            await asgi_get("/api/private", mock_idp.forge("alg_none")),
+            await asgi_get("/api/private"),
+        ]
+
+    scoped, unscoped, forged, missing = asyncio.run(answers())
+    assert scoped.status_code == 200
+    assert b"read:messages" in scoped.content
+    assert_refused(unscoped, 403, "insufficient_scope")
+    assert_refused(forged, 401, "invalid_token")
+    assert_refused(missing, 401, "missing_authorization")
+
+
+def test_a_request_waiting_for_the_jwks_holds_up_no_other(api: Any, mock_idp: MockIdP) -> None:
+    """Django runs each request's sync view in a thread of its own under ASGI, so a cold key
+    fetch (here a slow IdP) delays only the requests that need the keys."""
+    mock_idp.inject_fault(JWKS, Fault.slow(1.5))
+    token = mock_idp.mint()
+
+    async def public_while_private_waits() -> tuple[bool, HttpResponse, HttpResponse]:
+        private = asyncio.create_task(asgi_get("/api/private", token))
+        while jwks_fetches(mock_idp) == 0:  # the private request is inside the slow fetch
+            await asyncio.sleep(0.01)
+        public = await asgi_get("/api/public")
+        return private.done(), public, await private
+
+    private_was_done, public, private = asyncio.run(public_while_private_waits())
+    assert public.status_code == 200
+    assert not private_was_done
+    assert private.status_code == 200
