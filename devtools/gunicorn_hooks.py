@@ -1,11 +1,13 @@
 """gunicorn's config for every gunicorn our tooling starts (``gunicorn -c python:...``).
 
-Its master dies with the process that started it (``start_in_session``); this hook makes each
-worker die with the master. Without it a sync worker outlives a SIGKILLed master until its
-next check of its parent, up to half gunicorn's ``--timeout`` (15 s), still holding the port.
+The production settings (``apiexample.gunicorn_config``: header field limit, forwarder headers,
+token-redacting logger), plus one hook. gunicorn's master dies with the process that started it
+(``start_in_session``); the hook makes each worker die with the master. Without it a sync
+worker outlives a SIGKILLed master until its next check of its parent, up to half gunicorn's
+``--timeout`` (15 s), still holding the port.
 
-gunicorn reads every module-level name that is one of its settings: ``post_fork`` is the only
-one here. Being a ``--config``, it also means gunicorn reads no ``./gunicorn.conf.py``.
+gunicorn reads every module-level name that is one of its settings: those imported, and
+``post_fork``. Being a ``--config``, it also means gunicorn reads no ``./gunicorn.conf.py``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from apiexample.gunicorn_config import forwarder_headers as forwarder_headers
+from apiexample.gunicorn_config import limit_request_field_size as limit_request_field_size
+from apiexample.gunicorn_config import logger_class as logger_class
 from devtools.parent_death import die_with_parent
 
 #: Resolved once, in the master, so each forked worker only calls prctl.

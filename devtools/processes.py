@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from apiexample import conf
-from apiexample.token_format import MAX_TOKEN_LENGTH
 from devtools.parent_death import die_with_parent
 from mock_idp import DEFAULT_AUDIENCE
 
@@ -69,20 +68,16 @@ def no_control_socket() -> list[str]:
     return ["--no-control-socket"] if "control_socket_disable" in names else []
 
 
-#: gunicorn's default header field limit is 8190 bytes, half the longest token the API takes
-#: (``MAX_TOKEN_LENGTH``): room for ``Authorization: Bearer `` and the token.
-HEADER_FIELD_LIMIT = MAX_TOKEN_LENGTH + 256
-
-
-#: Our gunicorn config: each worker dies with the master (``devtools.gunicorn_hooks``).
+#: Our gunicorn config: the production settings, and each worker dies with the master
+#: (``devtools.gunicorn_hooks``).
 GUNICORN_CONFIG = "python:devtools.gunicorn_hooks"
 
 
 def gunicorn_command(
     port: int, *options: str, python: str = sys.executable, app: str = API_APP
 ) -> list[str]:
-    """``gunicorn apiexample.wsgi:application`` (or ``app``) on 127.0.0.1:``port``, taking
-    header fields as long as the longest token the API accepts, its workers dying with it.
+    """``gunicorn apiexample.wsgi:application`` (or ``app``) on 127.0.0.1:``port``, with the
+    production settings (``apiexample.gunicorn_config``), its workers dying with it.
 
     The config is ours (``GUNICORN_CONFIG``): ``options`` may not name another, which would
     replace it (gunicorn keeps the last); pass settings as options instead.
@@ -93,7 +88,6 @@ def gunicorn_command(
         python, "-m", "gunicorn", app,
         "--config", GUNICORN_CONFIG,
         "--bind", f"{LOOPBACK}:{port}",
-        "--limit-request-field_size", str(HEADER_FIELD_LIMIT),
         *no_control_socket(),
         *options,
     ]  # fmt: skip

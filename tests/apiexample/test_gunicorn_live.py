@@ -6,16 +6,20 @@ Only the documented environment variables configure the API. The JWKS fetch uses
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+from gunicorn.config import KNOWN_SETTINGS
 
+from apiexample.gunicorn_config import REDACTED
 from apiexample.token_format import MAX_TOKEN_LENGTH
-from devtools.processes import HEADER_FIELD_LIMIT, api_environment, api_server
+from devtools.processes import api_environment, api_server
 from mock_idp import DEFAULT_AUDIENCE as AUDIENCE
 from mock_idp import KeyPair
 from mock_idp.http import JWKS as JWKS_PATH
@@ -131,6 +135,45 @@ def test_tokens_up_to_the_longest_accepted_pass_gunicorn(mock_idp_live: MockIdPS
         assert too_long.json()["error"] == "invalid_token"
 
 
-def test_the_readme_deploys_with_the_same_header_limit() -> None:
+def raw_status(base: str, request: bytes) -> int:
+    """The status gunicorn answers to ``request``, sent byte for byte on a connection of its own."""
+    address = urlsplit(base)
+    with socket.create_connection((address.hostname, address.port), timeout=15) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+def test_no_token_reaches_gunicorn_s_logs_and_a_script_name_header_is_no_500(
+    mock_idp_live: MockIdPServer, tmp_path: Path
+) -> None:
+    """gunicorn logs whole the requests it cannot parse, and its access log the query string;
+    it would answer 500 to a ``SCRIPT_NAME`` header not beginning the path. Found by probing
+    the served API with raw requests (apiexample/gunicorn_config.py)."""
+    idp = mock_idp_live.idp
+    token = idp.mint(audience=AUDIENCE, scope="read:messages").encode()
+    options = ("--workers", "1", "--worker-class", "gthread", "--access-logfile", "-")
+    if "http_parser" in {setting.name for setting in KNOWN_SETTINGS}:  # gunicorn >= 27
+        options += ("--http-parser", "python")  # the C parser (gunicorn_h1c) logs no request
+    log = tmp_path / "gunicorn.log"
+    with api_server(api_environment(idp.issuer), *options, log=log) as api:
+        close = b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        no_colon = b"GET /api/private HTTP/1.1\r\nAuthorization: Bearer\r\n" + token + b"\r\n"
+        assert raw_status(api.base, no_colon + close) == 400
+        control = b"GET /api/private?access_token=" + token + b"\x7f HTTP/1.1\r\n"
+        assert raw_status(api.base, control + close) == 400
+        both = b"GET /api/private?access_token=" + token + b" HTTP/1.1\r\n"
+        bearer = b"Authorization: Bearer " + token + b"\r\n"
+        assert raw_status(api.base, both + bearer + close) == 400  # the API's invalid_request
+        script_name = b"GET /api/private HTTP/1.1\r\nSCRIPT_NAME: /elsewhere\r\n"
+        assert raw_status(api.base, script_name + bearer + close) == 200
+    written = log.read_bytes()
+    assert token.split(b".")[2] not in written
+    assert written.count(REDACTED.encode()) >= 3  # the three lines were logged, redacted
+
+
+def test_the_readme_deploys_with_the_production_config() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert f"--limit-request-field_size {HEADER_FIELD_LIMIT}" in readme
+    assert "gunicorn apiexample.wsgi -c python:apiexample.gunicorn_config" in readme

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from apiexample import gunicorn_config
 from devtools import gunicorn_hooks
 from devtools.processes import GUNICORN_CONFIG, PROJECT_ROOT, gunicorn_command
 from tests.imports import packages_loaded_by
@@ -28,8 +29,14 @@ def test_no_other_config_can_replace_it(option: tuple[str, ...]) -> None:
 
 
 def test_gunicorn_s_master_loads_it_without_the_project() -> None:
-    among = ("apiexample", "mock_idp", "django", "devtools.processes")
+    """Only the production settings: the workers import Django and the API themselves."""
+    among = ("apiexample.conf", "apiexample.wsgi", "mock_idp", "django", "devtools.processes")
     assert packages_loaded_by("import devtools.gunicorn_hooks", among) == []
+
+
+def test_it_carries_the_production_settings() -> None:
+    for name in ("limit_request_field_size", "forwarder_headers", "logger_class"):
+        assert getattr(gunicorn_hooks, name) is getattr(gunicorn_config, name)
 
 
 def test_a_new_worker_asks_to_die_with_the_master(monkeypatch: pytest.MonkeyPatch) -> None:
