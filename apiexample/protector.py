@@ -32,8 +32,12 @@ View = Callable[..., HttpResponse]
 
 
 def bearer_token(request: HttpRequest) -> str:
-    """The token of ``Authorization: Bearer <token>``; the scheme is case-insensitive."""
-    header = str(request.META.get("HTTP_AUTHORIZATION", "")).strip()
+    """The token of ``Authorization: Bearer <token>``; the scheme is case-insensitive.
+
+    Only spaces and tabs surround a field value (RFC 9110 section 5.5): any other character,
+    whitespace to Python (``\\x85``, ``\\xa0``) included, belongs to the scheme or the token.
+    """
+    header = str(request.META.get("HTTP_AUTHORIZATION", "")).strip(" \t")
     if not header:
         raise MissingAuthorization("no_credentials")
     scheme, _, credentials = header.partition(" ")

@@ -18,9 +18,25 @@ def test_the_scheme_is_case_insensitive(call: Any, mock_idp: MockIdP, scheme: st
     assert call("/api/private", mock_idp.mint(), scheme=scheme).status_code == 200
 
 
-def test_surrounding_spaces_are_tolerated(api: Any, mock_idp: MockIdP) -> None:
-    response = api.get("/api/private", HTTP_AUTHORIZATION=f"  Bearer   {mock_idp.mint()}  ")
+@pytest.mark.parametrize("template", ["  Bearer   {}  ", "\tBearer {}\t", " \tBearer {} \t"])
+def test_surrounding_spaces_and_tabs_are_tolerated(
+    api: Any, mock_idp: MockIdP, template: str
+) -> None:
+    response = api.get("/api/private", HTTP_AUTHORIZATION=template.format(mock_idp.mint()))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("space", ["\x85", "\xa0", "\x0b", "\x0c", "\x1c", "\r", "\n"])
+def test_no_other_whitespace_surrounds_a_field_value(
+    api: Any, mock_idp: MockIdP, space: str
+) -> None:
+    """RFC 9110 section 5.5: optional whitespace is SP and HTAB only (WSGI headers are Latin-1,
+    in which NEL and NBSP are whitespace to ``str.strip``)."""
+    token = mock_idp.mint()
+    after = api.get("/api/private", HTTP_AUTHORIZATION=f"Bearer {token}{space}")
+    assert_refused(after, 401, "invalid_token")
+    before = api.get("/api/private", HTTP_AUTHORIZATION=f"{space}Bearer {token}")
+    assert_refused(before, 401, "unsupported_token_type")
 
 
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Token abc", "Digest x=y", "Bearer"])
