@@ -1,7 +1,7 @@
 """gunicorn's config for every gunicorn our tooling starts (``gunicorn -c python:...``).
 
 The production settings (``apiexample.gunicorn_config``: header field limit, forwarder headers,
-token-redacting logger), plus one hook. gunicorn's master dies with the process that started it
+token-free logs), plus one hook of our own. gunicorn's master dies with the process that started it
 (``start_in_session``); the hook makes each worker die with the master. Without it a sync
 worker outlives a SIGKILLed master until its next check of its parent, up to half gunicorn's
 ``--timeout`` (15 s), still holding the port.
@@ -17,7 +17,7 @@ from typing import Any
 
 from apiexample.gunicorn_config import forwarder_headers as forwarder_headers
 from apiexample.gunicorn_config import limit_request_field_size as limit_request_field_size
-from apiexample.gunicorn_config import logger_class as logger_class
+from apiexample.gunicorn_config import on_starting as on_starting
 from devtools.parent_death import die_with_parent
 
 #: Resolved once, in the master, so each forked worker only calls prctl.

@@ -72,10 +72,13 @@ def test_a_request_waiting_for_the_jwks_holds_up_no_other(api: Any, mock_idp: Mo
     mock_idp.inject_fault(JWKS, Fault.slow(1.5))
     token = mock_idp.mint()
 
+    async def fetch_started() -> None:
+        while jwks_fetches(mock_idp) == 0:
+            await asyncio.sleep(0.01)
+
     async def public_while_private_waits() -> tuple[bool, HttpResponse, HttpResponse]:
         private = asyncio.create_task(asgi_get("/api/private", token))
-        while jwks_fetches(mock_idp) == 0:  # the private request is inside the slow fetch
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(fetch_started(), timeout=10)  # the private request is inside it
         public = await asgi_get("/api/public")
         return private.done(), public, await private
 

@@ -16,6 +16,14 @@ def test_the_project_uses_the_filter() -> None:
     assert isinstance(get_default_exception_reporter_filter(), TokenSafeExceptionReporterFilter)
 
 
+def test_it_hides_what_django_hides_and_the_authorization_header() -> None:
+    """Django 4.2's own filter shows the header; the test of a report below runs on both."""
+    reporter_filter = TokenSafeExceptionReporterFilter()
+    for name in ("HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "SECRET_KEY", "HTTP_COOKIE"):
+        assert reporter_filter.cleanse_setting(name, "x") == reporter_filter.cleansed_substitute
+    assert reporter_filter.cleanse_setting("HTTP_X_TRACE", "x") == "x"
+
+
 def request_with_a_token(idp: MockIdP) -> HttpRequest:
     """A request whose token is held by nothing but its headers (a report shows frame locals)."""
     return RequestFactory().get(

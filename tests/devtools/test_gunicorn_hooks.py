@@ -9,6 +9,7 @@ import sys
 from types import SimpleNamespace
 
 import pytest
+from gunicorn.config import KNOWN_SETTINGS
 
 from apiexample import gunicorn_config
 from devtools import gunicorn_hooks
@@ -34,8 +35,10 @@ def test_gunicorn_s_master_loads_it_without_the_project() -> None:
     assert packages_loaded_by("import devtools.gunicorn_hooks", among) == []
 
 
-def test_it_carries_the_production_settings() -> None:
-    for name in ("limit_request_field_size", "forwarder_headers", "logger_class"):
+def test_it_carries_every_production_setting() -> None:
+    names = {setting.name for setting in KNOWN_SETTINGS} & set(vars(gunicorn_config))
+    assert names == {"limit_request_field_size", "forwarder_headers", "on_starting"}
+    for name in names:
         assert getattr(gunicorn_hooks, name) is getattr(gunicorn_config, name)
 
 

@@ -1,0 +1,114 @@
+"""What counts as token material in a log line, and the filter that takes it out."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from apiexample.log_redaction import REDACTED, redact, redact_record
+from mock_idp import MockIdP
+from tests.imports import ROOT
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Invalid request from ip=127.0.0.1: Invalid HTTP Header: '{token}'",
+        "Invalid HTTP request line: 'GET /api/private?access_token={token}\x7f HTTP/1.1'",
+        "Invalid HTTP request line: 'GET /api/private?page=2&access_token={token} HTTP/1.1'",
+        '127.0.0.1 - - "GET /?x=1&access_token={token}&y=2 HTTP/1.1" 400 99 "-" "curl/8"',
+        "Authorization: Bearer {token}",
+        "GET /api/{token} HTTP/1.1",
+        "a JWS with its payload detached: '{header}..{signature}'",
+        "a JWE (direct encryption, no key segment): '{header}..{claims}.{signature}.{claims}'",
+        "dots percent-encoded: /?t={header}%2E{claims}%2e{signature}",
+    ],
+)
+def test_tokens_are_redacted_wherever_they_stand(mock_idp: MockIdP, template: str) -> None:
+    token = mock_idp.mint(scope="read:messages")
+    header, claims, signature = token.split(".")
+    line = redact(template.format(token=token, header=header, claims=claims, signature=signature))
+    assert claims not in line
+    assert signature not in line
+    assert REDACTED in line
+
+
+def test_the_shortest_jose_header_is_a_token() -> None:
+    shortest = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"  # {"alg":"RS256"} . {} . "sig"
+    assert redact(f"line {shortest} end") == f"line {REDACTED} end"
+
+
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        ("Authorization: Bearer 8xLOxBtZp8", f"Authorization: Bearer {REDACTED}"),
+        ("authorization: BEARER\t8xLOxBtZp8", f"authorization: BEARER\t{REDACTED}"),
+        ("Authorization: Basic dXNlcjpwYXNz", f"Authorization: Basic {REDACTED}"),
+        ("GET /?ACCESS_TOKEN=mF_9.B5f-4.1JqM&a=b", f"GET /?ACCESS_TOKEN={REDACTED}&a=b"),
+        ("GET /?access%5Ftoken=mF_9.B5f-4&a=b", f"GET /?access%5Ftoken={REDACTED}&a=b"),
+        ("header 'Bearer abc' sent", f"header 'Bearer {REDACTED}' sent"),
+        ('"Bearer abc"; next', f'"Bearer {REDACTED}"; next'),
+    ],
+)
+def test_an_opaque_credential_after_its_scheme_or_parameter_is_redacted(
+    line: str, redacted: str
+) -> None:
+    assert redact(line) == redacted
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Booting worker with pid: 4242",
+        "Listening at: http://ip-172-31-10-200.eu-west-1.compute.internal:8000 (4241)",
+        "jwks fetched from https://dev-abc123xyz4567890.us.auth0.com/.well-known/jwks.json",
+        "pod api-deployment-7d9f8b6c5d-x2k4q.api.svc.cluster.local",
+        "loaded requests_toolbelt-1.0.0 and django_cors_headers-4.9.0.dist-info",
+        "GET /static/application-bundle.min.js HTTP/1.1",
+        "Invalid request from ip=::1: Invalid HTTP Header: 'X-Thing'",
+        "Bearer\nnext line",
+    ],
+)
+def test_lines_without_a_token_are_left_alone(line: str) -> None:
+    assert redact(line) == line
+
+
+def test_a_long_run_without_dots_is_redacted_in_linear_time() -> None:
+    """A header line as long as gunicorn takes, made of token characters only, must not make
+    the filter backtrack: a quadratic pattern spends hours on a million characters."""
+    probe = "from apiexample.log_redaction import redact; redact('e' * 1_000_000 + '.')"
+    subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, timeout=60)
+
+
+def test_a_record_s_message_and_traceback_are_redacted(mock_idp: MockIdP) -> None:
+    token = mock_idp.mint()
+    try:
+        raise ValueError(f"bad request line: {token}")
+    except ValueError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("gunicorn.error", logging.ERROR, "", 1, "%s", (token,), exc_info)
+    assert redact_record(record) is True
+    assert record.exc_info is None  # no handler can format the original again
+    formatted = logging.Formatter().format(record)
+    assert token not in formatted
+    assert formatted.count(REDACTED) == 2
+    assert "ValueError: bad request line: [redacted]" in formatted
+
+
+def test_named_arguments_keep_their_names(mock_idp: MockIdP) -> None:
+    """gunicorn's access log passes its atoms by name; structured formatters read them."""
+    token = mock_idp.mint()
+    atoms = {"h": "127.0.0.1", "r": f"GET /?access_token={token} HTTP/1.1", "s": 400}
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, "", 1, "%(h)s %(r)s", (atoms,), None
+    )
+    assert redact_record(record) is True
+    assert record.args == {
+        "h": "127.0.0.1",
+        "r": f"GET /?access_token={REDACTED} HTTP/1.1",
+        "s": 400,
+    }
+    assert record.getMessage() == f"127.0.0.1 GET /?access_token={REDACTED} HTTP/1.1"
