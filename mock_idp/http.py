@@ -324,6 +324,11 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
+def _secret_bytes(secret: str) -> bytes:
+    """A secret as bytes to compare; JSON's ``\\u`` escapes can carry lone surrogates."""
+    return secret.encode("utf-8", "surrogatepass")
+
+
 def _token(idp: MockIdP, request: Request) -> Response:
     no_store = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     try:
@@ -354,7 +359,7 @@ def _token(idp: MockIdP, request: Request) -> Response:
         and (
             client is None
             or not hmac.compare_digest(
-                client.client_secret.encode(), strings.get("client_secret", "").encode()
+                _secret_bytes(client.client_secret), _secret_bytes(strings.get("client_secret", ""))
             )
         )
     ):

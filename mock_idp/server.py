@@ -24,6 +24,9 @@ DRAIN_LIMIT = 16 * MIB
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins the handler threads
     block_on_close = True
+    #: The listen backlog. socketserver's 5 drops the SYNs of clients connecting at once, and
+    #: a dropped SYN is retried after 1 s, then 3 s: past the API's 3.05 s connect timeout.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], owner: MockIdPServer) -> None:
         if ":" in address[0]:
@@ -65,7 +68,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         owner = self.server.owner
-        url = urlsplit(self.path)
+        try:
+            url = urlsplit(self.path)
+        except ValueError:  # an absolute-form target whose host does not parse: "http://[/x"
+            malformed = error_response(400, "invalid_request", "The request target is malformed.")
+            self.close_connection = True
+            self._send(unread(owner.idp, self.command, self.path.partition("?")[0], malformed))
+            return
         try:
             body = self._read_body()
         except ValueError:  # RFC 9112 sections 6.3 and 7.1: a length or chunk size not a number

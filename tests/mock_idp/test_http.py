@@ -352,6 +352,18 @@ def test_non_string_json_parameters_are_ignored(mock_idp: MockIdP) -> None:
     assert post(mock_idp, body, "application/json").json()["error"] == "invalid_request"
 
 
+@pytest.mark.parametrize("secret", ["\ud800", "s\udfff"])
+def test_a_lone_surrogate_in_a_json_secret_is_a_wrong_secret(
+    mock_idp: MockIdP, secret: str
+) -> None:
+    mock_idp.register_client("abc", "s")
+    body = json.dumps(
+        {"grant_type": "client_credentials", "client_id": "abc", "client_secret": secret}
+    )
+    response = post(mock_idp, body, "application/json")
+    assert (response.status, response.json()["error"]) == (401, "access_denied")
+
+
 def test_a_longer_secret_is_a_wrong_secret(mock_idp: MockIdP) -> None:
     mock_idp.register_client("abc", "right")
     body = "grant_type=client_credentials&client_id=abc&client_secret=rightX"

@@ -16,7 +16,7 @@ import responses
 from mock_idp import Fault, MockIdP, Request
 from mock_idp.http import JWKS, MAX_REQUEST_BODY, TOKEN
 from mock_idp.pytest_plugin import MockIdPKeys
-from mock_idp.server import MockIdPServer
+from mock_idp.server import MockIdPServer, _Server
 
 pytestmark = pytest.mark.live
 
@@ -303,3 +303,33 @@ def test_an_over_long_body_is_drained_so_the_413_arrives(
     body = b"A" * (8 * 1024 * 1024)
     head = b"POST /oauth/token HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % len(body)
     assert raw(mock_idp_live, head + body, 30).startswith(b"HTTP/1.0 413 ")
+
+
+@pytest.mark.parametrize("target", [b"http://[/x", b"http://a]/x?q=1"])
+def test_a_target_whose_host_does_not_parse_gets_400(
+    mock_idp_live: MockIdPServer, target: bytes
+) -> None:
+    address = (mock_idp_live.host, mock_idp_live.port)
+    with socket.create_connection(address, timeout=30) as connection:
+        connection.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = connection.makefile("rb").read()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 400 ")
+    assert json.loads(body)["error"] == "invalid_request"
+    path = "/" + target.decode().partition("?")[0]  # recorded as every path is, from a "/"
+    assert [(h.method, h.path, h.status) for h in mock_idp_live.idp.hits] == [("GET", path, 400)]
+
+
+def test_clients_connecting_at_once_all_get_in(mock_idp_keys: MockIdPKeys) -> None:
+    """The kernel queues 100 connections nobody has accepted yet; socketserver's default
+    backlog (5) would drop the rest of the SYNs, retried only after a second."""
+    server = _Server(("127.0.0.1", 0), MockIdPServer(mock_idp_keys.idp()))  # never accepts
+    clients: list[socket.socket] = []
+    try:
+        for _ in range(100):
+            clients.append(socket.create_connection(server.server_address[:2], timeout=2))
+    finally:
+        for client in clients:
+            client.close()
+        server.server_close()
+    assert len(clients) == 100
