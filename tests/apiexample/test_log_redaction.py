@@ -68,6 +68,7 @@ def test_an_opaque_credential_after_its_scheme_or_parameter_is_redacted(
         "pod api-deployment-7d9f8b6c5d-x2k4q.api.svc.cluster.local",
         "loaded requests_toolbelt-1.0.0 and django_cors_headers-4.9.0.dist-info",
         "GET /static/application-bundle.min.js HTTP/1.1",
+        'File "/srv/api/event_dispatcher_v2.py", line 3, in handle',
         "Invalid request from ip=::1: Invalid HTTP Header: 'X-Thing'",
         "Bearer\nnext line",
     ],
