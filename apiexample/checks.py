@@ -46,6 +46,28 @@ def check_refresh_timing(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     ]
 
 
+@register()
+def check_domain_case(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """apiexample.W004: capital letters in AUTH0_DOMAIN. Host names are case-insensitive (RFC
+    4343), but ``iss`` is compared exactly (RFC 7519 section 4.1.1), and Auth0 writes its
+    domains in lowercase: an issuer built from ``TENANT.us.auth0.com`` matches no token."""
+    config = conf.current()
+    if (
+        config.problems
+        or config.issuer != f"https://{config.domain}/"
+        or config.domain == config.domain.lower()
+    ):
+        return []
+    return [
+        Warning(
+            f"AUTH0_DOMAIN {config.domain!r} has capital letters: the issuer built from it, "
+            f"{config.issuer!r}, must equal each token's iss exactly.",
+            hint="Write the domain in lowercase, as Auth0 writes it in iss.",
+            id="apiexample.W004",
+        )
+    ]
+
+
 @register(deploy=True)
 def check_cooldown(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """apiexample.W003: no JWKS cooldown (``manage.py check --deploy``). Every token with an

@@ -13,6 +13,7 @@ from django.core.management.base import SystemCheckError
 from apiexample.checks import (
     check_auth0_settings,
     check_cooldown,
+    check_domain_case,
     check_refresh_timing,
     check_secret_key,
 )
@@ -94,3 +95,27 @@ def test_a_ttl_shorter_than_the_cooldown_is_a_warning(
     tenant.AUTH0_JWKS_CACHE_TTL = ttl
     tenant.AUTH0_JWKS_COOLDOWN = cooldown
     assert [m.id for m in check_refresh_timing()] == (["apiexample.W002"] if warned else [])
+
+
+@pytest.mark.parametrize(
+    ("domain", "issuer", "warned"),
+    [
+        ("Tenant.us.auth0.com", "", True),
+        ("tenant.us.auth0.com", "", False),
+        ("127.0.0.1:8001", "", False),  # no letters at all
+        ("Tenant.us.auth0.com", "https://tenant.us.auth0.com/", False),  # the issuer is set
+    ],
+)
+def test_capital_letters_in_the_domain_are_a_warning(
+    tenant: Any, domain: str, issuer: str, warned: bool
+) -> None:
+    tenant.AUTH0_DOMAIN = domain
+    tenant.AUTH0_ISSUER = issuer
+    assert [m.id for m in check_domain_case()] == (["apiexample.W004"] if warned else [])
+
+
+def test_the_domain_case_warning_comes_with_every_check(tenant: Any) -> None:
+    from django.core.checks import run_checks
+
+    tenant.AUTH0_DOMAIN = "TENANT.us.auth0.com"
+    assert "apiexample.W004" in {m.id for m in run_checks()}
