@@ -128,9 +128,12 @@ def _use_watched_pools(manager: urllib3.PoolManager) -> None:
 
 
 @contextmanager
-def deadline_session(seconds: float) -> Iterator[tuple[requests.Session, Deadline]]:
-    """A session whose connections are shut down ``seconds`` from now, and its ``Deadline``."""
-    with Deadline(seconds) as deadline, requests.Session() as session:
+def deadline_session(
+    seconds: float, session_class: type[requests.Session] = requests.Session
+) -> Iterator[tuple[requests.Session, Deadline]]:
+    """A session (a ``session_class``) whose connections are shut down ``seconds`` from now,
+    and its ``Deadline``."""
+    with Deadline(seconds) as deadline, session_class() as session:
         for prefix in ("http://", "https://"):
             session.mount(prefix, _WatchedAdapter())
         _active.deadline = deadline

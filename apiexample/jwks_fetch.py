@@ -41,6 +41,20 @@ class JWKSFetchError(Exception):
         self.reason = reason
 
 
+class _OwnRedirectsSession(requests.Session):
+    """A session that leaves redirects to its caller entirely.
+
+    Even with ``allow_redirects=False``, ``Session.send`` prepares the next request of a 3xx
+    (``Response.next``), and to free the connection first reads the 3xx's whole body, decoded
+    (``Content-Encoding``), before the caller sees a header: no size cap, and a few KiB of
+    nested gzip become gigabytes. With no redirect target it looks at no body; ``_fetch``
+    follows redirects itself, from the ``Location`` header.
+    """
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
+
+
 def _same_origin(first: str, second: str) -> bool:
     """Whether a redirect to ``second`` stays where ``first`` is.
 
@@ -114,7 +128,8 @@ def fetch_jwks(url: str, timeout: float = DEFAULT_JWKS_TIMEOUT) -> dict[str, Any
     deadline = time.monotonic() + timeout
     # The hard deadline comes a little after the one the receives are held to, so that a
     # fetch ending on time ends on its own, with its own reason.
-    with deadline_session(timeout + HARD_DEADLINE_GRACE) as (session, hard_deadline):
+    hard_seconds = timeout + HARD_DEADLINE_GRACE
+    with deadline_session(hard_seconds, _OwnRedirectsSession) as (session, hard_deadline):
         try:
             return _fetch(session, url, deadline)
         except JWKSFetchError as exc:

@@ -261,11 +261,17 @@ class SigningKeyCache:
                 if not keys:
                     raise JWKSFetchError("jwks_no_usable_keys")
             except Exception as exc:  # whatever went wrong, the keys could not be obtained
-                self._last_failure = getattr(exc, "reason", "jwks_malformed")
+                # Only our own reasons are codes: a UnicodeDecodeError has a ``reason`` too.
+                failure = exc.reason if isinstance(exc, JWKSFetchError) else "jwks_malformed"
+                self._last_failure = failure
                 logger.warning(
                     "jwks refresh failed: reason=%s url=%s", self._last_failure, self.url
                 )
                 return self._snapshot
+            finally:
+                # The cooldown runs from the attempt's end too: after a fetch that outlasted
+                # it (a hung IdP), each request queued behind it would start another.
+                self._last_attempt = self.clock()
             self._snapshot = KeySetSnapshot(keys, self.clock())
             self._last_failure = ""
             logger.info("jwks fetched: %d usable keys from %s", len(keys), self.url)

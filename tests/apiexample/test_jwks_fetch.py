@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -62,9 +64,9 @@ def test_the_connection_is_shut_down_a_grace_after_the_fetch_s_own_deadline(
     asked: list[float] = []
     original = jwks_fetch.deadline_session
 
-    def spy(seconds: float) -> Any:
+    def spy(seconds: float, session_class: type[requests.Session]) -> Any:
         asked.append(seconds)
-        return original(seconds)
+        return original(seconds, session_class)
 
     monkeypatch.setattr(jwks_fetch, "deadline_session", spy)
     fetch_jwks(URL, 2.0)
@@ -326,3 +328,51 @@ def test_a_trickling_answer_cannot_outlast_the_deadline(trickling_server: str) -
     fetch.join(10)  # not a timing assertion: without a deadline this fetch never returns
     assert not fetch.is_alive(), "the fetch outlived its deadline"
     assert reasons == ["jwks_timeout"]
+
+
+@pytest.fixture
+def redirect_with_an_endless_body() -> Iterator[str]:
+    """A JWKS URL on 127.0.0.1 answering 302 to ``/keys`` with a gzip body that never ends
+    (10 MB declared, a few bytes sent), then the key set at ``/keys`` on a new connection."""
+    held: list[socket.socket] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+    bomb = gzip.compress(b"\0" * 100_000)[:64]
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):  # the listener closed: the test is over
+            first, _ = listener.accept()
+            held.append(first)
+            first.recv(4096)
+            first.sendall(
+                b"HTTP/1.1 302 Found\r\nLocation: /keys\r\nContent-Encoding: gzip\r\n"
+                b"Content-Length: 10000000\r\n\r\n" + bomb
+            )
+            second, _ = listener.accept()
+            with second:
+                second.recv(4096)
+                body = json.dumps(KEYS).encode()
+                second.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                    + body
+                )
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/.well-known/jwks.json"
+    finally:
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes an accept still waiting
+        listener.close()
+        for connection in held:
+            connection.close()
+        thread.join(5)
+
+
+def test_a_redirect_s_body_is_never_read(redirect_with_an_endless_body: str) -> None:
+    """``requests`` reads a 3xx's whole body, decoded and uncapped, even when told not to
+    follow it: here that body never ends, so reading it would end the fetch at its deadline
+    (a few KiB of nested gzip instead would be gigabytes)."""
+    assert fetch_jwks(redirect_with_an_endless_body, timeout=5) == KEYS

@@ -313,6 +313,48 @@ class TestCache:
         assert again.value.retry_after == 20
         assert idp.calls == 1  # failures are rate-limited too
 
+    def test_the_cooldown_runs_from_the_end_of_a_fetch_that_outlasted_it(
+        self, api_settings: Any, clock: Any, jwks: Any
+    ) -> None:
+        """A hung IdP (here 45 s, past the 30 s cooldown): requests queued behind its fetch
+        get 503 at once, instead of each starting a fetch of its own."""
+        fetches: list[str] = []
+
+        def hung_idp(url: str, timeout: float) -> dict[str, Any]:
+            fetches.append(url)
+            clock.advance(45)
+            raise JWKSFetchError("jwks_timeout")
+
+        cache = SigningKeyCache(URL, clock=clock.now, fetch=hung_idp)
+        for _ in range(3):
+            with pytest.raises(SigningKeysUnavailable) as caught:
+                cache.get(kid_of(jwks))
+            assert caught.value.retry_after == 30
+        assert len(fetches) == 1
+        clock.advance(30)
+        with pytest.raises(SigningKeysUnavailable):
+            cache.get(kid_of(jwks))
+        assert len(fetches) == 2
+
+    @pytest.mark.parametrize(
+        "error",
+        [
+            ValueError("invalid literal for int() with base 10: '²'"),
+            UnicodeDecodeError("utf-8", b"\xe9", 0, 1, "unexpected end of data"),  # a .reason
+        ],
+    )
+    def test_any_other_failure_is_logged_under_one_code(
+        self, api_settings: Any, clock: Any, jwks: Any, error: Exception, caplog: Any
+    ) -> None:
+        def failing(url: str, timeout: float) -> dict[str, Any]:
+            raise error
+
+        cache = SigningKeyCache(URL, clock=clock.now, fetch=failing)
+        with pytest.raises(SigningKeysUnavailable) as caught:
+            cache.get(kid_of(jwks))
+        assert caught.value.reason == "jwks_malformed"
+        assert "jwks refresh failed: reason=jwks_malformed " in caplog.text
+
     def test_recovers_by_itself(self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any) -> None:
         idp.failure = "jwks_unreachable"
         with pytest.raises(SigningKeysUnavailable):
