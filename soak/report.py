@@ -414,8 +414,9 @@ def _unexpected_section(observed: Observed, unexpected: list[Verdict], stall: fl
     lines = [
         "",
         f"Unexpected: {len(unexpected)} (a fetch counted as in flight from {FETCH_LEAD:g} s before"
-        f" the IdP logged it to {FETCH_SLACK:g} s after its delay, or as long as a valid token with"
-        f" a cached key waited around it while the IdP answered at once: up to {stall:.3f} s)",
+        f" the IdP logged it to {FETCH_SLACK:g} s after its delay, each margin widened by as long"
+        f" as a valid token with a cached key waited around it while the IdP answered at once:"
+        f" up to {stall:.3f} s)",
     ]
     if unexpected:
         lines += _render(

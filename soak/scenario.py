@@ -190,9 +190,9 @@ def fetch_windows(
     delay the IdP put on it (none while healthy; a hit near a phase change gets the longer of
     the two phases'), at most the fetch timeout, plus ``FETCH_SLACK``.
 
-    A hit's stall (``stalls_at``, in the same order) widens both its margins: on a loaded
-    machine the fetching thread waits for the CPU between taking the lock and the IdP's log,
-    and again before letting go.
+    A hit's stall (``stalls_at``, in the same order) widens both its margins by as much: on a
+    loaded machine the fetching thread waits for the CPU on top of its own work, between taking
+    the lock and the IdP's log, and again before letting go.
     """
     delays = [(start, end, config.idp_delay(phase.name)) for phase, start, end in phases]
 
@@ -203,7 +203,7 @@ def fetch_windows(
     if stalls is None:
         stalls = [0.0] * len(jwks_hits)
     return [
-        (t - max(FETCH_LEAD, stall), t + delay_at(t) + max(FETCH_SLACK, stall))
+        (t - FETCH_LEAD - stall, t + delay_at(t) + FETCH_SLACK + stall)
         for t, stall in zip(jwks_hits, stalls, strict=True)
     ]
 
@@ -211,10 +211,10 @@ def fetch_windows(
 #: How near a JWKS hit a request's wait tells of the load its fetch met: the load of that
 #: moment, so one slow answer elsewhere in the run widens no other hit's window.
 STALL_REACH = 0.5
-#: The most a stall widens a window. Past it the windows of the 60 s run (about a fetch a
-#: second) would join up, and an API answering 503 to every unknown kid could pass; a machine
-#: that loaded is too slow to judge by.
-MAX_STALL = 0.5
+#: The most a stall widens each margin of a window. Past it the windows of the 60 s run (about a
+#: fetch a second; lead, slack and twice this make 1 s) would join up, and an API answering 503
+#: to every unknown kid could pass; a machine that loaded is too slow to judge by.
+MAX_STALL = 0.3
 
 
 def stalls_at(jwks_hits: Sequence[float], waits: Iterable[tuple[float, float]]) -> list[float]:
