@@ -15,6 +15,8 @@ from collections.abc import MutableMapping
 
 REDACTED = "[redacted]"
 
+#: ``token_format``'s base64url alphabet, written again: gunicorn's master loads this module,
+#: and ``token_format`` would bring Django with it.
 _B64URL = "[A-Za-z0-9_-]"
 _DOT = r"(?:\.|%2[Ee])"
 
