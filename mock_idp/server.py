@@ -71,20 +71,15 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             url = urlsplit(self.path)
         except ValueError:  # an absolute-form target whose host does not parse: "http://[/x"
-            malformed = error_response(400, "invalid_request", "The request target is malformed.")
-            self.close_connection = True
-            self._send(unread(owner.idp, self.command, self.path.partition("?")[0], malformed))
+            self._refuse(self.path.partition("?")[0], "The request target is malformed.")
             return
         try:
             body = self._read_body()
         except ValueError:  # RFC 9112 sections 6.3 and 7.1: a length or chunk size not a number
-            malformed = error_response(400, "invalid_request", "The request body is malformed.")
-            self.close_connection = True
-            self._send(unread(owner.idp, self.command, url.path, malformed))
+            self._refuse(url.path, "The request body is malformed.")
             return
         if body is None:
-            self.close_connection = True
-            self._send(unread(owner.idp, self.command, url.path, too_large()))
+            self._refuse(url.path, too_large())
             return
         request = Request(
             method=self.command,
@@ -97,6 +92,14 @@ class _Handler(BaseHTTPRequestHandler):
         if response.delay > 0 and owner.stopping.wait(response.delay):
             return  # shutting down: drop the connection
         self._send(response)
+
+    def _refuse(self, path: str, answer: str | Response) -> None:
+        """Answer without reading the request further, and close: a 400 ``invalid_request``
+        saying ``answer``, or ``answer`` itself. The hit is recorded; no route runs."""
+        if isinstance(answer, str):
+            answer = error_response(400, "invalid_request", answer)
+        self.close_connection = True
+        self._send(unread(self.server.owner.idp, self.command, path, answer))
 
     def _read_body(self) -> bytes | None:
         """The body (RFC 9112 section 6): by Content-Length, or chunked; None when it is over
