@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
@@ -21,7 +22,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from .idp import MockIdP
-from .keys import KeyRing
+from .keys import KeyRing, KeyState
 from .server import MockIdPServer
 
 #: How often ``serve`` wakes up to run signal handlers. Python runs them in the main thread, only
@@ -33,17 +34,38 @@ SIGNAL_POLL_SECONDS = 0.2
 def load_or_create_keys(path: Path) -> KeyRing:
     """The keys saved at ``path``; a fresh RSA-2048 signing key is saved there first if absent.
 
-    An existing file others may read is made the owner's alone (0600), as ``save`` writes it.
+    Creating is one atomic step, so processes started together all end with the key on disk.
+    An existing keys file others may read is made the owner's alone (0600), as ``save``
+    writes it; a file that is not a keys file is left as it is.
     """
-    if path.exists():
-        if path.is_file() and path.stat().st_mode & 0o077:
-            path.chmod(0o600)
-            warning = f"mock_idp: {path} held private keys others could read; now mode 0600"
-            print(warning, file=sys.stderr)
-        return KeyRing.load(path)
-    ring = KeyRing.generate()
-    ring.save(path)
+    if not path.exists():
+        ring = KeyRing.generate()
+        try:
+            ring.save(path, exclusive=True)
+            return ring
+        except FileExistsError:  # another process created it first: share its keys
+            pass
+    ring = KeyRing.load(path)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+        warning = f"mock_idp: {path} held private keys others could read; now mode 0600"
+        print(warning, file=sys.stderr)
     return ring
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+#: Strict JSON (RFC 8259 section 6): no ``NaN``, ``Infinity`` or number beyond a double.
+_JSON = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
 
 
 def parse_claim(text: str) -> tuple[str, Any]:
@@ -52,9 +74,25 @@ def parse_claim(text: str) -> tuple[str, Any]:
     if not separator or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     try:
-        return name, json.loads(raw)
+        return name, _JSON.decode(raw)
     except ValueError:
         return name, raw
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"{name}: JSON nested too deeply") from None
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 0 (any free one) to 65535."""
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not in 0-65535")
+    return port
+
+
+def non_empty(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,18 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve discovery, JWKS and /oauth/token")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument("--host", default="127.0.0.1", help="a loopback address, or localhost")
+    serve.add_argument("--port", type=port_number, default=8001)
     serve.add_argument("--keys", type=Path, required=True, help="keys file (created if absent)")
-    serve.add_argument("--issuer", help="issuer URL (default: the server's own URL)")
-    serve.add_argument("--audience", help="default audience for /oauth/token")
+    serve.add_argument(
+        "--issuer", type=non_empty, help="issuer URL (default: the server's own URL)"
+    )
+    serve.add_argument("--audience", type=non_empty, help="default audience for /oauth/token")
 
     token = commands.add_parser("token", help="print a signed access token")
     token.add_argument("--keys", type=Path, required=True, help="keys file (created if absent)")
-    token.add_argument("--issuer", required=True)
-    token.add_argument("--audience", required=True)
+    token.add_argument("--issuer", type=non_empty, required=True)
+    token.add_argument("--audience", type=non_empty, required=True)
     token.add_argument("--scope", default="")
-    token.add_argument("--client-id", help="the machine client (sub = <client_id>@clients)")
+    token.add_argument(
+        "--client-id", type=non_empty, help="the machine client (sub = <client_id>@clients)"
+    )
     token.add_argument("--claim", type=parse_claim, action="append", default=[], metavar="K=V")
     token.add_argument("--expires-in", type=int, help="lifetime in seconds (default 86400)")
     return parser
@@ -82,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
 def serve(args: argparse.Namespace, out: TextIO) -> int:
     """Serve until SIGINT or SIGTERM; one line on ``out`` once listening."""
     keys = load_or_create_keys(args.keys)
+    if not any(state is KeyState.SIGNING for _key, state in keys.entries()):  # not a 500 later
+        raise LookupError(f"{args.keys}: no key is in the SIGNING state")
     idp = MockIdP(args.issuer, keys=keys) if args.issuer else MockIdP(keys=keys)
     if args.audience:
         idp.audience = args.audience
@@ -126,3 +170,5 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except OSError as exc:  # a port in use, a keys file that cannot be read or written
         print(f"mock_idp: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before serve's handlers are in place
+        return 130

@@ -14,6 +14,7 @@ optionally ``x5c``/``x5t``); private members are never published.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import enum
 import hashlib
@@ -37,6 +38,12 @@ PublicKey: TypeAlias = "rsa.RSAPublicKey | ec.EllipticCurvePublicKey"
 
 MIN_RSA_BITS = 2048
 FILE_FORMAT = "mock_idp.keys/1"
+#: The JWS algorithms a key of each type signs with (RFC 7518 section 3.1); a keys file naming
+#: any other (``none``, ``HS256`` on an RSA key) is refused when loaded.
+SIGNING_ALGORITHMS = {
+    "RSA": frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}),
+    "EC": frozenset({"ES256", "ES384", "ES512"}),
+}
 
 # JWK "crv" -> (cryptography curve, default JWS alg, coordinate octets) (RFC 7518 6.2.1)
 _CURVES: dict[str, tuple[type[ec.EllipticCurve], str, int]] = {
@@ -123,12 +130,14 @@ class KeyPair:
 
     @classmethod
     def from_pem(cls, pem: bytes, *, kid: str | None = None, alg: str | None = None) -> KeyPair:
-        """Load a PEM private key (PKCS#8, PKCS#1 or SEC1)."""
-        private = serialization.load_pem_private_key(
-            pem, password=None, unsafe_skip_rsa_key_validation=True
-        )
+        """Load a PEM private key (PKCS#8, PKCS#1 or SEC1); an RSA key is checked whole, so a
+        damaged one is refused rather than signing tokens no JWKS verifies."""
+        private = serialization.load_pem_private_key(pem, password=None)
         if not isinstance(private, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
             raise TypeError(f"unsupported key type {type(private).__name__}")
+        curve = getattr(private, "curve", None)
+        if curve is not None and curve.name not in _CURVE_NAMES:
+            raise TypeError(f"unsupported curve {curve.name}")
         return cls(private, kid or "", alg or "")
 
     @property
@@ -327,8 +336,9 @@ class KeyRing:
     def __contains__(self, kid: object) -> bool:
         return kid in self._keys
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the keys, with their private parts and states, to ``path`` with mode 0600."""
+    def save(self, path: str | os.PathLike[str], *, exclusive: bool = False) -> None:
+        """Write the keys, with their private parts and states, to ``path`` with mode 0600;
+        ``exclusive``: only if no file is there (``FileExistsError``), as one atomic step."""
         document = {
             "format": FILE_FORMAT,
             "keys": [
@@ -341,37 +351,66 @@ class KeyRing:
                 for key, state in self.entries()
             ],
         }
-        write_private_file(Path(path), json.dumps(document, indent=2).encode("utf-8"))
+        data = json.dumps(document, indent=2).encode("utf-8")
+        write_private_file(Path(path), data, exclusive=exclusive)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> KeyRing:
-        """Read a file written by ``save``; ``ValueError`` naming the file if it is not one."""
+        """Read a file written by ``save``; ``ValueError`` naming the file if it is not one.
+
+        A file is edited by hand too: each key must sign with its ``alg`` (``SIGNING_ALGORITHMS``)
+        and an RSA key have 2048 bits or more, unless it is ``PLANTED`` for a forgery.
+        """
         try:
             document = json.loads(Path(path).read_text(encoding="utf-8"))
             if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
                 raise ValueError("no mock_idp format marker")
-            return cls(
-                (
-                    KeyPair.from_pem(
-                        item["private_key_pem"].encode("ascii"), kid=item["kid"], alg=item["alg"]
-                    ),
-                    KeyState(item["state"]),
-                )
-                for item in document["keys"]
-            )
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return cls(_loaded_entry(item) for item in document["keys"])
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise ValueError(f"{path}: not a mock_idp keys file ({exc})") from exc
 
 
-def write_private_file(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data``; the file is created with mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+def _loaded_entry(item: dict[str, Any]) -> tuple[KeyPair, KeyState]:
+    """One member of a keys file's ``keys``, checked as ``KeyRing.load`` says."""
+    if not isinstance(item["kid"], str) or not isinstance(item["alg"], str):
+        raise ValueError("a key's kid and alg are strings")
+    pem = item["private_key_pem"].encode("ascii")
+    key, state = KeyPair.from_pem(pem, kid=item["kid"], alg=item["alg"]), KeyState(item["state"])
+    if key.alg not in SIGNING_ALGORITHMS[key.kty]:
+        raise ValueError(f"key {key.kid!r}: {key.alg!r} is not a signing algorithm for {key.kty}")
+    if key.kty == "RSA" and key.key_size < MIN_RSA_BITS and state is not KeyState.PLANTED:
+        raise ValueError(f"key {key.kid!r}: RSA keys under {MIN_RSA_BITS} bits only as planted")
+    return key, state
+
+
+def write_private_file(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+    """Atomically replace ``path`` with ``data``; the file is created with mode 0600.
+
+    Directories it makes are the owner's alone (0700), whatever the umask. ``exclusive``:
+    ``FileExistsError`` if ``path`` exists, even when another process creates it meanwhile.
+    """
+    _make_private_dirs(path.parent)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    except OSError as exc:  # named after the file asked for, not the temporary one
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(temp, 0o600)
-        os.replace(temp, path)
+        if exclusive:
+            os.link(temp, path)  # fails if path exists; a second writer never replaces it
+            os.unlink(temp)
+        else:
+            os.replace(temp, path)
     except BaseException:
-        os.unlink(temp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
         raise
+
+
+def _make_private_dirs(directory: Path) -> None:
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    for made in reversed(missing):
+        made.mkdir(mode=0o700, exist_ok=True)
+        made.chmod(0o700)  # mkdir's mode goes through the umask

@@ -25,16 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import responses
 
 from .clock import ControllableClock
 from .idp import DEFAULT_AUDIENCE, DEFAULT_ISSUER, MockIdP
 from .keys import KeyPair, KeyRing, KeyState
-from .responses_adapter import mocked_network
 from .server import MockIdPServer
+
+if TYPE_CHECKING:  # only mock_idp_network needs responses installed
+    import responses
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ def mock_idp(mock_idp_keys: MockIdPKeys) -> MockIdP:
 def mock_idp_network(mock_idp: MockIdP) -> Iterator[responses.RequestsMock]:
     """``requests`` to the issuer's host reach ``mock_idp``; add other mocks to the yield (they
     answer their URLs first, on the issuer's host too, and the IdP keeps every other route)."""
+    from .responses_adapter import mocked_network
+
     with mocked_network(mock_idp) as mock:
         yield mock
 
@@ -96,8 +99,13 @@ def mint_token(mock_idp: MockIdP) -> Callable[..., str]:
 
 
 @pytest.fixture
-def mock_idp_live(mock_idp_keys: MockIdPKeys) -> Iterator[MockIdPServer]:
+def mock_idp_live(
+    mock_idp_keys: MockIdPKeys, request: pytest.FixtureRequest
+) -> Iterator[MockIdPServer]:
     """A real server on 127.0.0.1 (random port) whose issuer is its own URL: an IdP of its own,
-    reached through ``mock_idp_live.idp`` (``mock_idp`` and ``mint_token`` are another one)."""
+    reached through ``mock_idp_live.idp`` (``mock_idp`` and ``mint_token`` are another one).
+    A test using ``mock_idp_network`` too reaches it through that mock's passthrough."""
     with MockIdPServer(mock_idp_keys.idp()) as server:
+        if "mock_idp_network" in request.fixturenames:
+            request.getfixturevalue("mock_idp_network").add_passthru(server.url)
         yield server

@@ -7,6 +7,7 @@ connection). Injected delays wait on an event that ``stop()`` sets, so shutdown 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -147,6 +148,19 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: hits are recorded on the IdP instead."""
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address (RFC 6890 section 2.2).
+
+    The IdP mints valid tokens for whoever asks, so it never listens anywhere else.
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class MockIdPServer:
     """A ``MockIdP`` on a real socket. Use as a context manager, or ``start()``/``stop()``.
 
@@ -162,6 +176,8 @@ class MockIdPServer:
         *,
         keep_issuer: bool = False,
     ) -> None:
+        if not is_loopback(host):
+            raise ValueError(f"serves on loopback only (127.0.0.0/8, ::1, localhost), not {host!r}")
         self.idp = idp if idp is not None else MockIdP()
         self.host = host
         self.port = port

@@ -43,6 +43,7 @@ def verify(token: str, jwks: dict[str, Any], issuer: str, audience: str) -> dict
 
 def test_parse_claim() -> None:
     assert parse_claim("n=1") == ("n", 1)
+    assert parse_claim("f=1.5") == ("f", 1.5)
     assert parse_claim('p=["a"]') == ("p", ["a"])
     assert parse_claim("s=plain text") == ("s", "plain text")
     assert parse_claim("e=") == ("e", "")
@@ -325,3 +326,121 @@ def test_a_value_json_cannot_parse_as_a_number_stays_a_string() -> None:
 
     digits = "1" * 5000  # over CPython's int max_str_digits: ValueError, not JSONDecodeError
     assert parse_claim(f"n={digits}") == ("n", digits)
+
+
+@pytest.mark.parametrize("raw", ["NaN", "-Infinity", "Infinity", "1e999", "-1e999"])
+def test_a_value_that_is_not_strict_json_stays_a_string(raw: str) -> None:
+    """RFC 8259 has no NaN or Infinity: a token's payload never holds them."""
+    assert parse_claim(f"x={raw}") == ("x", raw)
+
+
+def test_a_claim_nested_too_deeply_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["token", "--keys", "k.json", "--issuer", ISSUER, "--audience", "a"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--claim", "x=" + "[" * 100_000])
+    assert exit_info.value.code == 2
+    assert "nested too deeply" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve", "--keys", "k.json", "--port", "65536"],
+        ["serve", "--keys", "k.json", "--port", "-1"],
+        ["serve", "--keys", "k.json", "--issuer", ""],
+        ["token", "--keys", "k.json", "--issuer", "", "--audience", "a"],
+        ["token", "--keys", "k.json", "--issuer", ISSUER, "--audience", ""],
+        ["token", "--keys", "k.json", "--issuer", ISSUER, "--audience", "a", "--client-id", ""],
+    ],
+)
+def test_out_of_range_ports_and_empty_names_are_usage_errors(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "0-65535" in err or "must not be empty" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "0.0.0.0",  # noqa: S104 - refused, the point
+        "",
+        "192.0.2.1",
+        "::",
+        "example.com",
+        "\udcff",
+    ],
+)
+def test_serve_listens_on_loopback_only(
+    keys_file: Path, capsys: pytest.CaptureFixture[str], host: str
+) -> None:
+    """It mints valid tokens for whoever asks: never on a reachable address."""
+    argv = ["serve", "--host", host, "--port", "0", "--keys", str(keys_file)]
+    assert main(argv, io.StringIO()) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mock_idp: serves on loopback only")
+    assert err.count("\n") == 1
+
+
+def test_serve_refuses_a_keys_file_with_no_signing_key(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/oauth/token would have nothing to sign with: say so now, not as a 500 later."""
+    path = tmp_path / "keys.json"
+    KeyRing([(mock_idp_keys.primary, KeyState.RETIRED)]).save(path)
+    assert main(["serve", "--port", "0", "--keys", str(path)], io.StringIO()) == 1
+    assert "no key is in the SIGNING state" in capsys.readouterr().err
+
+
+def test_ctrl_c_before_serving_is_exit_130_without_a_traceback(
+    keys_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(path: Path) -> KeyRing:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mock_idp.cli.load_or_create_keys", interrupted)
+    assert main(["serve", "--port", "0", "--keys", str(keys_file)], io.StringIO()) == 130
+    assert capsys.readouterr().err == ""
+
+
+def test_a_file_that_is_not_a_keys_file_keeps_its_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only a file that loads as keys is made private: ``--keys README`` changes nothing."""
+    other = tmp_path / "notes.txt"
+    other.write_text("notes")
+    other.chmod(0o644)
+    link = tmp_path / "link.json"
+    link.symlink_to(other)
+    for path in (other, link):
+        argv = ["token", "--keys", str(path), "--issuer", ISSUER, "--audience", "a"]
+        assert main(argv, io.StringIO()) == 1
+    assert stat.S_IMODE(other.stat().st_mode) == 0o644
+    err = capsys.readouterr().err
+    assert "not a mock_idp keys file" in err
+    assert "others could read" not in err
+
+
+def test_processes_creating_the_keys_file_at_once_share_one_key(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process creates the file while this one generates its key: this one takes the
+    key on disk, so its tokens verify against the JWKS any of them serves."""
+    from mock_idp import cli
+
+    path = tmp_path / "keys.json"
+    theirs = KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)])
+    ours = KeyRing([(mock_idp_keys.secondary, KeyState.SIGNING)])
+
+    def generate_while_another_process_saves() -> KeyRing:
+        theirs.save(path)
+        return ours
+
+    monkeypatch.setattr(cli.KeyRing, "generate", generate_while_another_process_saves)
+    loaded = cli.load_or_create_keys(path)
+    assert loaded.signing_key.kid == mock_idp_keys.primary.kid
+    assert KeyRing.load(path).signing_key.kid == mock_idp_keys.primary.kid

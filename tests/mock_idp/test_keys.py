@@ -7,11 +7,13 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import os
 import stat
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from joserfc.jwk import ECKey
 
@@ -347,3 +349,123 @@ def test_keys_files_keep_their_format(tmp_path: Path, mock_idp_keys: MockIdPKeys
     assert [k["state"] for k in document["keys"]] == ["signing", "published"]
     assert [s.value for s in KeyState] == ["published", "signing", "retired", "removed", "planted"]
     assert KeyRing.load(path).signing_key.kid == mock_idp_keys.primary.kid
+
+
+def _keys_file(path: Path, *members: tuple[KeyPair, str, str]) -> Path:
+    """A keys file as a person might edit it: (key, alg, state) per member."""
+    items = [
+        {"kid": key.kid, "alg": alg, "state": state, "private_key_pem": key.private_pem().decode()}
+        for key, alg, state in members
+    ]
+    path.write_text(json.dumps({"format": "mock_idp.keys/1", "keys": items}))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("member", "alg"),
+    [
+        ("primary", "none"),  # would print unsigned tokens and publish alg none
+        ("primary", "HS256"),
+        ("primary", "ES256"),
+        ("primary", "rs256"),
+        ("ec_p256", "RS256"),
+        ("ec_p256", "PS256"),
+    ],
+)
+def test_load_refuses_a_key_whose_alg_it_cannot_sign_with(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys, member: str, alg: str
+) -> None:
+    key = getattr(mock_idp_keys, member)
+    path = _keys_file(tmp_path / "k.json", (key, alg, "signing"))
+    with pytest.raises(ValueError, match="not a signing algorithm"):
+        KeyRing.load(path)
+
+
+def test_load_takes_a_weak_rsa_key_only_as_planted(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys
+) -> None:
+    weak = mock_idp_keys.rsa_1024
+    path = _keys_file(tmp_path / "k.json", (weak, "RS256", "signing"))
+    with pytest.raises(ValueError, match="under 2048 bits"):
+        KeyRing.load(path)
+    planted = (weak, "RS256", "planted")
+    path = _keys_file(path, (mock_idp_keys.primary, "RS256", "signing"), planted)
+    assert KeyRing.load(path).state(weak.kid) is KeyState.PLANTED
+
+
+def test_load_refuses_a_damaged_rsa_key(tmp_path: Path, mock_idp_keys: MockIdPKeys) -> None:
+    """Its tokens would verify against no JWKS, its own included."""
+    path = _keys_file(tmp_path / "k.json", (mock_idp_keys.primary, "RS256", "signing"))
+    document = json.loads(path.read_text())
+    pem = document["keys"][0]["private_key_pem"]
+    lines = pem.splitlines()
+    lines[5] = ("B" if lines[5][0] != "B" else "C") + lines[5][1:]  # inside a prime's octets
+    document["keys"][0]["private_key_pem"] = "\n".join(lines) + "\n"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="not a mock_idp keys file"):
+        KeyRing.load(path)
+
+
+def test_load_refuses_an_ec_curve_jose_has_no_name_for(tmp_path: Path) -> None:
+    key = ec.generate_private_key(ec.SECP256K1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    item = {"kid": "k", "alg": "ES256", "state": "signing", "private_key_pem": pem}
+    path = tmp_path / "k.json"
+    path.write_text(json.dumps({"format": "mock_idp.keys/1", "keys": [item]}))
+    with pytest.raises(ValueError, match="unsupported curve secp256k1"):
+        KeyRing.load(path)
+
+
+@pytest.mark.parametrize("field", ["kid", "alg"])
+def test_load_refuses_a_kid_or_alg_that_is_not_a_string(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys, field: str
+) -> None:
+    path = _keys_file(tmp_path / "k.json", (mock_idp_keys.primary, "RS256", "signing"))
+    document = json.loads(path.read_text())
+    document["keys"][0][field] = 5
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="kid and alg are strings"):
+        KeyRing.load(path)
+
+
+def test_load_refuses_json_nested_too_deeply(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    path.write_text("[" * 100_000)
+    with pytest.raises(ValueError, match="not a mock_idp keys file"):
+        KeyRing.load(path)
+
+
+def test_an_exclusive_save_never_replaces_a_file(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys
+) -> None:
+    path = tmp_path / "k.json"
+    KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)]).save(path, exclusive=True)
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError):
+        KeyRing([(mock_idp_keys.secondary, KeyState.SIGNING)]).save(path, exclusive=True)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["k.json"]  # no temporary file left
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_directories_made_for_keys_are_the_owners_alone_whatever_the_umask(
+    tmp_path: Path,
+) -> None:
+    previous = os.umask(0)
+    try:
+        write_private_file(tmp_path / "var" / "sub" / "k.json", b"{}")
+    finally:
+        os.umask(previous)
+    for made in (tmp_path / "var", tmp_path / "var" / "sub"):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o700
+
+
+def test_a_write_that_cannot_start_names_the_file_asked_for(tmp_path: Path) -> None:
+    parent = tmp_path / "not-a-directory"
+    parent.write_text("")
+    with pytest.raises(NotADirectoryError, match=f"cannot write {parent / 'k.json'}"):
+        write_private_file(parent / "k.json", b"{}")

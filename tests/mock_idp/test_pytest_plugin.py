@@ -65,6 +65,26 @@ def test_live_fixture(mock_idp_live: MockIdPServer, mock_idp_keys: MockIdPKeys) 
     assert jwks == mock_idp_live.idp.jwks()
 
 
+def _live_and_mocked_network_both_answer(live: MockIdPServer, mock_idp: MockIdP) -> None:
+    """The mock lets the live server's own URL through, and no other."""
+    assert requests.get(live.url + ".well-known/jwks.json", timeout=30).json() == live.idp.jwks()
+    assert requests.get(mock_idp.jwks_uri, timeout=30).json() == mock_idp.jwks()
+    with pytest.raises(requests.ConnectionError):
+        requests.get("http://127.0.0.1:9/", timeout=30)
+
+
+def test_the_live_server_is_reachable_under_the_mocked_network(
+    mock_idp_live: MockIdPServer, mock_idp_network: responses.RequestsMock, mock_idp: MockIdP
+) -> None:
+    _live_and_mocked_network_both_answer(mock_idp_live, mock_idp)
+
+
+def test_the_live_server_is_reachable_when_the_network_is_mocked_first(
+    mock_idp_network: responses.RequestsMock, mock_idp_live: MockIdPServer, mock_idp: MockIdP
+) -> None:
+    _live_and_mocked_network_both_answer(mock_idp_live, mock_idp)
+
+
 def test_usage_block_in_the_docstring() -> None:
     import mock_idp.pytest_plugin as plugin
 
@@ -109,3 +129,33 @@ def test_fixture_scopes_and_teardown(
         "-p", "no:cacheprovider", "-q",
     )  # fmt: skip
     result.assert_outcomes(passed=4)
+
+
+WITHOUT_RESPONSES_SUITE = """
+import pytest
+import requests
+
+def test_the_live_server(mock_idp_live, mint_token):
+    assert requests.get(mock_idp_live.url + ".well-known/jwks.json", timeout=30).ok
+    assert mint_token().count(".") == 2
+
+def test_the_mocked_network_needs_responses(mock_idp_network):
+    pass
+"""
+
+
+def test_the_plugin_loads_without_responses(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``responses`` is needed for ``mock_idp_network`` only, as the README says."""
+    pytester.makepyfile(
+        responses="raise ImportError('responses is not installed here')",
+        test_without=WITHOUT_RESPONSES_SUITE,
+    )
+    monkeypatch.setenv("PYTHONPATH", f"{pytester.path}:{Path(__file__).resolve().parents[2]}")
+    result = pytester.runpytest_subprocess(
+        "-p", "mock_idp.pytest_plugin", "-p", "no:django", "-p", "no:xdist", "-p", "no:randomly",
+        "-p", "no:cacheprovider", "-q", "test_without.py",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*ImportError: responses is not installed here*"])

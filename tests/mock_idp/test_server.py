@@ -16,7 +16,7 @@ import responses
 from mock_idp import Fault, MockIdP, Request
 from mock_idp.http import JWKS, MAX_REQUEST_BODY, TOKEN
 from mock_idp.pytest_plugin import MockIdPKeys
-from mock_idp.server import MockIdPServer, _Server
+from mock_idp.server import MockIdPServer, _Server, is_loopback
 
 pytestmark = pytest.mark.live
 
@@ -176,6 +176,28 @@ def test_default_idp_and_ipv6_url_formatting() -> None:
     finally:
         server.stop()
     assert MockIdPServer().idp.issuer  # a fresh IdP when none is given
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),  # noqa: S104 - every interface: refused
+        ("::", False),
+        ("", False),  # every interface too, to socketserver
+        ("10.0.0.1", False),
+        ("LOCALHOST.", False),
+    ],
+)
+def test_only_loopback_hosts_are_served(host: str, loopback: bool) -> None:
+    """The IdP mints valid tokens for whoever asks, so it listens nowhere else."""
+    assert is_loopback(host) is loopback
+    if not loopback:
+        with pytest.raises(ValueError, match="serves on loopback only"):
+            MockIdPServer(host=host)
 
 
 @pytest.mark.parametrize(("method", "status"), [("TRACE", 405), ("PROPFIND", 405), ("get", 405)])
