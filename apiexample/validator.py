@@ -143,11 +143,10 @@ class _Policies:
             raise InvalidToken("token_malformed").for_kid(kid) from exc
         try:
             self.jws_registry.check_header(fields)  # joserfc: registered header member types
-            alg = self.jws_registry.get_alg(fields["alg"])
-            scheme = SIGNATURE_SCHEMES[alg.name]
-        except (JoseError, ValueError, KeyError) as exc:
-            raise InvalidToken("signature_invalid").for_kid(kid) from exc
-        return _Header(kid, alg, scheme)
+        except (JoseError, ValueError) as exc:  # "jku": 1, "x5c": "x", "typ": null...
+            raise InvalidToken("header_invalid").for_kid(kid) from exc
+        alg = self.jws_registry.get_alg(fields["alg"])  # allowed, so registered (conf, E005)
+        return _Header(kid, alg, SIGNATURE_SCHEMES[alg.name])
 
     def remember_header(self, header_segment: str, header: _Header) -> None:
         if len(self.headers) >= MAX_REMEMBERED_HEADERS:
