@@ -70,7 +70,7 @@ def _text(name: str) -> str:
 def _number(name: str, default: float) -> float:
     try:
         return float(_setting(name, default))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int such as 10**400
         return math.nan
 
 
@@ -112,19 +112,30 @@ def _is_plain_uri(url: str) -> bool:
 def is_acceptable_url(url: str) -> bool:
     """``https`` anywhere, ``http`` only on a loopback host (RFC 8414 section 2).
 
-    The host is the one ``requests`` will connect to: urllib3 must read the same host.
+    The host is the one ``requests`` will connect to: urllib3 must read the same host. No
+    ``user:password@`` (a setting ends up in logs) and a port from 1 to 65535 (RFC 3986
+    section 3.2).
     """
     if not _is_plain_uri(url):
         return False
     try:
         parts = urlsplit(url)
         host = parts.hostname
+        port = parts.port  # ValueError past 65535
         fetched_host = parse_url(url).host
     except ValueError:  # urllib3's LocationParseError is one
         return False
     if not host or fetched_host is None or fetched_host.strip("[]").lower() != host:
         return False
+    if "@" in parts.netloc or port == 0:
+        return False
     return parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host))
+
+
+def is_acceptable_issuer(issuer: str) -> bool:
+    """An acceptable URL without a query or fragment (RFC 8414 section 2): the JWKS URL is
+    derived by appending to it."""
+    return is_acceptable_url(issuer) and "?" not in issuer and "#" not in issuer
 
 
 @dataclass(frozen=True)
@@ -171,7 +182,8 @@ class Auth0Config:
         found: list[Problem] = []
         http_hint = (
             "Plain http is allowed only for localhost, 127.0.0.0/8 and ::1; a URL is plain "
-            "ASCII, without spaces or backslashes."
+            "ASCII, without spaces, backslashes or user:password@, its port 1 to 65535; an "
+            "issuer has no query or fragment."
         )
         if not self.audience:
             found.append(
@@ -198,7 +210,7 @@ class Auth0Config:
                     "no path, no trailing slash.",
                 )
             )
-        elif not is_acceptable_url(self.issuer):
+        elif not is_acceptable_issuer(self.issuer):
             found.append(
                 Problem(
                     "apiexample.E003", f"The issuer {self.issuer!r} is not an https URL.", http_hint

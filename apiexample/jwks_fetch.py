@@ -130,6 +130,10 @@ def fetch_jwks(url: str, timeout: float = DEFAULT_JWKS_TIMEOUT) -> dict[str, Any
     # fetch ending on time ends on its own, with its own reason.
     hard_seconds = timeout + HARD_DEADLINE_GRACE
     with deadline_session(hard_seconds, _OwnRedirectsSession) as (session, hard_deadline):
+        # Plain http is allowed on loopback only (conf): through the environment's HTTP_PROXY
+        # it would leave the host, and whoever runs the proxy would choose the keys. https
+        # keeps the environment's proxy (a CONNECT tunnel; TLS still checks the host).
+        session.trust_env = urlsplit(url).scheme != "http"
         try:
             return _fetch(session, url, deadline)
         except JWKSFetchError as exc:

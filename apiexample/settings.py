@@ -10,12 +10,25 @@ import os
 import secrets
 from pathlib import Path
 
-from dotenv import load_dotenv
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import dotenv_values
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Real environment variables win over the .env file.
-load_dotenv(BASE_DIR / ".env", override=False)
+
+def _load_dotenv(path: Path) -> None:
+    """Copy the ``.env`` file's variables into the environment. Real variables win, but one set
+    but empty counts as unset (as in ``_env``): the file's value applies to it."""
+    try:
+        values = dotenv_values(path)
+    except UnicodeDecodeError as exc:
+        raise ImproperlyConfigured(f"{path} is not UTF-8 text") from exc
+    for name, value in values.items():
+        if value is not None and not os.environ.get(name, "").strip():
+            os.environ[name] = value
+
+
+_load_dotenv(BASE_DIR / ".env")
 
 
 def _env(name: str, default: str = "") -> str:

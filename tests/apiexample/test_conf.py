@@ -130,6 +130,14 @@ def test_loopback_hosts(host: Any, loopback: bool) -> None:
         ("http://LOCALHOST/", True),
         # a zone ID: urllib3 and urlsplit disagree on the host, whatever it is
         ("http://[::1%25eth0]/", False),
+        # credentials in a setting would be logged with the URL
+        ("http://operator:secret@127.0.0.1/jwks.json", False),
+        ("https://user@example.com/", False),
+        ("http://evil.example;@127.0.0.1/", False),
+        ("http://127.0.0.1:0/", False),  # no server listens on port 0
+        ("http://127.0.0.1:65536/", False),
+        ("http://127.0.0.1:65535/", True),
+        ("https://example.com/jwks.json?v=2", True),  # a query is fine in a JWKS URL
     ],
 )
 def test_acceptable_urls(url: str, ok: bool) -> None:
@@ -186,6 +194,18 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
         ({"AUTH0_TOKEN_CACHE_SIZE": "2.5"}, {"apiexample.E008"}),
         ({"AUTH0_TOKEN_CACHE_SIZE": "0"}, set()),
         ({"AUTH0_ISSUER": "http://127.0.0.1:8001/"}, set()),
+        # RFC 8414 section 2: the JWKS URL would be derived after the query or fragment
+        ({"AUTH0_ISSUER": "https://tenant.example/#f"}, {"apiexample.E003"}),
+        ({"AUTH0_ISSUER": "https://tenant.example/?q"}, {"apiexample.E003"}),
+        ({"AUTH0_ISSUER": "https://tenant.example/?"}, {"apiexample.E003"}),
+        ({"AUTH0_DOMAIN": "tenant.example:0"}, {"apiexample.E003", "apiexample.E004"}),
+        # a settings module may hold an int no float holds
+        ({"AUTH0_LEEWAY": 10**400}, {"apiexample.E006"}),
+        ({"AUTH0_JWKS_CACHE_TTL": 10**400}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_COOLDOWN": 10**400}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_STALE_IF_ERROR": 10**400}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_TIMEOUT": 10**400}, {"apiexample.E007"}),
+        ({"AUTH0_TOKEN_CACHE_SIZE": 10**400}, {"apiexample.E008"}),
     ],
 )
 def test_each_problem_has_its_id(tenant: Any, values: dict[str, Any], expected: set[str]) -> None:

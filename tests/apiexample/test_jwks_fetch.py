@@ -17,6 +17,7 @@ import urllib3
 
 from apiexample import jwks_fetch
 from apiexample.jwks_fetch import JWKSFetchError, fetch_jwks
+from tests.recording_server import recording_server
 
 URL = "https://tenant.example.test/.well-known/jwks.json"
 KEYS: dict[str, Any] = {"keys": []}
@@ -376,3 +377,19 @@ def test_a_redirect_s_body_is_never_read(redirect_with_an_endless_body: str) -> 
     follow it: here that body never ends, so reading it would end the fetch at its deadline
     (a few KiB of nested gzip instead would be gigabytes)."""
     assert fetch_jwks(redirect_with_an_endless_body, timeout=5) == KEYS
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+def test_a_plain_http_key_set_is_never_fetched_through_a_proxy(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """Plain http is for loopback only: a proxy from the environment would take the fetch off
+    the host, and whoever runs it would choose the keys."""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with recording_server() as proxy, recording_server() as issuer:
+        monkeypatch.setenv(variable, proxy.base)
+        with contextlib.suppress(JWKSFetchError):  # its empty 200 is no key set: not the point
+            fetch_jwks(f"{issuer.base}/.well-known/jwks.json", 5)
+    assert proxy.requests == []
+    assert [path for path, _headers in issuer.requests] == ["/.well-known/jwks.json"]

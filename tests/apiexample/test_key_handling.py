@@ -140,12 +140,15 @@ def test_misconfiguration_fails_closed(call: Any, mock_idp: MockIdP, api_setting
     assert jwks_fetches(mock_idp) == 0
 
 
-@pytest.mark.parametrize(("cooldown", "retry_after"), [("45", "45"), ("0", "1"), ("-1", "30")])
+@pytest.mark.parametrize(
+    ("cooldown", "retry_after"), [("45", "45"), ("0", "1"), ("-1", "30"), (10**400, "30")]
+)
 def test_misconfiguration_asks_clients_to_retry_after_the_cooldown(
-    call: Any, mock_idp: MockIdP, api_settings: Any, caplog: Any, cooldown: str, retry_after: str
+    call: Any, mock_idp: MockIdP, api_settings: Any, caplog: Any, cooldown: Any, retry_after: str
 ) -> None:
-    """A cooldown that is itself misconfigured (E007) falls back to 30 s, never to 1 s; a
-    cooldown of 0 is valid: retry at once (1 s, the least ``Retry-After`` says)."""
+    """A cooldown that is itself misconfigured (E007: negative, or an int no float holds)
+    falls back to 30 s, never to 1 s; a cooldown of 0 is valid: retry at once (1 s, the least
+    ``Retry-After`` says)."""
     api_settings.AUTH0_ALGORITHMS = "RS256,HS256"
     api_settings.AUTH0_JWKS_COOLDOWN = cooldown
     with caplog.at_level(logging.INFO, logger="apiexample"):

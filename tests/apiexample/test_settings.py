@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 #: Django settings as the project sets them, and the leeway the validator reads from them.
 PROBE = (
@@ -89,3 +91,41 @@ def test_a_variable_set_but_empty_takes_the_default(tmp_path: Path) -> None:
     assert seen["ALLOWED_HOSTS"] == "['localhost', '127.0.0.1', '[::1]']"
     assert seen["leeway"] == "30"
     assert seen["AUTH0_DOMAIN"] == ""
+
+
+def test_an_empty_environment_variable_lets_the_dotenv_value_apply(tmp_path: Path) -> None:
+    """Set but empty counts as unset, for the .env file too: ``AUTH0_AUDIENCE=`` exported by a
+    compose file must not hide the audience in .env."""
+    project = copy_project(tmp_path)
+    (project / ".env").write_text("AUTH0_AUDIENCE=https://file\nAUTH0_LEEWAY=45\n")
+    seen = settings_with({"AUTH0_AUDIENCE": "", "AUTH0_LEEWAY": " "}, project)
+    assert seen["AUTH0_AUDIENCE"] == "https://file"
+    assert seen["leeway"] == "45"
+
+
+def test_a_dotenv_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    (project / ".env").write_bytes(b"AUTH0_AUDIENCE=https://caf\xe9\n")
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        settings_with({}, project)
+    assert f"ImproperlyConfigured: {project / '.env'} is not UTF-8 text" in failed.value.stderr
+
+
+def test_dotenv_loading_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same rules as above, in this process (where coverage is measured)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from apiexample.settings import _load_dotenv
+
+    path = tmp_path / ".env"
+    path.write_text("APIEXAMPLE_EMPTY=file\nAPIEXAMPLE_SET=file\nAPIEXAMPLE_NEW=file\n")
+    monkeypatch.setenv("APIEXAMPLE_EMPTY", "")
+    monkeypatch.setenv("APIEXAMPLE_SET", "env")
+    monkeypatch.setenv("APIEXAMPLE_NEW", "placeholder")  # so monkeypatch removes it afterwards
+    monkeypatch.delenv("APIEXAMPLE_NEW")
+    _load_dotenv(path)
+    seen = {name: os.environ[f"APIEXAMPLE_{name}"] for name in ("EMPTY", "SET", "NEW")}
+    assert seen == {"EMPTY": "file", "SET": "env", "NEW": "file"}
+    path.write_bytes(b"APIEXAMPLE_EMPTY=\xe9\n")
+    with pytest.raises(ImproperlyConfigured, match="is not UTF-8 text"):
+        _load_dotenv(path)
