@@ -132,6 +132,14 @@ def is_acceptable_url(url: str) -> bool:
     return parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host))
 
 
+#: The password of a URL's ``user:password@``, which a check message must not print.
+_PASSWORD = re.compile(r"(?<=//)([^/?#@:]*):[^/?#@]*@")
+
+
+def _shown(url: str) -> str:
+    return _PASSWORD.sub(r"\1:***@", url)
+
+
 def is_acceptable_issuer(issuer: str) -> bool:
     """An acceptable URL without a query or fragment (RFC 8414 section 2): the JWKS URL is
     derived by appending to it."""
@@ -213,14 +221,16 @@ class Auth0Config:
         elif not is_acceptable_issuer(self.issuer):
             found.append(
                 Problem(
-                    "apiexample.E003", f"The issuer {self.issuer!r} is not an https URL.", http_hint
+                    "apiexample.E003",
+                    f"The issuer {_shown(self.issuer)!r} is not an acceptable https URL.",
+                    http_hint,
                 )
             )
         if self.jwks_url and not is_acceptable_url(self.jwks_url):
             found.append(
                 Problem(
                     "apiexample.E004",
-                    f"The JWKS URL {self.jwks_url!r} is not an https URL.",
+                    f"The JWKS URL {_shown(self.jwks_url)!r} is not an acceptable https URL.",
                     http_hint,
                 )
             )

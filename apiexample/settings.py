@@ -11,21 +11,19 @@ import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from dotenv import dotenv_values
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def _load_dotenv(path: Path) -> None:
-    """Copy the ``.env`` file's variables into the environment. Real variables win, but one set
-    but empty counts as unset (as in ``_env``): the file's value applies to it."""
+    """Copy the ``.env`` file's variables into the environment. Real variables win, empty ones
+    too: ``AUTH0_JWKS_URL=`` pins the default whatever the file says (``make run`` and
+    ``make bench`` rely on it), and ``${VAR}`` in the file sees the real value."""
     try:
-        values = dotenv_values(path)
+        load_dotenv(path, override=False)
     except UnicodeDecodeError as exc:
         raise ImproperlyConfigured(f"{path} is not UTF-8 text") from exc
-    for name, value in values.items():
-        if value is not None and not os.environ.get(name, "").strip():
-            os.environ[name] = value
 
 
 _load_dotenv(BASE_DIR / ".env")

@@ -11,6 +11,7 @@ verifies against the JWKS that ``serve`` publishes with the same file and issuer
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import signal
@@ -23,7 +24,7 @@ from typing import Any, TextIO
 
 from .idp import MockIdP
 from .keys import KeyRing, KeyState
-from .server import MockIdPServer
+from .server import MockIdPServer, is_loopback
 
 #: How often ``serve`` wakes up to run signal handlers. Python runs them in the main thread, only
 #: between bytecodes: a signal caught just before that thread blocks, or by another thread (the
@@ -38,6 +39,8 @@ def load_or_create_keys(path: Path) -> KeyRing:
     An existing keys file others may read is made the owner's alone (0600), as ``save``
     writes it; a file that is not a keys file is left as it is.
     """
+    if path.is_symlink() and not path.exists():
+        raise FileNotFoundError(errno.ENOENT, "a symbolic link to a missing file", str(path))
     if not path.exists():
         ring = KeyRing.generate()
         try:
@@ -83,10 +86,22 @@ def parse_claim(text: str) -> tuple[str, Any]:
 
 def port_number(text: str) -> int:
     """A TCP port, 0 (any free one) to 65535."""
-    port = int(text)
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port {port} is not in 0-65535")
     return port
+
+
+def loopback_host(text: str) -> str:
+    """``localhost`` or a loopback address: the IdP mints valid tokens for whoever asks."""
+    if not is_loopback(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the mock IdP serves on loopback only (127.0.0.0/8, ::1, localhost)"
+        )
+    return text
 
 
 def non_empty(text: str) -> str:
@@ -100,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve discovery, JWKS and /oauth/token")
-    serve.add_argument("--host", default="127.0.0.1", help="a loopback address, or localhost")
+    serve.add_argument(
+        "--host", type=loopback_host, default="127.0.0.1", help="a loopback address, or localhost"
+    )
     serve.add_argument("--port", type=port_number, default=8001)
     serve.add_argument("--keys", type=Path, required=True, help="keys file (created if absent)")
     serve.add_argument(

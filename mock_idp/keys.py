@@ -17,6 +17,7 @@ import base64
 import contextlib
 import datetime
 import enum
+import errno
 import hashlib
 import json
 import os
@@ -358,8 +359,9 @@ class KeyRing:
     def load(cls, path: str | os.PathLike[str]) -> KeyRing:
         """Read a file written by ``save``; ``ValueError`` naming the file if it is not one.
 
-        A file is edited by hand too: each key must sign with its ``alg`` (``SIGNING_ALGORITHMS``)
-        and an RSA key have 2048 bits or more, unless it is ``PLANTED`` for a forgery.
+        A file is edited by hand too: each key must sign with its ``alg`` (``SIGNING_ALGORITHMS``;
+        an EC key, its curve's), and an RSA key have 2048 bits or more, unless it is ``PLANTED``
+        for a forgery (only the algorithm family is checked then).
         """
         try:
             document = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -378,6 +380,8 @@ def _loaded_entry(item: dict[str, Any]) -> tuple[KeyPair, KeyState]:
     key, state = KeyPair.from_pem(pem, kid=item["kid"], alg=item["alg"]), KeyState(item["state"])
     if key.alg not in SIGNING_ALGORITHMS[key.kty]:
         raise ValueError(f"key {key.kid!r}: {key.alg!r} is not a signing algorithm for {key.kty}")
+    if key.crv is not None and key.alg != _CURVES[key.crv][1] and state is not KeyState.PLANTED:
+        raise ValueError(f"key {key.kid!r}: {key.crv} signs {_CURVES[key.crv][1]}, not {key.alg}")
     if key.kty == "RSA" and key.key_size < MIN_RSA_BITS and state is not KeyState.PLANTED:
         raise ValueError(f"key {key.kid!r}: RSA keys under {MIN_RSA_BITS} bits only as planted")
     return key, state
@@ -388,29 +392,55 @@ def write_private_file(path: Path, data: bytes, *, exclusive: bool = False) -> N
 
     Directories it makes are the owner's alone (0700), whatever the umask. ``exclusive``:
     ``FileExistsError`` if ``path`` exists, even when another process creates it meanwhile.
+    An ``OSError`` names ``path``, not the temporary file written first.
     """
-    _make_private_dirs(path.parent)
     try:
+        _make_private_dirs(path.parent)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
-    except OSError as exc:  # named after the file asked for, not the temporary one
+    except OSError as exc:
         raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(temp, 0o600)
         if exclusive:
-            os.link(temp, path)  # fails if path exists; a second writer never replaces it
-            os.unlink(temp)
+            _link_exclusively(temp, path, data)
         else:
             os.replace(temp, path)
-    except BaseException:
+    finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
-        raise
+
+
+#: What ``link`` fails with on a filesystem without hard links (vfat, some network mounts).
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
+
+
+def _link_exclusively(temp: str, path: Path, data: bytes) -> None:
+    """``path`` as a hard link to the written ``temp``: all at once, and never over a file.
+
+    Without hard links, ``path`` is created with ``O_EXCL`` and written in place (a reader
+    started at that instant may see it half written).
+    """
+    try:
+        try:
+            os.link(temp, path)
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+    except OSError as exc:  # EEXIST stays a FileExistsError
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
 
 
 def _make_private_dirs(directory: Path) -> None:
-    missing = [d for d in (directory, *directory.parents) if not d.exists()]
-    for made in reversed(missing):
-        made.mkdir(mode=0o700, exist_ok=True)
-        made.chmod(0o700)  # mkdir's mode goes through the umask
+    """Make ``directory`` and its missing parents with mode 0700 (mkdir's mode goes through
+    the umask, so each one made here is set again); directories that exist are left alone."""
+    for made in reversed([d for d in (directory, *directory.parents) if not d.exists()]):
+        try:
+            made.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by another process: not ours to change
+            continue
+        made.chmod(0o700)

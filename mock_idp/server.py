@@ -153,7 +153,7 @@ def is_loopback(host: str) -> bool:
 
     The IdP mints valid tokens for whoever asks, so it never listens anywhere else.
     """
-    if host == "localhost":
+    if host.lower() == "localhost":  # apiexample.conf.is_loopback_host says the same
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -198,6 +198,10 @@ class MockIdPServer:
             raise RuntimeError("the server is already running")
         self.stopping.clear()
         self._server = _Server((self.host, self.port), self)
+        if not is_loopback(str(self._server.server_address[0])):  # "localhost" resolved elsewhere
+            self._server.server_close()
+            self._server = None
+            raise ValueError(f"{self.host!r} is not a loopback address here")
         self.port = self._server.server_address[1]
         if not self.keep_issuer:
             self.idp.issuer = self.url

@@ -47,6 +47,17 @@ def test_each_misconfiguration_is_an_error(
     assert messages[0].hint
 
 
+def test_a_password_in_a_url_is_not_printed_by_the_check(tenant: Any) -> None:
+    """The URL is refused for holding it; the check must not spread it further."""
+    tenant.AUTH0_ISSUER = "https://operator:s3cret@tenant.example/"
+    tenant.AUTH0_JWKS_URL = "http://operator:s3cret@127.0.0.1/jwks.json"
+    messages = check_auth0_settings()
+    assert [m.id for m in messages] == ["apiexample.E003", "apiexample.E004"]
+    assert "operator:***@tenant.example" in messages[0].msg
+    assert "operator:***@127.0.0.1" in messages[1].msg
+    assert not any("s3cret" in f"{m.msg} {m.hint}" for m in messages)
+
+
 def test_manage_py_check_reports_and_fails(tenant: Any) -> None:
     tenant.AUTH0_AUDIENCE = ""
     with pytest.raises(SystemCheckError, match=r"apiexample\.E001"):

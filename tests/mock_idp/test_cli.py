@@ -347,6 +347,7 @@ def test_a_claim_nested_too_deeply_is_a_usage_error(capsys: pytest.CaptureFixtur
     [
         ["serve", "--keys", "k.json", "--port", "65536"],
         ["serve", "--keys", "k.json", "--port", "-1"],
+        ["serve", "--keys", "k.json", "--port", "http"],
         ["serve", "--keys", "k.json", "--issuer", ""],
         ["token", "--keys", "k.json", "--issuer", "", "--audience", "a"],
         ["token", "--keys", "k.json", "--issuer", ISSUER, "--audience", ""],
@@ -360,7 +361,7 @@ def test_out_of_range_ports_and_empty_names_are_usage_errors(
         main(argv)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "0-65535" in err or "must not be empty" in err
+    assert "0-65535" in err or "must not be empty" in err or "'http' is not a port number" in err
     assert "Traceback" not in err
 
 
@@ -376,14 +377,28 @@ def test_out_of_range_ports_and_empty_names_are_usage_errors(
     ],
 )
 def test_serve_listens_on_loopback_only(
-    keys_file: Path, capsys: pytest.CaptureFixture[str], host: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str
 ) -> None:
-    """It mints valid tokens for whoever asks: never on a reachable address."""
-    argv = ["serve", "--host", host, "--port", "0", "--keys", str(keys_file)]
+    """It mints valid tokens for whoever asks: never on a reachable address. A usage error,
+    before any keys file is made."""
+    keys = tmp_path / "keys.json"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--host", host, "--port", "0", "--keys", str(keys)], io.StringIO())
+    assert exit_info.value.code == 2
+    assert "the mock IdP serves on loopback only" in capsys.readouterr().err
+    assert not keys.exists()
+
+
+def test_a_dangling_symbolic_link_as_keys_file_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link = tmp_path / "keys.json"
+    link.symlink_to(tmp_path / "gone.json")
+    argv = ["token", "--keys", str(link), "--issuer", ISSUER, "--audience", "a"]
     assert main(argv, io.StringIO()) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("mock_idp: serves on loopback only")
-    assert err.count("\n") == 1
+    assert "a symbolic link to a missing file" in capsys.readouterr().err
+    assert link.is_symlink()
+    assert not (tmp_path / "gone.json").exists()
 
 
 def test_serve_refuses_a_keys_file_with_no_signing_key(

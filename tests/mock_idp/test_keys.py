@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
+import errno
 import hashlib
 import json
 import os
@@ -370,6 +371,7 @@ def _keys_file(path: Path, *members: tuple[KeyPair, str, str]) -> Path:
         ("primary", "rs256"),
         ("ec_p256", "RS256"),
         ("ec_p256", "PS256"),
+        ("ec_p256", "ES384"),  # P-256 signs ES256 only (RFC 7518 section 3.4)
     ],
 )
 def test_load_refuses_a_key_whose_alg_it_cannot_sign_with(
@@ -377,7 +379,7 @@ def test_load_refuses_a_key_whose_alg_it_cannot_sign_with(
 ) -> None:
     key = getattr(mock_idp_keys, member)
     path = _keys_file(tmp_path / "k.json", (key, alg, "signing"))
-    with pytest.raises(ValueError, match="not a signing algorithm"):
+    with pytest.raises(ValueError, match=r"not a signing algorithm|P-256 signs ES256"):
         KeyRing.load(path)
 
 
@@ -469,3 +471,48 @@ def test_a_write_that_cannot_start_names_the_file_asked_for(tmp_path: Path) -> N
     parent.write_text("")
     with pytest.raises(NotADirectoryError, match=f"cannot write {parent / 'k.json'}"):
         write_private_file(parent / "k.json", b"{}")
+
+
+def test_an_exclusive_save_works_without_hard_links(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """vfat and some network mounts have no hard links: the file is created with O_EXCL."""
+
+    def no_hard_links(source: str, target: Path) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    path = tmp_path / "k.json"
+    KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)]).save(path, exclusive=True)
+    assert KeyRing.load(path).signing_key.kid == mock_idp_keys.primary.kid
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with pytest.raises(FileExistsError, match=f"cannot write {path}"):
+        KeyRing([(mock_idp_keys.secondary, KeyState.SIGNING)]).save(path, exclusive=True)
+    assert KeyRing.load(path).signing_key.kid == mock_idp_keys.primary.kid
+    assert [p.name for p in tmp_path.iterdir()] == ["k.json"]
+
+
+def test_a_planted_ec_key_may_name_another_curve_s_algorithm(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys
+) -> None:
+    """As ``KeyPair.ec("P-256", alg="ES512")`` plants it for a forgery."""
+    ec_key = mock_idp_keys.ec_p256
+    members = [(mock_idp_keys.primary, "RS256", "signing"), (ec_key, "ES512", "planted")]
+    path = _keys_file(tmp_path / "k.json", *members)
+    assert KeyRing.load(path).get(ec_key.kid).alg == "ES512"
+
+
+def test_a_directory_made_meanwhile_by_another_process_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_mkdir = Path.mkdir
+
+    def another_process_first(self: Path, mode: int = 0o777, **kwargs: object) -> None:
+        real_mkdir(self)
+        self.chmod(0o750)  # theirs
+        raise FileExistsError(self)
+
+    monkeypatch.setattr(Path, "mkdir", another_process_first)
+    write_private_file(tmp_path / "var" / "k.json", b"{}")
+    assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o750
+    assert (tmp_path / "var" / "k.json").read_bytes() == b"{}"

@@ -69,8 +69,8 @@ def _live_and_mocked_network_both_answer(live: MockIdPServer, mock_idp: MockIdP)
     """The mock lets the live server's own URL through, and no other."""
     assert requests.get(live.url + ".well-known/jwks.json", timeout=30).json() == live.idp.jwks()
     assert requests.get(mock_idp.jwks_uri, timeout=30).json() == mock_idp.jwks()
-    with pytest.raises(requests.ConnectionError):
-        requests.get("http://127.0.0.1:9/", timeout=30)
+    with pytest.raises(requests.ConnectionError, match="Connection refused by Responses"):
+        requests.get(f"http://127.0.0.1:{live.port + 1}/", timeout=30)
 
 
 def test_the_live_server_is_reachable_under_the_mocked_network(

@@ -189,6 +189,7 @@ def test_default_idp_and_ipv6_url_formatting() -> None:
         ("::", False),
         ("", False),  # every interface too, to socketserver
         ("10.0.0.1", False),
+        ("LOCALHOST", True),
         ("LOCALHOST.", False),
     ],
 )
@@ -198,6 +199,20 @@ def test_only_loopback_hosts_are_served(host: str, loopback: bool) -> None:
     if not loopback:
         with pytest.raises(ValueError, match="serves on loopback only"):
             MockIdPServer(host=host)
+
+
+def test_a_name_bound_to_an_address_off_loopback_is_closed_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``localhost`` passes by name; what it bound to is checked too (a hosts file may say
+    anything)."""
+    from mock_idp import server as server_module
+
+    monkeypatch.setattr(server_module, "is_loopback", lambda host: host == "localhost")
+    server = MockIdPServer(MockIdP(keys=[]), host="localhost")
+    with pytest.raises(ValueError, match="not a loopback address here"):
+        server.start()
+    assert server._server is None  # closed: server.url raises "not running"
 
 
 @pytest.mark.parametrize(("method", "status"), [("TRACE", 405), ("PROPFIND", 405), ("get", 405)])
