@@ -12,10 +12,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from authlib.integrations.django_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.utils.cache import patch_vary_headers
+from django.views import View as DjangoView
 
 from apiexample.errors import (
     BearerError,
@@ -28,7 +31,7 @@ from apiexample.errors import (
 
 logger = logging.getLogger(__name__)
 
-View = Callable[..., HttpResponse]
+View = Callable[..., Any]
 
 
 def bearer_token(request: HttpRequest) -> str:
@@ -48,16 +51,26 @@ def bearer_token(request: HttpRequest) -> str:
     return credentials.strip(" ")
 
 
+#: The only body that carries a token parameter (RFC 6750 section 2.2).
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
 def _access_token_parameter(request: HttpRequest) -> bool:
     """An ``access_token`` query or form parameter too (RFC 6750 sections 2.2 and 2.3).
 
-    Parameters are parsed only when there are some: most requests carry none.
+    Parameters are parsed only when there can be some: most requests carry none. A body is
+    read only when form-encoded, in any method with a body (section 2.2): a multipart upload
+    is left for the view, which may set its own upload handlers or read ``request.body``.
     """
     try:
         if request.META.get("QUERY_STRING") and "access_token" in request.GET:
             return True
-        return request.method == "POST" and "access_token" in request.POST
-    except SuspiciousOperation as exc:  # too many fields, a malformed body...
+        if request.method in ("GET", "HEAD") or request.content_type != FORM_CONTENT_TYPE:
+            return False
+        if request.method == "POST":
+            return "access_token" in request.POST
+        return "access_token" in QueryDict(request.body, encoding=request.encoding)
+    except SuspiciousOperation as exc:  # too many fields, a body over Django's limit...
         raise InvalidRequest(
             "malformed_parameters", "The request parameters are malformed."
         ) from exc
@@ -73,25 +86,46 @@ class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]
         return token
 
     def __call__(self, scopes: str | list[str] | None = None) -> Callable[[View], View]:
+        """``scopes``: one string needs all its space-separated scopes; a list, any one of its
+        strings (RFC 6750 section 3.1 names the first in ``insufficient_scope``)."""
         required = [scopes] if isinstance(scopes, str) else list(scopes or [])
 
         def decorator(view: View) -> View:
+            if iscoroutinefunction(view) or _is_async_class_view(view):
+                authorize_in_thread = sync_to_async(self.authorize)  # it may wait on the JWKS
+
+                @functools.wraps(view)
+                async def protected_async(request: HttpRequest, *args: Any, **kw: Any) -> Any:
+                    refusal = await authorize_in_thread(_request_of(request, view), required)
+                    if refusal is not None:
+                        return refusal
+                    return _varies_on_authorization(await view(request, *args, **kw))
+
+                return protected_async
+
             @functools.wraps(view)
-            def protected(request: HttpRequest, *args: Any, **kw: Any) -> HttpResponse:
-                try:
-                    request.oauth_token = self.acquire_bearer_token(request, required)  # type: ignore[attr-defined]
-                except BearerError as error:
-                    return self.refuse(request, error)
-                except OAuth2Error as error:  # Authlib's own, should a future version raise one
-                    return self.refuse(request, InvalidToken(f"authlib_{error.error}"))
-                except Exception as exc:  # never a 500: fail closed, and say why in the log
-                    logger.error("token validation crashed: %s", type(exc).__name__)
-                    return self.refuse(request, InvalidToken("validator_error"))
-                return view(request, *args, **kw)
+            def protected(request: HttpRequest, *args: Any, **kw: Any) -> Any:
+                refusal = self.authorize(_request_of(request, view), required)
+                if refusal is not None:
+                    return refusal
+                return _varies_on_authorization(view(request, *args, **kw))
 
             return protected
 
         return decorator
+
+    def authorize(self, request: HttpRequest, required: list[str]) -> HttpResponse | None:
+        """Set ``request.oauth_token``, or return the refusal to answer with."""
+        try:
+            request.oauth_token = self.acquire_bearer_token(request, required)  # type: ignore[attr-defined]
+        except BearerError as error:
+            return self.refuse(request, error)
+        except OAuth2Error as error:  # Authlib's own, should a future version raise one
+            return self.refuse(request, InvalidToken(f"authlib_{error.error}"))
+        except Exception as exc:  # never a 500: fail closed, and say why in the log
+            logger.error("token validation crashed: %s", type(exc).__name__)
+            return self.refuse(request, InvalidToken("validator_error"))
+        return None
 
     @staticmethod
     def refuse(request: HttpRequest, error: BearerError) -> HttpResponse:
@@ -104,3 +138,32 @@ class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]
             extra={"reason": error.reason},  # for log handlers that keep fields apart
         )
         return error_response(error)
+
+
+def _request_of(request: Any, view: View) -> HttpRequest:
+    """``request``, or a ``TypeError`` that says how to decorate a class-based view's method."""
+    if not isinstance(request, HttpRequest):
+        raise TypeError(
+            f"{view.__qualname__} got {type(request).__name__}, not an HttpRequest: decorate "
+            "a class-based view's method with django.utils.decorators.method_decorator"
+        )
+    return request
+
+
+def _is_async_class_view(view: View) -> bool:
+    """``dispatch`` (or another method) of an async class-based view, as ``method_decorator``
+    passes it on each request: a ``partial`` of the method bound to the view instance."""
+    instance = getattr(getattr(view, "func", None), "__self__", None)
+    return isinstance(instance, DjangoView) and instance.view_is_async
+
+
+def _varies_on_authorization(response: Any) -> Any:
+    """Say the answer depends on ``Authorization`` (RFC 9110 section 12.5.5), so that a cache
+    in front (Django 4.2's ``cache_page``, a proxy) never serves it to another client."""
+    if not isinstance(response, HttpResponseBase):  # a view's own mistake, for Django to report
+        return response
+    if response.has_header("Vary"):
+        patch_vary_headers(response, ("Authorization",))
+    else:
+        response["Vary"] = "Authorization"
+    return response

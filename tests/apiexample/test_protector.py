@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from apiexample.protector import FORM_CONTENT_TYPE
 from apiexample.validator import Auth0JWTBearerTokenValidator
 from mock_idp import MockIdP
 from tests.apiexample.helpers import assert_refused
@@ -206,7 +207,156 @@ def test_a_post_view_refuses_a_header_token_plus_a_form_token(
 
     view = require_auth(None)(lambda request: HttpResponse("posted"))
     token = mock_idp.mint()
-    request = rf.post("/", {"access_token": token}, HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert_refused(view(request), 400, "invalid_request")
-    request = rf.post("/", {"other": "field"}, HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert view(request).status_code == 200
+    for method in ("post", "put", "patch", "delete"):  # any method with a body (section 2.2)
+        request = getattr(rf, method)(
+            "/", f"access_token={token}", FORM_CONTENT_TYPE, HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+        assert_refused(view(request), 400, "invalid_request")
+        request = getattr(rf, method)(
+            "/", "other=field", FORM_CONTENT_TYPE, HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+        assert view(request).status_code == 200
+
+
+def test_a_multipart_body_is_left_for_the_view(api: Any, mock_idp: MockIdP, rf: Any) -> None:
+    """Section 2.2's token parameter is form-encoded only: an upload is not parsed before the
+    view, which may set its own upload handlers, read ``request.body``, or refuse the body."""
+    from django.http import HttpRequest, HttpResponse
+
+    from apiexample.views import require_auth
+
+    @require_auth(None)
+    def upload(request: HttpRequest) -> HttpResponse:
+        request.upload_handlers = []  # Django refuses this once the body has been parsed
+        return HttpResponse(len(request.body))
+
+    token = mock_idp.mint()
+    request = rf.post(
+        "/", {"access_token": "x", "file": "data"}, HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert request.content_type == "multipart/form-data"
+    assert upload(request).status_code == 200
+    malformed = rf.generic(
+        "POST", "/", b"--x\r\n", "multipart/form-data", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert upload(malformed).status_code == 200  # no boundary: the view's own business
+
+
+def test_a_protected_answer_varies_on_authorization(call: Any, mock_idp: MockIdP, rf: Any) -> None:
+    """A cache in front (Django 4.2's cache_page, a proxy) must not serve it to another client;
+    RFC 9110 section 12.5.5."""
+    from django.http import HttpResponse
+
+    from apiexample.views import require_auth
+
+    vary = call("/api/private", mock_idp.mint())["Vary"]
+    assert vary.split(", ")[0] == "Authorization"  # the CORS middleware adds origin after it
+
+    def with_vary(request: Any) -> HttpResponse:
+        response = HttpResponse("ok")
+        response["Vary"] = "Origin"
+        return response
+
+    request = rf.get("/", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}")
+    assert require_auth(None)(with_vary)(request)["Vary"] == "Origin, Authorization"
+
+
+def test_a_view_that_answers_no_response_is_left_for_django_to_report(
+    api: Any, mock_idp: MockIdP, rf: Any
+) -> None:
+    from apiexample.views import require_auth
+
+    request = rf.get("/", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}")
+    assert require_auth(None)(lambda request: None)(request) is None
+
+
+def test_cache_page_never_serves_a_protected_answer_to_another_client(
+    api: Any, mock_idp: MockIdP, rf: Any
+) -> None:
+    from django.core.cache import cache
+    from django.http import HttpResponse
+    from django.views.decorators.cache import cache_page
+
+    from apiexample.views import require_auth
+
+    calls: list[str] = []
+
+    def secret(request: Any) -> HttpResponse:
+        calls.append(request.oauth_token["sub"])
+        return HttpResponse(request.oauth_token["sub"])
+
+    cache.clear()
+    view = cache_page(60)(require_auth(None)(secret))
+    alice = mock_idp.mint(subject="alice@clients")
+    assert view(rf.get("/s", HTTP_AUTHORIZATION=f"Bearer {alice}")).content == b"alice@clients"
+    assert_refused(view(rf.get("/s")), 401, "missing_authorization")
+    bob = mock_idp.mint(subject="bob@clients")
+    assert view(rf.get("/s", HTTP_AUTHORIZATION=f"Bearer {bob}")).content == b"bob@clients"
+    assert calls == ["alice@clients", "bob@clients"]
+    cache.clear()
+
+
+def test_a_class_based_view_method_needs_method_decorator(
+    api: Any, mock_idp: MockIdP, rf: Any
+) -> None:
+    """Decorated directly, a method gets the view instance first: say how to do it."""
+    from django.http import HttpResponse
+    from django.views import View
+
+    from apiexample.views import require_auth
+
+    class Misused(View):
+        @require_auth(None)  # type: ignore[misc]
+        def get(self, request: Any) -> HttpResponse:
+            return HttpResponse("ok")
+
+    request = rf.get("/", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}")
+    with pytest.raises(TypeError, match="method_decorator"):
+        Misused.as_view()(request)
+
+
+ASYNC_VIEW_CASES = ["async function", "async class, dispatch", "async class, get"]
+
+
+def _async_view(case: str) -> Any:
+    from django.http import JsonResponse
+    from django.utils.decorators import method_decorator
+    from django.views import View
+
+    from apiexample.views import require_auth
+
+    async def answer(request: Any) -> JsonResponse:
+        return JsonResponse({"sub": request.oauth_token["sub"]})
+
+    if case == "async function":
+        return require_auth("read:messages")(answer)
+
+    class Handlers(View):
+        async def get(self, request: Any) -> JsonResponse:
+            return await answer(request)
+
+    if case == "async class, dispatch":
+        decorated = method_decorator(require_auth("read:messages"), name="dispatch")(Handlers)
+    else:
+        decorated = method_decorator(require_auth("read:messages"), name="get")(Handlers)
+    return decorated.as_view()
+
+
+@pytest.mark.parametrize("case", ASYNC_VIEW_CASES)
+def test_async_views_are_protected(api: Any, mock_idp: MockIdP, case: str) -> None:
+    """Validation runs in a thread (it may wait on the JWKS); every refusal is an answer the
+    event loop can send, never a 500."""
+    from asgiref.sync import async_to_sync, iscoroutinefunction
+    from django.test import AsyncRequestFactory
+
+    view = _async_view(case)
+    assert iscoroutinefunction(view)
+    factory = AsyncRequestFactory()
+    granted = mock_idp.mint(scope="read:messages", subject="async@clients")
+    response = async_to_sync(view)(factory.get("/", headers={"Authorization": f"Bearer {granted}"}))
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"sub": "async@clients"}
+    assert response["Vary"] == "Authorization"
+    assert_refused(async_to_sync(view)(factory.get("/")), 401, "missing_authorization")
+    lacking = factory.get("/", headers={"Authorization": f"Bearer {mock_idp.mint(scope='')}"})
+    assert_refused(async_to_sync(view)(lacking), 403, "insufficient_scope")
