@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+import django
 import pytest
 
 from apiexample.protector import FORM_CONTENT_TYPE
@@ -315,7 +316,9 @@ def test_a_class_based_view_method_needs_method_decorator(
         Misused.as_view()(request)
 
 
-ASYNC_VIEW_CASES = ["async function", "async class, dispatch", "async class, get"]
+ASYNC_VIEW_CASES = ["async function", "async class, dispatch"]
+if django.VERSION >= (5,):  # 4.2's method_decorator makes an async handler sync
+    ASYNC_VIEW_CASES.append("async class, get")
 
 
 def _async_view(case: str) -> Any:
