@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
 
 from apiexample.asgi import application
+from apiexample.views import require_auth
 from mock_idp import MockIdP
 from mock_idp.http import JWKS, Fault
 from tests.apiexample.helpers import assert_refused, jwks_fetches
@@ -86,3 +88,56 @@ def test_a_request_waiting_for_the_jwks_holds_up_no_other(api: Any, mock_idp: Mo
     assert public.status_code == 200
     assert not private_was_done
     assert private.status_code == 200
+
+
+@require_auth("read:messages")
+async def async_scoped(request: HttpRequest) -> JsonResponse:
+    """An async view, as a project copying the pattern may write it."""
+    return JsonResponse({"sub": request.oauth_token["sub"]})  # type: ignore[attr-defined]
+
+
+urlpatterns = [path("async-scoped", async_scoped)]  # ROOT_URLCONF for the tests below
+
+
+def test_an_async_view_is_protected_under_asgi(
+    api: Any, mock_idp: MockIdP, api_settings: Any
+) -> None:
+    api_settings.ROOT_URLCONF = __name__
+
+    async def answers() -> list[HttpResponse]:
+        return [
+            await asgi_get("/async-scoped", mock_idp.mint(scope="read:messages", subject="s")),
+            await asgi_get("/async-scoped", mock_idp.mint(scope="")),
+            await asgi_get("/async-scoped"),
+        ]
+
+    granted, lacking, missing = asyncio.run(answers())
+    assert granted.status_code == 200
+    assert granted.content == b'{"sub": "s"}'
+    assert_refused(lacking, 403, "insufficient_scope")
+    assert_refused(missing, 401, "missing_authorization")
+
+
+def test_an_async_view_waiting_for_the_jwks_holds_up_no_other_request(
+    api: Any, mock_idp: MockIdP, api_settings: Any
+) -> None:
+    """Its validation runs in its request's own thread (Django's ASGI handler gives each request
+    one), not in a thread every async view shares."""
+    api_settings.ROOT_URLCONF = __name__
+    mock_idp.inject_fault(JWKS, Fault.slow(1.5))
+    token = mock_idp.mint(scope="read:messages")
+
+    async def fetch_started() -> None:
+        while jwks_fetches(mock_idp) == 0:
+            await asyncio.sleep(0.01)
+
+    async def second_while_first_waits() -> tuple[bool, HttpResponse, HttpResponse]:
+        first = asyncio.create_task(asgi_get("/async-scoped", token))
+        await asyncio.wait_for(fetch_started(), timeout=10)  # the first is inside the fetch
+        second = await asgi_get("/async-scoped")  # no token: refused without any key
+        return first.done(), second, await first
+
+    first_was_done, second, first = asyncio.run(second_while_first_waits())
+    assert_refused(second, 401, "missing_authorization")
+    assert not first_was_done
+    assert first.status_code == 200
