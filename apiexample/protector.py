@@ -15,8 +15,9 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from authlib.integrations.django_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http.request import RawPostDataException
 from django.utils.cache import patch_vary_headers
 from django.views import View as DjangoView
 
@@ -70,7 +71,11 @@ def _access_token_parameter(request: HttpRequest) -> bool:
         if request.method == "POST":
             return "access_token" in request.POST
         return "access_token" in QueryDict(request.body, encoding=request.encoding)
-    except SuspiciousOperation as exc:  # too many fields, a body over Django's limit...
+    except RawPostDataException:  # a middleware already read the body: not ours to parse
+        return False
+    # Too many fields, a body over Django's limit (SuspiciousOperation); a charset Django refuses
+    # (BadRequest) or Python has no codec for (LookupError: "charset=base64"), or that fails.
+    except (SuspiciousOperation, BadRequest, LookupError, UnicodeError) as exc:
         raise InvalidRequest(
             "malformed_parameters", "The request parameters are malformed."
         ) from exc
@@ -87,7 +92,12 @@ class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]
 
     def __call__(self, scopes: str | list[str] | None = None) -> Callable[[View], View]:
         """``scopes``: one string needs all its space-separated scopes; a list, any one of its
-        strings (RFC 6750 section 3.1 names the first in ``insufficient_scope``)."""
+        strings (RFC 6750 section 3.1 names the first in ``insufficient_scope``).
+
+        The view is marked CSRF-exempt: a bearer token is no ambient credential a browser sends
+        by itself (and Django 4.2's ``csrf_exempt`` would make an async view sync). Under
+        ``method_decorator`` this runs on every request, on the bound method.
+        """
         required = [scopes] if isinstance(scopes, str) else list(scopes or [])
 
         def decorator(view: View) -> View:
@@ -101,6 +111,7 @@ class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]
                         return refusal
                     return _varies_on_authorization(await view(request, *args, **kw))
 
+                protected_async.csrf_exempt = True  # type: ignore[attr-defined]
                 return protected_async
 
             @functools.wraps(view)
@@ -110,6 +121,7 @@ class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]
                     return refusal
                 return _varies_on_authorization(view(request, *args, **kw))
 
+            protected.csrf_exempt = True  # type: ignore[attr-defined]
             return protected
 
         return decorator
@@ -141,13 +153,14 @@ class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]
 
 
 def _request_of(request: Any, view: View) -> HttpRequest:
-    """``request``, or a ``TypeError`` that says how to decorate a class-based view's method."""
-    if not isinstance(request, HttpRequest):
+    """``request``, or a ``TypeError`` that says how to decorate a class-based view's method
+    (which gets the view first). A request wrapper (DRF's ``Request``) passes as it is."""
+    if isinstance(request, DjangoView):
         raise TypeError(
-            f"{view.__qualname__} got {type(request).__name__}, not an HttpRequest: decorate "
-            "a class-based view's method with django.utils.decorators.method_decorator"
+            f"{view.__qualname__} got the view, not a request: decorate a class-based view's "
+            "method with django.utils.decorators.method_decorator"
         )
-    return request
+    return request  # type: ignore[no-any-return]
 
 
 def _is_async_class_view(view: View) -> bool:
@@ -162,8 +175,8 @@ def _varies_on_authorization(response: Any) -> Any:
     in front (Django 4.2's ``cache_page``, a proxy) never serves it to another client."""
     if not isinstance(response, HttpResponseBase):  # a view's own mistake, for Django to report
         return response
-    if response.has_header("Vary"):
-        patch_vary_headers(response, ("Authorization",))
+    if response.get("Vary"):  # patch_vary_headers alone is slower, and after an empty Vary
+        patch_vary_headers(response, ("Authorization",))  # leaves ", Authorization"
     else:
         response["Vary"] = "Authorization"
     return response

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
+from django.utils.decorators import method_decorator
+from django.views import View
 
 from apiexample.asgi import application
 from apiexample.views import require_auth
@@ -96,19 +99,32 @@ async def async_scoped(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"sub": request.oauth_token["sub"]})  # type: ignore[attr-defined]
 
 
-urlpatterns = [path("async-scoped", async_scoped)]  # ROOT_URLCONF for the tests below
+@method_decorator(require_auth("read:messages"), name="dispatch")
+class AsyncScoped(View):
+    """The same as an async class-based view, protected on ``dispatch``."""
+
+    async def get(self, request: HttpRequest) -> JsonResponse:
+        return await async_scoped.__wrapped__(request)  # type: ignore[attr-defined, no-any-return]
 
 
+urlpatterns = [  # ROOT_URLCONF for the tests below
+    path("async-scoped", async_scoped),
+    path("async-class", AsyncScoped.as_view()),
+]
+ASYNC_ROUTES = ["/async-scoped", "/async-class"]
+
+
+@pytest.mark.parametrize("route", ASYNC_ROUTES)
 def test_an_async_view_is_protected_under_asgi(
-    api: Any, mock_idp: MockIdP, api_settings: Any
+    api: Any, mock_idp: MockIdP, api_settings: Any, route: str
 ) -> None:
     api_settings.ROOT_URLCONF = __name__
 
     async def answers() -> list[HttpResponse]:
         return [
-            await asgi_get("/async-scoped", mock_idp.mint(scope="read:messages", subject="s")),
-            await asgi_get("/async-scoped", mock_idp.mint(scope="")),
-            await asgi_get("/async-scoped"),
+            await asgi_get(route, mock_idp.mint(scope="read:messages", subject="s")),
+            await asgi_get(route, mock_idp.mint(scope="")),
+            await asgi_get(route),
         ]
 
     granted, lacking, missing = asyncio.run(answers())
@@ -118,8 +134,9 @@ def test_an_async_view_is_protected_under_asgi(
     assert_refused(missing, 401, "missing_authorization")
 
 
+@pytest.mark.parametrize("route", ASYNC_ROUTES)
 def test_an_async_view_waiting_for_the_jwks_holds_up_no_other_request(
-    api: Any, mock_idp: MockIdP, api_settings: Any
+    api: Any, mock_idp: MockIdP, api_settings: Any, route: str
 ) -> None:
     """Its validation runs in its request's own thread (Django's ASGI handler gives each request
     one), not in a thread every async view shares."""
@@ -132,9 +149,9 @@ def test_an_async_view_waiting_for_the_jwks_holds_up_no_other_request(
             await asyncio.sleep(0.01)
 
     async def second_while_first_waits() -> tuple[bool, HttpResponse, HttpResponse]:
-        first = asyncio.create_task(asgi_get("/async-scoped", token))
+        first = asyncio.create_task(asgi_get(route, token))
         await asyncio.wait_for(fetch_started(), timeout=10)  # the first is inside the fetch
-        second = await asgi_get("/async-scoped")  # no token: refused without any key
+        second = await asgi_get(route)  # no token: refused without any key
         return first.done(), second, await first
 
     first_was_done, second, first = asyncio.run(second_while_first_waits())

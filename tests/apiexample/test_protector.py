@@ -8,9 +8,12 @@ from typing import Any
 
 import django
 import pytest
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
 
 from apiexample.protector import FORM_CONTENT_TYPE
 from apiexample.validator import Auth0JWTBearerTokenValidator
+from apiexample.views import require_auth as require_auth_for_urls
 from mock_idp import MockIdP
 from tests.apiexample.helpers import assert_refused
 
@@ -152,7 +155,7 @@ def test_too_many_query_parameters_is_invalid_request(
 def test_the_view_gets_the_verified_token_when_one_alternative_is_granted(
     api: Any, mock_idp: MockIdP, scopes: Any, granted: str, status: int
 ) -> None:
-    from django.http import HttpRequest, JsonResponse
+    from django.http import JsonResponse
     from django.test import RequestFactory
 
     from apiexample.views import require_auth
@@ -219,10 +222,65 @@ def test_a_post_view_refuses_a_header_token_plus_a_form_token(
         assert view(request).status_code == 200
 
 
+@pytest.mark.parametrize("method", ["post", "put"])
+@pytest.mark.parametrize("charset", ["base64", "rot13"])
+def test_a_form_body_in_a_charset_that_does_not_decode_is_invalid_request(
+    api: Any, mock_idp: MockIdP, rf: Any, caplog: Any, method: str, charset: str
+) -> None:
+    """400, logged at INFO: the token is sound, and a client cannot make ERROR lines."""
+    from django.http import HttpResponse
+
+    from apiexample.views import require_auth
+
+    view = require_auth(None)(lambda request: HttpResponse("ok"))
+    content_type = f"{FORM_CONTENT_TYPE}; charset={charset}"
+    request = rf.generic(  # generic: post() would itself fail to encode the body so
+        method.upper(), "/", b"a=1", content_type, HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}"
+    )
+    with caplog.at_level(logging.INFO, logger="apiexample"):
+        assert_refused(view(request), 400, "invalid_request")
+    assert "reason=malformed_parameters " in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_body_a_middleware_already_read_is_left_alone(
+    api: Any, mock_idp: MockIdP, rf: Any
+) -> None:
+    from django.http import HttpResponse
+
+    from apiexample.views import require_auth
+
+    view = require_auth(None)(lambda request: HttpResponse("ok"))
+    token = mock_idp.mint()
+    request = rf.put("/", "a=1", FORM_CONTENT_TYPE, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert request.read() == b"a=1"  # streamed by someone before the view
+    assert view(request).status_code == 200
+
+
+def test_a_request_wrapper_that_is_no_httprequest_passes(
+    api: Any, mock_idp: MockIdP, rf: Any
+) -> None:
+    """DRF's ``Request`` wraps Django's and hands its attributes through."""
+    from django.http import HttpResponse
+
+    from apiexample.views import require_auth
+
+    class Wrapper:
+        def __init__(self, request: Any) -> None:
+            self._request = request
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._request, name)
+
+    view = require_auth(None)(lambda request: HttpResponse(request.oauth_token["sub"]))
+    request = Wrapper(rf.get("/", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint(subject='w')}"))
+    assert view(request).content == b"w"
+
+
 def test_a_multipart_body_is_left_for_the_view(api: Any, mock_idp: MockIdP, rf: Any) -> None:
     """Section 2.2's token parameter is form-encoded only: an upload is not parsed before the
     view, which may set its own upload handlers, read ``request.body``, or refuse the body."""
-    from django.http import HttpRequest, HttpResponse
+    from django.http import HttpResponse
 
     from apiexample.views import require_auth
 
@@ -261,6 +319,14 @@ def test_a_protected_answer_varies_on_authorization(call: Any, mock_idp: MockIdP
     request = rf.get("/", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}")
     assert require_auth(None)(with_vary)(request)["Vary"] == "Origin, Authorization"
 
+    def with_empty_vary(request: Any) -> HttpResponse:
+        response = HttpResponse("ok")
+        response["Vary"] = ""
+        return response
+
+    request = rf.get("/", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}")
+    assert require_auth(None)(with_empty_vary)(request)["Vary"] == "Authorization"
+
 
 def test_a_view_that_answers_no_response_is_left_for_django_to_report(
     api: Any, mock_idp: MockIdP, rf: Any
@@ -274,6 +340,7 @@ def test_a_view_that_answers_no_response_is_left_for_django_to_report(
 def test_cache_page_never_serves_a_protected_answer_to_another_client(
     api: Any, mock_idp: MockIdP, rf: Any
 ) -> None:
+    """Without our ``Vary`` this fails on Django 4.2 only: 5.x's cache adds it by itself."""
     from django.core.cache import cache
     from django.http import HttpResponse
     from django.views.decorators.cache import cache_page
@@ -363,3 +430,33 @@ def test_async_views_are_protected(api: Any, mock_idp: MockIdP, case: str) -> No
     assert_refused(async_to_sync(view)(factory.get("/")), 401, "missing_authorization")
     lacking = factory.get("/", headers={"Authorization": f"Bearer {mock_idp.mint(scope='')}"})
     assert_refused(async_to_sync(view)(lacking), 403, "insufficient_scope")
+
+
+@require_auth_for_urls(None)
+def posted(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(request.method)
+
+
+@require_auth_for_urls(None)
+async def posted_async(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(request.method)
+
+
+urlpatterns = [path("posted", posted), path("posted-async", posted_async)]  # ROOT_URLCONF below
+
+
+@pytest.mark.parametrize("route", ["/posted", "/posted-async"])
+def test_a_protected_view_needs_no_csrf_token(
+    api_settings: Any, mock_idp: MockIdP, mock_idp_network: Any, route: str
+) -> None:
+    """A bearer token is no cookie a browser sends by itself, so ``require_auth`` alone makes a
+    view CSRF-exempt; on Django 4.2 ``csrf_exempt`` would also make an async view sync."""
+    from django.test import Client
+
+    api_settings.ROOT_URLCONF = __name__
+    client = Client(enforce_csrf_checks=True)
+    token = mock_idp.mint()
+    response = client.post(route, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert response.content == b"POST"
+    assert_refused(client.post(route), 401, "missing_authorization")
