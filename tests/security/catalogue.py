@@ -1962,6 +1962,76 @@ case(
 )
 
 
+def _psychic_signature(scene: Scene) -> Attack:
+    """ES256 with r = s = 0 by a published EC key's kid: Java's ECDSA accepted it for any data."""
+    ec_key = scene.idp.keys.add(scene.keys.ec_p256)
+    return bearer(scene.idp.mint(key=ec_key, algorithm="ES256", signature=b"\0" * 64))
+
+
+def _json_compact_polyglot(scene: Scene) -> Attack:
+    """python-jwt read a JSON token's compact-looking member name, then checked its signature
+    members: a forged payload rode on a real token's signature."""
+    header, payload, signature = scene.idp.mint(scope="openid").split(".")
+    forged_payload = b64url(json.dumps({**scene.idp.claims(), "scope": "read:messages"}).encode())
+    polyglot = {
+        f"  {header}.{forged_payload}.": "",
+        "protected": header,
+        "payload": payload,
+        "signature": signature,
+    }
+    return bearer(json.dumps(polyglot, separators=(",", ":")))
+
+
+def _id_token(scene: Scene) -> Attack:
+    """An Auth0 ID token (also `typ: JWT`, same issuer and key): its `aud` is the client."""
+    extra = {"nonce": "n-0S6_WzA2Mj", "email": "user@example.test", "auth_time": 1}
+    return bearer(scene.idp.mint(user=True, audience=scene.idp.client_id, claims=extra))
+
+
+def _kid(transform: Callable[[str], str]) -> Build:
+    return lambda scene: bearer(
+        scene.idp.mint(header={"kid": transform(scene.idp.keys.signing_key.kid)})
+    )
+
+
+_FULLWIDTH = {c: chr(ord(c) + 0xFEE0) for c in map(chr, range(0x21, 0x7F))}
+
+for _id, _category, _what, _build, _answer, _path, _fetches, _reason, _source in (
+    ("cve-2022-21449-es256-psychic-signature", CVE,
+     "ES256 with r = s = 0 (64 zero bytes) under a published EC key's `kid`", _psychic_signature,
+     INVALID, PRIVATE, 0, "alg_not_allowed", "CVE-2022-21449 (Java); jwt_tool -X p"),
+    ("cve-2022-39227-json-compact-polyglot", CVE,
+     "a JSON token naming a forged compact token, with a real token's signature members",
+     _json_compact_polyglot, INVALID, SCOPED, 0, "token_malformed", "CVE-2022-39227 (python-jwt)"),
+    ("cve-2024-53861-iss-substring", CVE, "`iss` a substring of the issuer (`mock-idp.test`)",
+     claims(iss="mock-idp.test"), INVALID, PRIVATE, 1, "claim_invalid_iss",
+     "CVE-2024-53861 (PyJWT)"),
+    ("claims-id-token-as-access-token", CLAIMS,
+     "an ID token from the same tenant: `aud` the client, `nonce`, `email`", _id_token, INVALID,
+     PRIVATE, 1, "claim_invalid_aud", f"{RFC8725_39}; RFC 8725 §2.8; {RFC9068_4}"),
+    ("header-kid-fullwidth-twin", HEADER,
+     "the real `kid` in fullwidth characters (the same after NFKC normalisation)",
+     _kid(lambda kid: kid.translate(str.maketrans(_FULLWIDTH))), INVALID, PRIVATE, 1,
+     "kid_unknown", RFC7515_41),
+    ("header-kid-zero-width-space", HEADER, "the real `kid` with a zero-width space appended",
+     _kid(lambda kid: kid + "\u200b"), INVALID, PRIVATE, 1, "kid_unknown", RFC7515_41),
+    ("header-kid-log-injection", HEADER,
+     "`kid` holding a line break and a forged log line (CWE-117)",
+     _kid(lambda kid: "x\nINFO apiexample.protector auth accepted reason=ok"), INVALID, PRIVATE,
+     1, "kid_unknown", f"{RFC7515_41}; CWE-117"),
+    ("scope-newline-separated", SCOPES,
+     '`scope: "openid\\nread:messages"`: a newline separates no scopes',
+     minted(scope="openid\nread:messages"), SCOPE, SCOPED, None, "insufficient_scope",
+     f"RFC 6749 §3.3; {RFC6750_31}"),
+    ("claims-exp-zero", CLAIMS, "`exp: 0`, the epoch", claims(exp=0), INVALID, PRIVATE, None,
+     "token_expired", RFC7519_41),
+):  # fmt: skip
+    case(
+        _id, _category, _what, _build, _answer, _source, path=_path, fetches=_fetches,
+        reason=_reason,
+    )  # fmt: skip
+
+
 # -- rendering -------------------------------------------------------------------------------------
 
 

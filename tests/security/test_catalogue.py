@@ -110,6 +110,8 @@ def test_attack(case: Case, scene: Scene, caplog: pytest.LogCaptureFixture) -> N
         assert reasons[-1] == case.reason, f"refused by {reasons[-1]}, not {case.reason}"
     # refused by a rule, not by the fail-closed handler around a crash
     assert "token validation crashed" not in caplog.text
+    # one record, one line: nothing a client sends can forge another (CWE-117)
+    assert not [r for r in caplog.records if "\n" in r.getMessage()]
     if case.fetches is not None:
         assert jwks_fetches(scene.idp) == case.fetches
     token = (attack.authorization or "").strip().partition(" ")[2]
