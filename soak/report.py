@@ -19,7 +19,6 @@ from soak.load import Outcome
 from soak.processes import RssSample
 from soak.scenario import (
     CLASSES,
-    FETCH_LEAD,
     FETCH_SLACK,
     MAX_RSS_GROWTH,
     ROUTES,
@@ -413,7 +412,8 @@ def _class_section(verdicts: list[Verdict]) -> list[str]:
 def _unexpected_section(observed: Observed, unexpected: list[Verdict], stall: float) -> list[str]:
     lines = [
         "",
-        f"Unexpected: {len(unexpected)} (a fetch counted as in flight from {FETCH_LEAD:g} s before"
+        f"Unexpected: {len(unexpected)} (a fetch counted as in flight from"
+        f" {observed.config.fetch_lead:g} s before"
         f" the IdP logged it to {FETCH_SLACK:g} s after its delay, each margin widened by as long"
         f" as a valid token with a cached key waited around it while the IdP answered at once:"
         f" up to {stall:.3f} s)",

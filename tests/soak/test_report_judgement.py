@@ -32,6 +32,7 @@ from soak.scenario import (
     FETCH_SLACK,
     FORGED,
     GARBAGE,
+    LOADED_FETCH_LEAD,
     MAX_STALL,
     NO_SCOPE,
     STALL_REACH,
@@ -48,7 +49,8 @@ from soak.scenario import (
 )
 
 T0 = 1000.0
-CONFIG = SoakConfig.for_duration(8.0, workers=2, clients=1, rate=10.0)
+#: Judged as the 60 s run is: its cooldown (0.27 s) would give it the loaded lead.
+CONFIG = SoakConfig.for_duration(8.0, workers=2, clients=1, rate=10.0, fetch_lead=FETCH_LEAD)
 SCHEDULE = CONFIG.schedule()
 STARTS = [T0 + p.start for p in SCHEDULE]
 PHASES = list(zip(SCHEDULE, STARTS, [*STARTS[1:], T0 + CONFIG.duration], strict=True))
@@ -292,6 +294,19 @@ def test_a_request_queued_while_the_idp_is_failing_or_slow_is_no_stall(where: st
     queued = Outcome(sent, done, VALID_OLD, "private", 200, "q", "old_key")
     result = analyse(run([queued], {"q": 1}, jwks_hits=[((sent + done) / 2, 200)]))
     assert result.stall < 0.1
+
+
+@pytest.mark.parametrize(("duration", "lead"), [(60.0, FETCH_LEAD), (5.0, LOADED_FETCH_LEAD)])
+def test_a_run_whose_windows_join_up_anyway_gives_a_fetch_a_longer_lead(
+    duration: float, lead: float
+) -> None:
+    """The 60 s run keeps the lead that lets it tell fetches apart; ``make test``'s 5 s run,
+    whose cooldown is shorter than a window, makes room for a fetching thread on a loaded CI."""
+    config = SoakConfig.for_duration(duration)
+    assert config.fetch_lead == lead
+    assert (config.cooldown < FETCH_LEAD + FETCH_SLACK) is (lead == LOADED_FETCH_LEAD)
+    (window,) = fetch_windows([T0], [], config)
+    assert window[0] == pytest.approx(T0 - lead)
 
 
 def test_stalls_are_the_longest_wait_in_flight_near_each_hit() -> None:
