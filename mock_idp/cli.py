@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import errno
 import json
-import math
 import signal
 import sys
 import threading
@@ -56,32 +55,19 @@ def load_or_create_keys(path: Path) -> KeyRing:
     return ring
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is not a finite number")
-    return value
-
-
-#: Strict JSON (RFC 8259 section 6): no ``NaN``, ``Infinity`` or number beyond a double.
-_JSON = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
-
-
 def parse_claim(text: str) -> tuple[str, Any]:
     """``k=v``; ``v`` is parsed as JSON when it is valid JSON, else kept as a string."""
     name, separator, raw = text.partition("=")
     if not separator or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     try:
-        return name, _JSON.decode(raw)
+        value = json.loads(raw)
+        json.dumps(value, allow_nan=False)  # NaN, Infinity, 1e999: no JSON (RFC 8259 section 6)
     except ValueError:
         return name, raw
     except RecursionError:
         raise argparse.ArgumentTypeError(f"{name}: JSON nested too deeply") from None
+    return name, value
 
 
 def port_number(text: str) -> int:

@@ -141,7 +141,7 @@ def test_an_async_view_waiting_for_the_jwks_holds_up_no_other_request(
     """Its validation runs in its request's own thread (Django's ASGI handler gives each request
     one), not in a thread every async view shares."""
     api_settings.ROOT_URLCONF = __name__
-    mock_idp.inject_fault(JWKS, Fault.slow(0.75))  # the second request takes milliseconds
+    mock_idp.inject_fault(JWKS, Fault.slow(0.5))  # the second request takes milliseconds
     token = mock_idp.mint(scope="read:messages")
 
     async def fetch_started() -> None:

@@ -301,31 +301,30 @@ def test_a_multipart_body_is_left_for_the_view(api: Any, mock_idp: MockIdP, rf: 
     assert upload(malformed).status_code == 200  # no boundary: the view's own business
 
 
-def test_a_protected_answer_varies_on_authorization(call: Any, mock_idp: MockIdP, rf: Any) -> None:
+def test_a_protected_answer_varies_on_authorization(call: Any, mock_idp: MockIdP) -> None:
     """A cache in front (Django 4.2's cache_page, a proxy) must not serve it to another client;
     RFC 9110 section 12.5.5."""
+    vary = call("/api/private", mock_idp.mint())["Vary"]
+    assert vary.split(", ")[0] == "Authorization"  # the CORS middleware adds origin after it
+
+
+@pytest.mark.parametrize(
+    ("set_by_view", "sent"), [("Origin", "Origin, Authorization"), ("", "Authorization")]
+)
+def test_authorization_joins_the_view_s_own_vary(
+    api: Any, mock_idp: MockIdP, rf: Any, set_by_view: str, sent: str
+) -> None:
     from django.http import HttpResponse
 
     from apiexample.views import require_auth
 
-    vary = call("/api/private", mock_idp.mint())["Vary"]
-    assert vary.split(", ")[0] == "Authorization"  # the CORS middleware adds origin after it
-
-    def with_vary(request: Any) -> HttpResponse:
+    def view(request: Any) -> HttpResponse:
         response = HttpResponse("ok")
-        response["Vary"] = "Origin"
+        response["Vary"] = set_by_view
         return response
 
     request = rf.get("/", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}")
-    assert require_auth(None)(with_vary)(request)["Vary"] == "Origin, Authorization"
-
-    def with_empty_vary(request: Any) -> HttpResponse:
-        response = HttpResponse("ok")
-        response["Vary"] = ""
-        return response
-
-    request = rf.get("/", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}")
-    assert require_auth(None)(with_empty_vary)(request)["Vary"] == "Authorization"
+    assert require_auth(None)(view)(request)["Vary"] == sent
 
 
 def test_a_view_that_answers_no_response_is_left_for_django_to_report(
