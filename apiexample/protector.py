@@ -3,6 +3,8 @@
 Reads the bearer token from the ``Authorization`` header only (RFC 6750 section 2.1), refuses
 a second way of sending it (section 2, ``invalid_request``), turns every failure into one of
 the errors of ``apiexample.errors`` and logs it with a reason code, never token material.
+Protects sync and async views alike; a protected answer varies on ``Authorization`` (RFC 9110
+section 12.5.5).
 """
 
 from __future__ import annotations
