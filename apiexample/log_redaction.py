@@ -1,53 +1,93 @@
 """Bearer tokens kept out of log lines: a ``logging`` filter, for logs that hold what a client
 sent (gunicorn's, see ``apiexample.gunicorn_config``).
 
-Token material is a compact JWS or JWE (RFC 7515 section 7.1, RFC 7516 section 7.1), its dots
-written as they are or percent-encoded, and whatever follows ``Bearer`` or ``Basic`` (RFC 6750
+Token material is a compact JWS or JWE (RFC 7515 section 7.1, RFC 7516 section 7.1), or the part
+of one after a line break, its dots written as they are or percent-encoded, whatever stands
+before it (``%3D``, ``repr``'s ``\\t``); and whatever follows ``Bearer`` or ``Basic`` (RFC 6750
 section 2.1, RFC 7617) or an ``access_token`` parameter (RFC 6750 section 2.3), whatever its
 shape: an opaque token is a credential too.
 """
 
 from __future__ import annotations
 
+import binascii
 import logging
 import re
 from collections.abc import MutableMapping
 
 REDACTED = "[redacted]"
 
-#: ``token_format``'s base64url alphabet, written again: gunicorn's master loads this module,
-#: and ``token_format`` would bring Django with it.
-_B64URL = "[A-Za-z0-9_-]"
-_DOT = r"(?:\.|%2[Ee])"
+#: A run of characters a token can be written with (base64url, dots, percent-escapes): each
+#: character is read once, and each run is then judged whole (linear in the line's length).
+_RUN = re.compile(r"(?:[A-Za-z0-9_.-]|%[0-9A-Fa-f]{2})+")
+#: A dot, percent-encoded once or twice.
+_DOT = re.compile(r"\.|%(?:25)?2[Ee]")
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+#: ``{"`` in base64url, then 13 more characters: how a JOSE header or a claims set begins
+#: (``{"alg":"RS256"}`` takes 20). ``token_format`` holds the alphabet too, but gunicorn's master
+#: loads this module, and ``token_format`` would bring Django with it.
+_JSON_OBJECT = re.compile(r"ey[IJ][A-Za-z0-9_-]{13}")
+#: JSON's whitespace (RFC 8259 section 2), which may come before a header's ``{``.
+_JSON_WHITESPACE = b" \t\r\n"
+_TO_STANDARD = str.maketrans("-_", "+/")
 
-#: A JOSE header is a JSON object, so its base64url begins with ``e``; 16 characters at least
-#: (``{"alg":"RS256"}`` takes 20). A match starts only where a base64url run starts: without the
-#: lookbehind, a long run without dots would be tried from each of its characters (quadratic).
-_COMPACT_TOKEN = re.compile(rf"(?<!{_B64URL})e{_B64URL}{{15,}}(?:{_DOT}{_B64URL}*){{2,}}")
-
-_CREDENTIAL = re.compile(r"(?i)\b(bearer[ \t]+|basic[ \t]+|access(?:_|%5F)token=)[^\s'\"&;,]+")
+_CREDENTIAL = re.compile(
+    r"(?i)\b((?:bearer|basic)(?:[ \t+]|%20|\\t)+|access(?:_|%5F)token(?:=|%3D))[^\s'\"&;,]+"
+)
 
 
 def redact(text: str) -> str:
     """``text`` with every bearer token in it replaced by ``[redacted]``."""
     text = _CREDENTIAL.sub(rf"\1{REDACTED}", text)
-    return _COMPACT_TOKEN.sub(REDACTED, text)
+    return _RUN.sub(_redacted_run, text)
+
+
+def _redacted_run(match: re.Match[str]) -> str:
+    return REDACTED if _holds_token(match.group()) else match.group()
+
+
+def _holds_token(run: str) -> bool:
+    """Whether a segment before a dot begins a JSON object: anywhere in it (after whatever
+    escape or character stands before the token), or, for a header that starts with
+    whitespace, at its start with two more dots to come."""
+    segments = _DOT.split(run)
+    for position, segment in enumerate(segments[:-1]):
+        tail = _ESCAPE.split(segment)[-1]
+        if _JSON_OBJECT.search(tail):
+            return True
+        if len(segments) - position >= 3 and len(tail) >= 16 and _starts_an_object(tail[:16]):
+            return True
+    return False
+
+
+def _starts_an_object(segment: str) -> bool:
+    try:
+        decoded = binascii.a2b_base64(segment.translate(_TO_STANDARD) + "==")
+    except binascii.Error:
+        return False
+    return decoded.lstrip(_JSON_WHITESPACE).startswith(b"{")
 
 
 def redact_record(record: logging.LogRecord) -> bool:
-    """A ``logging`` filter that redacts a record and keeps it.
+    """A ``logging`` filter that redacts a record and keeps it; it never raises.
 
     Named arguments (gunicorn's access log: one per atom, which structured formatters read) keep
-    their names, each value redacted; otherwise the message is formatted, then redacted. A
-    traceback is formatted and redacted too, and the exception dropped from the record, so
-    that no handler formats it again from the original.
+    their names, each value redacted; otherwise the message is formatted, then redacted. One
+    that does not format keeps its template, redacted, without its arguments. A traceback is
+    formatted and redacted too, and the exception dropped from the record, so that no handler
+    formats it again from the original.
     """
     if isinstance(record.args, MutableMapping):
         for name, value in record.args.items():
             if isinstance(value, str):
                 record.args[name] = redact(value)
     else:
-        record.msg = redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a filter that raises hands the error to the code that logged
+            template = record.msg if isinstance(record.msg, str) else "(a message)"
+            message = f"{template} [arguments dropped: they did not format]"
+        record.msg = redact(message)
         record.args = None
     if record.exc_info:
         record.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,54 @@ def test_tokens_are_redacted_wherever_they_stand(mock_idp: MockIdP, template: st
     assert claims not in line
     assert signature not in line
     assert REDACTED in line
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        # gunicorn's access log (%(r)s, %(q)s, %(f)s): a token after a percent-escape
+        '"GET /api/public?next=%2Fcb%3Faccess_token%3D{token} HTTP/1.1" 200',
+        '"-" "http://spa.test/login?r=%2Fcb%3Ftoken%3D{token}"',
+        "GET /?authorization=Bearer%20{token} HTTP/1.1",
+        "GET /?authorization=Bearer+{token} HTTP/1.1",
+        # gunicorn's Python parser logs a bad line with repr(): escapes before the token
+        "Invalid HTTP request line: 'GET /api/private?t=\\x01{token} HTTP/1.1'",
+        "Invalid HTTP request line: 'GET /\\t{token} HTTP/1.1'",
+        "Invalid HTTP Header: 'Bearer\\t{token}'",
+        "a word glued before it: x{token}",
+    ],
+)
+def test_a_token_after_an_escape_or_a_letter_is_redacted(mock_idp: MockIdP, template: str) -> None:
+    token = mock_idp.mint(scope="read:messages")
+    _header, claims, signature = token.split(".")
+    line = redact(template.format(token=token))
+    assert claims not in line
+    assert signature not in line
+
+
+def test_the_rest_of_a_token_broken_across_header_lines_is_redacted(mock_idp: MockIdP) -> None:
+    """``Authorization: Bearer <60 characters>`` then ``<the rest>`` on a line of its own, which
+    gunicorn logs whole: the header could be rebuilt from the JWKS's kid."""
+    token = mock_idp.mint()
+    rest = token[60:]
+    assert rest.count(".") == 2
+    line = redact(f"Invalid HTTP Header: '{rest}'")
+    assert token.split(".")[1] not in line
+    assert token.split(".")[2] not in line
+
+
+def test_a_token_whose_header_starts_with_whitespace_is_redacted(
+    mock_idp: MockIdP, call: Any
+) -> None:
+    """JSON allows whitespace before ``{`` (RFC 8259 section 2), and the API accepts such a
+    header: its base64url does not begin with ``e``."""
+    kid = mock_idp.keys.signing_key.kid
+    protected = b' {"alg":"RS256","typ":"JWT","kid":"' + kid.encode() + b'"}'
+    token = mock_idp.mint(protected=protected)
+    assert not token.startswith("e")
+    assert call("/api/private", token).status_code == 200
+    assert redact(f"Invalid HTTP Header: 'Bearer\r\n{token}'").count(REDACTED) == 1
+    assert token.split(".")[2] not in redact(f"GET /{token} HTTP/1.1")
 
 
 def test_the_shortest_jose_header_is_a_token() -> None:
@@ -113,3 +162,21 @@ def test_named_arguments_keep_their_names(mock_idp: MockIdP) -> None:
         "s": 400,
     }
     assert record.getMessage() == f"127.0.0.1 GET /?access_token={REDACTED} HTTP/1.1"
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no")
+
+
+@pytest.mark.parametrize(
+    ("msg", "args"), [("%s and %s", ("only one",)), ("%s", (_Unprintable(),)), (_Unprintable(), ())]
+)
+def test_a_record_that_does_not_format_is_kept_and_the_filter_never_raises(
+    msg: Any, args: tuple[Any, ...]
+) -> None:
+    """A filter that raises hands the error to the code that logged; logging itself would only
+    have printed "--- Logging error ---"."""
+    record = logging.LogRecord("gunicorn.error", logging.ERROR, "", 1, msg, args, None)
+    assert redact_record(record) is True
+    assert record.getMessage().endswith("[arguments dropped: they did not format]")
