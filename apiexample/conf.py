@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -284,18 +285,31 @@ class Auth0Config:
 
 
 _current: Auth0Config | None = None
+#: Settings changes so far: a configuration read before the latest one is never kept.
+_generation = 0
+_generation_lock = threading.Lock()
 
 
 def current() -> Auth0Config:
-    """The configuration in force; rebuilt after any settings change (``override_settings``)."""
+    """The configuration in force; rebuilt after any settings change (``override_settings``).
+
+    One built while a change happened is used by its own caller only: kept, it would hold the
+    settings of before the change next to those of after it until the change after that.
+    """
     global _current
     config = _current
     if config is None:
-        config = _current = Auth0Config.from_settings()
+        generation = _generation
+        config = Auth0Config.from_settings()
+        with _generation_lock:
+            if generation == _generation:
+                _current = config
     return config
 
 
 @receiver(setting_changed)
 def _forget_config(**kwargs: Any) -> None:
-    global _current
-    _current = None
+    global _current, _generation
+    with _generation_lock:
+        _generation += 1
+        _current = None

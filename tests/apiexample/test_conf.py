@@ -210,3 +210,26 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
 )
 def test_each_problem_has_its_id(tenant: Any, values: dict[str, Any], expected: set[str]) -> None:
     assert problem_ids(tenant, **values) == expected
+
+
+def test_a_configuration_read_while_a_setting_changes_is_not_kept(
+    tenant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request reads the settings while another thread changes them one by one (as
+    pytest-django's ``settings`` fixture does): what it read is its own, never the one in force
+    after the change, which would mix the issuer of after it with the audience of before."""
+    tenant.AUTH0_AUDIENCE = "https://one.example"
+    build = conf.Auth0Config.from_settings
+    changed: list[bool] = []
+
+    def read_then_change() -> conf.Auth0Config:
+        config = build()
+        if not changed:
+            changed.append(True)
+            tenant.AUTH0_AUDIENCE = "https://two.example"  # the other thread's change lands
+        return config
+
+    monkeypatch.setattr(conf.Auth0Config, "from_settings", read_then_change)
+    assert conf.current().audience == "https://one.example"  # the caller's own read
+    assert conf.current().audience == "https://two.example"
+    assert conf.current() is conf.current()
