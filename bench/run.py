@@ -88,15 +88,14 @@ def targets(
 
 
 def _pin_the_api_to(idp: MockIdP) -> None:
-    """Settings for this process's API (parts 1 and 2): the mock IdP, its audience."""
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="apiexample.settings",
-        AUTH0_ISSUER=idp.issuer,
-        AUTH0_AUDIENCE=AUDIENCE,
-        AUTH0_DOMAIN="",
-        AUTH0_JWKS_URL="",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-    )
+    """Settings for this process's API (parts 1 and 2): every AUTH0_* and DJANGO_* setting, as
+    the gunicorn runs get them (``api_environment``): the mock IdP, its audience, the documented
+    defaults, so that a developer's ``.env`` (a token cache turned off, a leeway) changes no
+    figure."""
+    from devtools.processes import api_environment
+
+    pinned = api_environment(idp.issuer, AUDIENCE, base={})
+    os.environ.update({k: v for k, v in pinned.items() if k.startswith(("AUTH0_", "DJANGO_"))})
     import django
 
     django.setup()

@@ -70,3 +70,20 @@ def test_a_quick_run_without_gunicorn_or_the_suite_reports_and_judges(
     assert not [line for line in report if line.startswith(("gunicorn, 2 sync", "test suite"))]
     assert report[-2] == "targets"
     assert report[-1].startswith("  fresh token <= 2.0x raw verify: ")
+
+
+def test_the_in_process_api_gets_every_setting_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's .env (read without overriding the environment) must change no figure."""
+    from apiexample import conf
+
+    environ = {"AUTH0_TOKEN_CACHE_SIZE": "0", "AUTH0_LEEWAY": "0", "HOME": "/home/dev"}
+    monkeypatch.setattr(run.os, "environ", environ)
+    monkeypatch.setattr("django.setup", lambda: None)
+    idp = MockIdP("http://127.0.0.1:8001/", keys=[])
+    run._pin_the_api_to(idp)
+    assert environ["AUTH0_TOKEN_CACHE_SIZE"] == str(conf.DEFAULT_TOKEN_CACHE_SIZE)
+    assert environ["AUTH0_LEEWAY"] == str(conf.DEFAULT_LEEWAY)
+    assert environ["AUTH0_ISSUER"] == "http://127.0.0.1:8001/"
+    assert environ["AUTH0_JWKS_URL"] == "http://127.0.0.1:8001/.well-known/jwks.json"
+    assert environ["AUTH0_DOMAIN"] == ""
+    assert environ["HOME"] == "/home/dev"
