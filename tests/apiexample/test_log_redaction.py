@@ -26,20 +26,6 @@ from tests.imports import ROOT
         "a JWS with its payload detached: '{header}..{signature}'",
         "a JWE (direct encryption, no key segment): '{header}..{claims}.{signature}.{claims}'",
         "dots percent-encoded: /?t={header}%2E{claims}%2e{signature}",
-    ],
-)
-def test_tokens_are_redacted_wherever_they_stand(mock_idp: MockIdP, template: str) -> None:
-    token = mock_idp.mint(scope="read:messages")
-    header, claims, signature = token.split(".")
-    line = redact(template.format(token=token, header=header, claims=claims, signature=signature))
-    assert claims not in line
-    assert signature not in line
-    assert REDACTED in line
-
-
-@pytest.mark.parametrize(
-    "template",
-    [
         # gunicorn's access log (%(r)s, %(q)s, %(f)s): a token after a percent-escape
         '"GET /api/public?next=%2Fcb%3Faccess_token%3D{token} HTTP/1.1" 200',
         '"-" "http://spa.test/login?r=%2Fcb%3Ftoken%3D{token}"',
@@ -52,12 +38,13 @@ def test_tokens_are_redacted_wherever_they_stand(mock_idp: MockIdP, template: st
         "a word glued before it: x{token}",
     ],
 )
-def test_a_token_after_an_escape_or_a_letter_is_redacted(mock_idp: MockIdP, template: str) -> None:
+def test_tokens_are_redacted_wherever_they_stand(mock_idp: MockIdP, template: str) -> None:
     token = mock_idp.mint(scope="read:messages")
-    _header, claims, signature = token.split(".")
-    line = redact(template.format(token=token))
+    header, claims, signature = token.split(".")
+    line = redact(template.format(token=token, header=header, claims=claims, signature=signature))
     assert claims not in line
     assert signature not in line
+    assert REDACTED in line
 
 
 def test_the_rest_of_a_token_broken_across_header_lines_is_redacted(mock_idp: MockIdP) -> None:
