@@ -64,6 +64,17 @@ class Response:
     def json(self) -> Any:
         return json.loads(self.body)
 
+    @property
+    def content_length(self) -> str | None:
+        """The ``Content-Length`` every transport sends (RFC 9110 section 8.6), a HEAD's too;
+        none for a 204 (section 15.3.5)."""
+        return None if self.status == 204 else str(len(self.body))
+
+
+#: Statuses that carry no content (RFC 9110 sections 15.3.5 and 15.4.5): a fault setting one
+#: drops the route's body, which a client would otherwise read in a transport's own way.
+NO_CONTENT_STATUSES = frozenset({204, 304})
+
 
 def json_response(status: int, document: Any, headers: Mapping[str, str] | None = None) -> Response:
     return Response(
@@ -157,10 +168,12 @@ class Fault:
         if self.content_type is not None:
             headers["Content-Type"] = self.content_type
         headers.update(self.headers)
+        status = self.status if self.status is not None else response.status
+        body = self.body if self.body is not None else response.body
         return Response(
-            status=self.status if self.status is not None else response.status,
+            status=status,
             headers=headers,
-            body=self.body if self.body is not None else response.body,
+            body=b"" if status in NO_CONTENT_STATUSES else body,
             delay=response.delay + self.delay,
         )
 

@@ -146,9 +146,13 @@ class IdPLastRegistry(registries.FirstMatchRegistry):
 
 
 def _answer(method: str, response: Response) -> tuple[int, dict[str, str], bytes]:
-    """``responses``' callback answer; no body for HEAD (RFC 9110 section 9.3.2)."""
+    """``responses``' callback answer, framed as the server frames it: its ``Content-Length``,
+    and no body for HEAD (RFC 9110 section 9.3.2)."""
+    headers = dict(response.headers)
+    if response.content_length is not None:
+        headers.setdefault("Content-Length", response.content_length)
     body = b"" if method.upper() == "HEAD" else response.body
-    return response.status, dict(response.headers), body
+    return response.status, headers, body
 
 
 @contextmanager

@@ -133,7 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
+        if response.content_length is not None:
+            self.send_header("Content-Length", response.content_length)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)

@@ -131,6 +131,7 @@ def _token_body() -> dict[str, str]:
 
 #: Requests each transport must answer alike: (name, method, path, keyword arguments, status).
 ODD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int]] = [
+    ("jwks", "GET", JWKS, {}, 200),
     ("head", "HEAD", JWKS, {}, 405),  # the JWKS route is GET only; no body either way
     ("double-slash-path", "GET", "/" + JWKS, {}, 200),
     ("bytes-header", "POST", "/oauth/token",
@@ -144,11 +145,16 @@ ODD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int]] = [
 ]  # fmt: skip
 
 
-def _answer(response: requests.Response) -> tuple[int, str, Any]:
+def _answer(response: requests.Response) -> tuple[int, str, bool, Any]:
+    """Status, type, whether ``Content-Length`` frames the body, and the body but its token."""
     body = response.json() if response.content else None
     if isinstance(body, dict):
         body.pop("access_token", None)  # signed for each issuer; the rest must agree
-    return response.status_code, response.headers.get("Content-Type", ""), body
+    length = response.headers.get("Content-Length")
+    framed = length is not None and (
+        response.request.method == "HEAD" or length == str(len(response.content))
+    )
+    return response.status_code, response.headers.get("Content-Type", ""), framed, body
 
 
 @pytest.mark.parametrize(("method", "path", "options", "status"), [r[1:] for r in ODD_REQUESTS],
@@ -176,6 +182,25 @@ def test_both_transports_answer_alike(
     assert answers[0][0] == status
     hits = [[(h.method, h.path, h.status) for h in i.hits] for i in (mock_idp, mock_idp_live.idp)]
     assert hits[0] == hits[1] == [(method, "/" + path.lstrip("/"), status)]  # every hit recorded
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_a_fault_with_a_status_that_has_no_content_sends_none_in_both_transports(
+    mock_idp: MockIdP,
+    mock_idp_network: responses.RequestsMock,
+    mock_idp_live: MockIdPServer,
+    status: int,
+) -> None:
+    """RFC 9110 sections 15.3.5 and 15.4.5: the route's body is dropped, so no client reads it
+    in a transport's own way (``requests`` raised ChunkedEncodingError through responses)."""
+    mock_idp_network.add_passthru(mock_idp_live.url)
+    answers = []
+    for idp in (mock_idp, mock_idp_live.idp):
+        idp.inject_fault(JWKS, Fault(status=status))
+        answers.append(requests.get(idp.jwks_uri, timeout=30))
+    assert [(a.status_code, a.content) for a in answers] == [(status, b"")] * 2
+    lengths = {a.headers.get("Content-Length") for a in answers}
+    assert lengths == ({None} if status == 204 else {"0"})
 
 
 def test_no_signing_key_is_a_500_from_both_transports(
