@@ -147,12 +147,14 @@ class IdPLastRegistry(registries.FirstMatchRegistry):
 
 def _answer(method: str, response: Response) -> tuple[int, dict[str, str], bytes]:
     """``responses``' callback answer, framed as the server frames it: its ``Content-Length``,
-    and no body for HEAD (RFC 9110 section 9.3.2)."""
+    and no body for HEAD (RFC 9110 section 9.3.2). A HEAD answer goes without the length: the
+    oldest ``responses`` allowed would read the body it announces, and wait in vain."""
     headers = dict(response.headers)
+    if method.upper() == "HEAD":
+        return response.status, headers, b""
     if response.content_length is not None:
         headers.setdefault("Content-Length", response.content_length)
-    body = b"" if method.upper() == "HEAD" else response.body
-    return response.status, headers, body
+    return response.status, headers, response.body
 
 
 @contextmanager
