@@ -17,10 +17,9 @@ gunicorn's master loads this module: it imports neither Django nor the API.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from apiexample.log_redaction import redact_record
+from apiexample.log_redaction import redact_loggers
 
 #: ``MAX_TOKEN_LENGTH`` (16 KiB) plus room for the field's name and scheme.
 limit_request_field_size = 16 * 1024 + 256
@@ -35,5 +34,4 @@ def on_starting(server: Any) -> None:
     """gunicorn server hook, in the master before any worker is forked: every record of
     gunicorn's logs passes through ``redact_record``. A filter on the logger itself outlasts a
     reload, ``--log-config`` and any ``--logger-class`` (its statsd one included)."""
-    for name in GUNICORN_LOGGERS:
-        logging.getLogger(name).addFilter(redact_record)
+    redact_loggers(GUNICORN_LOGGERS)

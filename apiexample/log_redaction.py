@@ -1,5 +1,6 @@
 """Bearer tokens kept out of log lines: a ``logging`` filter, for logs that hold what a client
-sent (gunicorn's, see ``apiexample.gunicorn_config``).
+sent: gunicorn's (``apiexample.gunicorn_config``), uvicorn's (``apiexample.asgi``) and
+``runserver``'s (``LOGGING`` in ``apiexample.settings``).
 
 Token material is a compact JWS or JWE (RFC 7515 section 7.1, RFC 7516 section 7.1), or the part
 of one after a line break, its dots written as they are or percent-encoded, whatever stands
@@ -13,9 +14,13 @@ from __future__ import annotations
 import binascii
 import logging
 import re
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 
 REDACTED = "[redacted]"
+
+#: Argument types whose every character a ``%`` format shows (unless it truncates), and which a
+#: structured formatter writes as they are: a record holding only these keeps its arguments.
+_PLAIN_ARGUMENTS = (str, int, float, type(None))
 
 #: A run of characters a token can be written with (base64url, dots, percent-escapes): each
 #: character is read once, and each run is then judged whole (linear in the line's length).
@@ -72,16 +77,18 @@ def redact_record(record: logging.LogRecord) -> bool:
     """A ``logging`` filter that redacts a record and keeps it; it never raises.
 
     Named arguments (gunicorn's access log: one per atom, which structured formatters read) keep
-    their names, each value redacted; otherwise the message is formatted, then redacted. One
-    that does not format keeps its template, redacted, without its arguments. A traceback is
-    formatted and redacted too, and the exception dropped from the record, so that no handler
-    formats it again from the original.
+    their names, each value redacted. Positional ones (uvicorn's access log, whose formatter
+    unpacks them; ``runserver``'s) are redacted one by one and kept, when the line they make
+    then holds no token; otherwise the message is formatted, then redacted. One that does not
+    format keeps its template, redacted, without its arguments. A traceback is formatted and
+    redacted too, and the exception dropped from the record, so that no handler formats it
+    again from the original.
     """
     if isinstance(record.args, MutableMapping):
         for name, value in record.args.items():
             if isinstance(value, str):
                 record.args[name] = redact(value)
-    else:
+    elif not _redact_each_argument(record):
         try:
             message = record.getMessage()
         except Exception:  # a filter that raises hands the error to the code that logged
@@ -95,3 +102,37 @@ def redact_record(record: logging.LogRecord) -> bool:
     if record.exc_text:
         record.exc_text = redact(record.exc_text)
     return True
+
+
+def _redact_each_argument(record: logging.LogRecord) -> bool:
+    """Redact the template and each plain argument of ``record`` in place, when the line they
+    then make holds no token (none was split between them); say whether it did."""
+    arguments = record.args if isinstance(record.args, tuple) else ()
+    if not isinstance(record.msg, str) or not all(
+        isinstance(argument, _PLAIN_ARGUMENTS) for argument in arguments
+    ):
+        return False
+    template = redact(record.msg)
+    redacted = tuple(redact(arg) if isinstance(arg, str) else arg for arg in arguments)
+    try:
+        message = template % redacted if redacted else template
+    except Exception:  # the caller formats the original, and says when it does not format
+        return False
+    if redact(message) != message:
+        return False
+    record.msg, record.args = template, redacted
+    return True
+
+
+class TokenRedactingFilter(logging.Filter):
+    """``redact_record`` as a filter class, for ``LOGGING``'s ``filters`` (``"()"``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return redact_record(record)
+
+
+def redact_loggers(names: Iterable[str]) -> None:
+    """Pass every record of the named loggers through ``redact_record``: a filter on the logger
+    itself holds whatever handlers and formatters a server's logging config gives it later."""
+    for name in names:
+        logging.getLogger(name).addFilter(redact_record)

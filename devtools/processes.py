@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -195,33 +195,44 @@ def start_in_session(
 
 
 class RunningServer(NamedTuple):
-    """What ``api_server`` started: where it answers, and the pid of gunicorn's master."""
+    """What ``serving`` started: where it answers, and the pid of the server (gunicorn's master)."""
 
     base: str
     pid: int
 
 
-@contextlib.contextmanager
 def api_server(
     env: Mapping[str, str],
     *options: str,
     log: Path | None = None,
     timeout: float = 30.0,
     app: str = API_APP,
-) -> Iterator[RunningServer]:
-    """The API under gunicorn on a free loopback port, in its own session; yields its base URL
-    and the gunicorn master's pid.
+) -> contextlib.AbstractContextManager[RunningServer]:
+    """The API under gunicorn (``gunicorn_command`` with ``options``), as ``serving`` runs it."""
+    return serving(
+        lambda port: gunicorn_command(port, *options, app=app), env, log=log, timeout=timeout
+    )
 
-    Stopped with all its workers on exit, and (on Linux) killed if this process dies first.
+
+@contextlib.contextmanager
+def serving(
+    command: Callable[[int], Sequence[str]],
+    env: Mapping[str, str],
+    *,
+    log: Path | None = None,
+    timeout: float = 30.0,
+) -> Iterator[RunningServer]:
+    """The API as ``command(port)`` serves it (gunicorn, ``runserver``, uvicorn) on a free
+    loopback port, in its own session, once ``/api/public`` answers; yields its base URL and pid.
+
+    Stopped with all its processes on exit, and (on Linux) killed if this process dies first.
     """
     port = free_port()
     with contextlib.ExitStack() as stack:
         output: IO[bytes] | int = subprocess.DEVNULL
         if log is not None:
             output = stack.enter_context(log.open("wb"))
-        process = start_in_session(
-            gunicorn_command(port, *options, app=app), env, stdout=output, stderr=output
-        )
+        process = start_in_session(command(port), env, stdout=output, stderr=output)
         base = f"http://{LOOPBACK}:{port}"
         try:
             wait_until_serving(f"{base}/api/public", process, timeout)

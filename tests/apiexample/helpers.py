@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import requests
+
 from apiexample.signing_keys import REFRESH_THREAD_NAME
+from devtools.processes import serving
 from mock_idp import MockIdP
 from mock_idp.http import JWKS as JWKS_PATH
 
@@ -40,3 +45,25 @@ def assert_refused(response: Any, status: int, error: str) -> None:
     else:
         assert challenge is not None
         assert challenge.startswith(f'Bearer error="{error}"')
+
+
+def log_of_a_query_token(
+    command: Callable[[int], Sequence[str]], env: Mapping[str, str], token: str, log: Path
+) -> str:
+    """What a server ``command(port)`` logs (stdout and stderr, into ``log``) for a request
+    sending ``token`` as an ``access_token`` query parameter, which the API refuses (RFC 6750
+    section 2.3 is not served) as carrying no token; no part of the token is in it, and every
+    record was formatted."""
+    with serving(command, env, log=log) as server, requests.Session() as session:
+        session.trust_env = False  # straight to 127.0.0.1, whatever proxy the machine sets
+        answer = session.get(
+            f"{server.base}/api/private", params={"access_token": token}, timeout=30
+        )
+        assert answer.status_code == 401, answer.content
+        assert answer.json()["error"] == "missing_authorization"
+        assert answer.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    written = log.read_text("utf-8", errors="replace")
+    assert "--- Logging error ---" not in written  # the filter left a record its formatter reads
+    for segment in token.split("."):
+        assert segment not in written
+    return written

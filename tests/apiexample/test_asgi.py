@@ -4,6 +4,8 @@ as WSGI, and a request waiting for the JWKS holds up no other request."""
 from __future__ import annotations
 
 import asyncio
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +15,13 @@ from django.utils.decorators import method_decorator
 from django.views import View
 
 from apiexample.asgi import application
+from apiexample.log_redaction import REDACTED
 from apiexample.views import require_auth
+from devtools.processes import api_environment
 from mock_idp import MockIdP
 from mock_idp.http import JWKS, Fault
-from tests.apiexample.helpers import assert_refused, jwks_fetches
+from mock_idp.server import MockIdPServer
+from tests.apiexample.helpers import assert_refused, jwks_fetches, log_of_a_query_token
 
 
 async def asgi_get(path: str, token: str | None = None) -> HttpResponse:
@@ -158,3 +163,25 @@ def test_an_async_view_waiting_for_the_jwks_holds_up_no_other_request(
     assert_refused(second, 401, "missing_authorization")
     assert not first_was_done
     assert first.status_code == 200
+
+
+def uvicorn_command(port: int) -> list[str]:
+    """``uvicorn apiexample.asgi:application`` as the README has it, on 127.0.0.1:``port``."""
+    app = "apiexample.asgi:application"
+    return [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+
+
+@pytest.mark.live
+def test_uvicorn_logs_a_token_sent_in_the_query_redacted(
+    mock_idp_live: MockIdPServer, tmp_path: Path
+) -> None:
+    """uvicorn's access log holds the query string; its formatter unpacks the record's
+    arguments, which the filter keeps (``apiexample.asgi``)."""
+    token = mock_idp_live.idp.mint()
+    written = log_of_a_query_token(
+        uvicorn_command,
+        api_environment(mock_idp_live.idp.issuer),
+        token,
+        tmp_path / "uvicorn.log",
+    )
+    assert f'"GET /api/private?access_token={REDACTED} HTTP/1.1" 401 Unauthorized' in written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from apiexample.log_redaction import REDACTED, redact, redact_record
+from apiexample.log_redaction import REDACTED, TokenRedactingFilter, redact, redact_record
 from mock_idp import MockIdP
 from tests.imports import ROOT
 
@@ -149,6 +150,76 @@ def test_named_arguments_keep_their_names(mock_idp: MockIdP) -> None:
         "s": 400,
     }
     assert record.getMessage() == f"127.0.0.1 GET /?access_token={REDACTED} HTTP/1.1"
+
+
+def test_positional_arguments_are_kept_each_redacted(mock_idp: MockIdP) -> None:
+    """uvicorn's access formatter unpacks its five arguments; a structured formatter reads them."""
+    token = mock_idp.mint()
+    template = '%s - "%s %s HTTP/%s" %d'
+    arguments = ("127.0.0.1:5000", "GET", f"/api/private?access_token={token}", "1.1", 401)
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 1, template, arguments, None)
+    assert redact_record(record) is True
+    assert record.msg == template
+    assert record.args == (*arguments[:2], f"/api/private?access_token={REDACTED}", *arguments[3:])
+
+
+def test_a_record_holding_no_token_is_left_as_it_was() -> None:
+    arguments = ("GET /api/public HTTP/1.1", "200", 3.5, None)
+    record = logging.LogRecord("django.server", logging.INFO, "", 1, "%s %s %s %s", arguments, None)
+    assert redact_record(record) is True
+    assert (record.msg, record.args) == ("%s %s %s %s", arguments)
+
+
+@pytest.mark.parametrize(
+    ("msg", "args"),
+    [
+        ("Authorization: Bearer %s", ("an-opaque-token",)),  # the scheme in the template
+        ("access_token=%s", ("an-opaque-token",)),
+        ("%s.%s.%s", ("{header}", "{claims}", "{signature}")),  # a JWS in three arguments
+        ("%s", (b"Bearer an-opaque-token",)),  # not plain: shown by its repr
+    ],
+)
+def test_a_token_split_between_template_and_arguments_is_redacted_in_the_formatted_line(
+    mock_idp: MockIdP, msg: str, args: tuple[Any, ...]
+) -> None:
+    header, claims, signature = mock_idp.mint().split(".")
+    parts = {"{header}": header, "{claims}": claims, "{signature}": signature}
+    arguments = tuple(parts.get(arg, arg) if isinstance(arg, str) else arg for arg in args)
+    record = logging.LogRecord("uvicorn.error", logging.INFO, "", 1, msg, arguments, None)
+    assert redact_record(record) is True
+    assert record.args is None
+    assert REDACTED in record.msg
+    for secret in ("an-opaque-token", header, claims, signature):
+        assert secret not in record.msg
+
+
+class _Headers:
+    """Shown one way by ``%s``, another by a structured formatter's ``repr``."""
+
+    def __str__(self) -> str:
+        return "(headers)"
+
+    def __repr__(self) -> str:
+        return "{'authorization': 'Bearer an-opaque-token'}"
+
+
+def test_an_argument_other_than_a_plain_value_is_not_kept() -> None:
+    record = logging.LogRecord("uvicorn.error", logging.INFO, "", 1, "got %s", (_Headers(),), None)
+    assert redact_record(record) is True
+    assert (record.msg, record.args) == ("got (headers)", None)
+
+
+def test_the_filter_class_redacts_what_its_handler_writes(mock_idp: MockIdP) -> None:
+    """What ``LOGGING``'s ``redact_tokens`` filter is (``apiexample.settings``)."""
+    token = mock_idp.mint()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(TokenRedactingFilter())
+    record = logging.LogRecord(
+        "django.server", logging.WARNING, "", 1, "GET /?t=%s", (token,), None
+    )
+    handler.handle(record)
+    assert stream.getvalue() == f"GET /?t={REDACTED}\n"
 
 
 class _Unprintable:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from apiexample.log_redaction import REDACTED
+from devtools.processes import api_environment
+from mock_idp import MockIdP
+from mock_idp.server import MockIdPServer
+from tests.apiexample.helpers import log_of_a_query_token
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Django settings as the project sets them, and the leeway the validator reads from them.
@@ -124,3 +132,32 @@ def test_a_dotenv_file_that_is_not_utf8_is_named_in_process(tmp_path: Path) -> N
     with pytest.raises(ImproperlyConfigured, match="is not UTF-8 text"):
         _load_dotenv(path)
     assert "APIEXAMPLE_UNSET_NAME" not in os.environ
+
+
+def test_the_api_s_log_handler_redacts_tokens(mock_idp: MockIdP) -> None:
+    """``LOGGING``'s console handler, which the API's loggers write to."""
+    token = mock_idp.mint()
+    (handler,) = logging.getLogger("apiexample").handlers
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        logging.getLogger("apiexample.tests").warning("Bearer %s", token)
+    finally:
+        handler.setStream(previous)
+    assert stream.getvalue().endswith(f" WARNING apiexample.tests Bearer {REDACTED}\n")
+
+
+@pytest.mark.live
+def test_runserver_logs_a_token_sent_in_the_query_redacted(
+    mock_idp_live: MockIdPServer, tmp_path: Path
+) -> None:
+    """``runserver``'s request log holds the query string (``LOGGING``'s ``django.server``)."""
+    token = mock_idp_live.idp.mint()
+    written = log_of_a_query_token(
+        lambda port: [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        api_environment(mock_idp_live.idp.issuer),
+        token,
+        tmp_path / "runserver.log",
+    )
+    assert f'"GET /api/private?access_token={REDACTED} HTTP/1.1" 401' in written
