@@ -1,8 +1,9 @@
 """ASGI entry point, for servers such as uvicorn or daphne.
 
-uvicorn's access log holds the query string, so a token sent as ``?access_token=`` would be
-written whole: its loggers pass every record through ``redact_record``. uvicorn sets up its
-logging before it imports the application, and a filter on a logger outlasts that setup.
+uvicorn's logs hold what a client sent (its access log the query string, its trace lines at
+``--log-level trace`` each request's scope and headers), so a token would be written whole:
+its loggers pass every record through ``apiexample.log_redaction``'s filters. uvicorn sets up
+its logging before it imports the application, and a filter on a logger outlasts that setup.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-from apiexample.log_redaction import redact_loggers
+from apiexample.log_redaction import redact_each_argument, redact_loggers
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apiexample.settings")
 
-#: The loggers uvicorn writes its error and access logs with.
-UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access")
+#: uvicorn's error log and its trace of each request's ASGI messages.
+UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.asgi")
+#: uvicorn's access log, whose formatter unpacks the record's five arguments.
+UVICORN_ACCESS_LOGGER = "uvicorn.access"
 
 redact_loggers(UVICORN_LOGGERS)
+redact_loggers([UVICORN_ACCESS_LOGGER], redact_each_argument)
 application = get_asgi_application()

@@ -1,4 +1,4 @@
-"""Bearer tokens kept out of log lines: a ``logging`` filter, for logs that hold what a client
+"""Bearer tokens kept out of log lines: ``logging`` filters, for logs that hold what a client
 sent: gunicorn's (``apiexample.gunicorn_config``), uvicorn's (``apiexample.asgi``) and
 ``runserver``'s (``LOGGING`` in ``apiexample.settings``).
 
@@ -14,13 +14,9 @@ from __future__ import annotations
 import binascii
 import logging
 import re
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 
 REDACTED = "[redacted]"
-
-#: Argument types whose every character a ``%`` format shows (unless it truncates), and which a
-#: structured formatter writes as they are: a record holding only these keeps its arguments.
-_PLAIN_ARGUMENTS = (str, int, float, type(None))
 
 #: A run of characters a token can be written with (base64url, dots, percent-escapes): each
 #: character is read once, and each run is then judged whole (linear in the line's length).
@@ -36,8 +32,11 @@ _JSON_OBJECT = re.compile(r"ey[IJ][A-Za-z0-9_-]{13}")
 _JSON_WHITESPACE = b" \t\r\n"
 _TO_STANDARD = str.maketrans("-_", "+/")
 
+#: A scheme and what follows it (not a request line's ``HTTP/1.1``, after a path ending in
+#: ``/basic``), or an ``access_token`` parameter's value.
 _CREDENTIAL = re.compile(
-    r"(?i)\b((?:bearer|basic)(?:[ \t+]|%20|\\t)+|access(?:_|%5F)token(?:=|%3D))[^\s'\"&;,]+"
+    r"(?i)\b((?:bearer|basic)(?:[ \t+]|%20|\\t)+(?!HTTP/)|access(?:_|%5F)token(?:=|%3D))"
+    r"[^\s'\"&;,]+"
 )
 
 
@@ -77,18 +76,16 @@ def redact_record(record: logging.LogRecord) -> bool:
     """A ``logging`` filter that redacts a record and keeps it; it never raises.
 
     Named arguments (gunicorn's access log: one per atom, which structured formatters read) keep
-    their names, each value redacted. Positional ones (uvicorn's access log, whose formatter
-    unpacks them; ``runserver``'s) are redacted one by one and kept, when the line they make
-    then holds no token; otherwise the message is formatted, then redacted. One that does not
-    format keeps its template, redacted, without its arguments. A traceback is formatted and
-    redacted too, and the exception dropped from the record, so that no handler formats it
-    again from the original.
+    their names, each value redacted; otherwise the message is formatted, then redacted. One
+    that does not format keeps its template, redacted, without its arguments. A traceback is
+    formatted and redacted too, and the exception dropped from the record, so that no handler
+    formats it again from the original.
     """
     if isinstance(record.args, MutableMapping):
         for name, value in record.args.items():
             if isinstance(value, str):
                 record.args[name] = redact(value)
-    elif not _redact_each_argument(record):
+    else:
         try:
             message = record.getMessage()
         except Exception:  # a filter that raises hands the error to the code that logged
@@ -96,32 +93,46 @@ def redact_record(record: logging.LogRecord) -> bool:
             message = f"{template} [arguments dropped: they did not format]"
         record.msg = redact(message)
         record.args = None
+    _redact_traceback(record)
+    return True
+
+
+def redact_each_argument(record: logging.LogRecord) -> bool:
+    """A ``logging`` filter for a log whose formatter reads the positional arguments and writes
+    them apart, spaces or quotes between, so that no token can span two: uvicorn's access log
+    (client, method, path with query, HTTP version, status). The record keeps its template and
+    as many arguments, each redacted on its own: a number or ``None`` as it is, anything else
+    as its ``str`` (which a ``str`` subclass may mask). A record of another shape, or whose
+    template holds a token, goes to ``redact_record``. It never raises.
+    """
+    arguments = record.args
+    if not isinstance(arguments, tuple) or not isinstance(record.msg, str):
+        return redact_record(record)
+    if redact(record.msg) != record.msg:
+        return redact_record(record)
+    try:
+        redacted = tuple(map(_redacted_argument, arguments))
+        if redacted:  # as LogRecord.getMessage formats it
+            _ = record.msg % redacted
+    except Exception:  # formatted whole instead, which says so when it cannot be
+        return redact_record(record)
+    record.args = redacted
+    _redact_traceback(record)
+    return True
+
+
+def _redacted_argument(argument: object) -> object:
+    if argument is None or isinstance(argument, (int, float)):
+        return argument
+    return redact(str(argument))
+
+
+def _redact_traceback(record: logging.LogRecord) -> None:
     if record.exc_info:
         record.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)
         record.exc_info = None
     if record.exc_text:
         record.exc_text = redact(record.exc_text)
-    return True
-
-
-def _redact_each_argument(record: logging.LogRecord) -> bool:
-    """Redact the template and each plain argument of ``record`` in place, when the line they
-    then make holds no token (none was split between them); say whether it did."""
-    arguments = record.args if isinstance(record.args, tuple) else ()
-    if not isinstance(record.msg, str) or not all(
-        isinstance(argument, _PLAIN_ARGUMENTS) for argument in arguments
-    ):
-        return False
-    template = redact(record.msg)
-    redacted = tuple(redact(arg) if isinstance(arg, str) else arg for arg in arguments)
-    try:
-        message = template % redacted if redacted else template
-    except Exception:  # the caller formats the original, and says when it does not format
-        return False
-    if redact(message) != message:
-        return False
-    record.msg, record.args = template, redacted
-    return True
 
 
 class TokenRedactingFilter(logging.Filter):
@@ -131,8 +142,11 @@ class TokenRedactingFilter(logging.Filter):
         return redact_record(record)
 
 
-def redact_loggers(names: Iterable[str]) -> None:
-    """Pass every record of the named loggers through ``redact_record``: a filter on the logger
+def redact_loggers(
+    names: Iterable[str],
+    log_filter: Callable[[logging.LogRecord], bool] = redact_record,
+) -> None:
+    """Pass every record of the named loggers through ``log_filter``: a filter on the logger
     itself holds whatever handlers and formatters a server's logging config gives it later."""
     for name in names:
-        logging.getLogger(name).addFilter(redact_record)
+        logging.getLogger(name).addFilter(log_filter)

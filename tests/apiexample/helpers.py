@@ -47,21 +47,24 @@ def assert_refused(response: Any, status: int, error: str) -> None:
         assert challenge.startswith(f'Bearer error="{error}"')
 
 
-def log_of_a_query_token(
+def log_of_requests_with_a_token(
     command: Callable[[int], Sequence[str]], env: Mapping[str, str], token: str, log: Path
 ) -> str:
-    """What a server ``command(port)`` logs (stdout and stderr, into ``log``) for a request
-    sending ``token`` as an ``access_token`` query parameter, which the API refuses (RFC 6750
-    section 2.3 is not served) as carrying no token; no part of the token is in it, and every
-    record was formatted."""
+    """What a server ``command(port)`` logs (stdout and stderr, into ``log``) for three requests:
+    ``token`` as an ``access_token`` query parameter, which the API refuses as carrying none
+    (RFC 6750 section 2.3 is not served); ``token`` in the ``Authorization`` header, accepted;
+    ``/docs/basic``, a path ending in a scheme's name. No part of the token is in the log, and
+    every record was formatted."""
     with serving(command, env, log=log) as server, requests.Session() as session:
         session.trust_env = False  # straight to 127.0.0.1, whatever proxy the machine sets
-        answer = session.get(
-            f"{server.base}/api/private", params={"access_token": token}, timeout=30
-        )
-        assert answer.status_code == 401, answer.content
-        assert answer.json()["error"] == "missing_authorization"
-        assert answer.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+        private = f"{server.base}/api/private"
+        refused = session.get(private, params={"access_token": token}, timeout=30)
+        assert refused.status_code == 401, refused.content
+        assert refused.json()["error"] == "missing_authorization"
+        assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+        accepted = session.get(private, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert accepted.status_code == 200, accepted.content
+        assert session.get(f"{server.base}/docs/basic", timeout=30).status_code == 404
     written = log.read_text("utf-8", errors="replace")
     assert "--- Logging error ---" not in written  # the filter left a record its formatter reads
     for segment in token.split("."):

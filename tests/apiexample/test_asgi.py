@@ -21,7 +21,7 @@ from devtools.processes import api_environment
 from mock_idp import MockIdP
 from mock_idp.http import JWKS, Fault
 from mock_idp.server import MockIdPServer
-from tests.apiexample.helpers import assert_refused, jwks_fetches, log_of_a_query_token
+from tests.apiexample.helpers import assert_refused, jwks_fetches, log_of_requests_with_a_token
 
 
 async def asgi_get(path: str, token: str | None = None) -> HttpResponse:
@@ -166,22 +166,22 @@ def test_an_async_view_waiting_for_the_jwks_holds_up_no_other_request(
 
 
 def uvicorn_command(port: int) -> list[str]:
-    """``uvicorn apiexample.asgi:application`` as the README has it, on 127.0.0.1:``port``."""
+    """``uvicorn apiexample.asgi:application`` as the README has it, on 127.0.0.1:``port``, with
+    its most detailed log: each request's ASGI scope and messages, headers included."""
     app = "apiexample.asgi:application"
-    return [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    address = ["--host", "127.0.0.1", "--port", str(port)]
+    return [sys.executable, "-m", "uvicorn", app, *address, "--log-level", "trace"]
 
 
 @pytest.mark.live
-def test_uvicorn_logs_a_token_sent_in_the_query_redacted(
-    mock_idp_live: MockIdPServer, tmp_path: Path
-) -> None:
-    """uvicorn's access log holds the query string; its formatter unpacks the record's
-    arguments, which the filter keeps (``apiexample.asgi``)."""
-    token = mock_idp_live.idp.mint()
-    written = log_of_a_query_token(
-        uvicorn_command,
-        api_environment(mock_idp_live.idp.issuer),
-        token,
-        tmp_path / "uvicorn.log",
+def test_uvicorn_logs_no_token(mock_idp_live: MockIdPServer, tmp_path: Path) -> None:
+    """uvicorn's access log holds the query string, and its formatter unpacks the record's
+    arguments; its trace lines hold each request's scope (``apiexample.asgi``)."""
+    idp = mock_idp_live.idp
+    written = log_of_requests_with_a_token(
+        uvicorn_command, api_environment(idp.issuer), idp.mint(), tmp_path / "uvicorn.log"
     )
     assert f'"GET /api/private?access_token={REDACTED} HTTP/1.1" 401 Unauthorized' in written
+    assert '"GET /api/private HTTP/1.1" 200 OK' in written
+    assert '"GET /docs/basic HTTP/1.1" 404 Not Found' in written
+    assert "TRACE" in written

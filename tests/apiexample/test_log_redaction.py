@@ -6,11 +6,19 @@ import io
 import logging
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from uvicorn.logging import AccessFormatter
 
-from apiexample.log_redaction import REDACTED, TokenRedactingFilter, redact, redact_record
+from apiexample.log_redaction import (
+    REDACTED,
+    TokenRedactingFilter,
+    redact,
+    redact_each_argument,
+    redact_record,
+)
 from mock_idp import MockIdP
 from tests.imports import ROOT
 
@@ -108,6 +116,8 @@ def test_an_opaque_credential_after_its_scheme_or_parameter_is_redacted(
         'File "/srv/api/event_dispatcher_v2.py", line 3, in handle',
         "Invalid request from ip=::1: Invalid HTTP Header: 'X-Thing'",
         "Bearer\nnext line",
+        '"GET /docs/basic HTTP/1.1" 404 179',  # a request line's version is no credential
+        "GET /auth/Bearer HTTP/1.0",
     ],
 )
 def test_lines_without_a_token_are_left_alone(line: str) -> None:
@@ -152,45 +162,40 @@ def test_named_arguments_keep_their_names(mock_idp: MockIdP) -> None:
     assert record.getMessage() == f"127.0.0.1 GET /?access_token={REDACTED} HTTP/1.1"
 
 
-def test_positional_arguments_are_kept_each_redacted(mock_idp: MockIdP) -> None:
-    """uvicorn's access formatter unpacks its five arguments; a structured formatter reads them."""
-    token = mock_idp.mint()
-    template = '%s - "%s %s HTTP/%s" %d'
-    arguments = ("127.0.0.1:5000", "GET", f"/api/private?access_token={token}", "1.1", 401)
-    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 1, template, arguments, None)
-    assert redact_record(record) is True
-    assert record.msg == template
-    assert record.args == (*arguments[:2], f"/api/private?access_token={REDACTED}", *arguments[3:])
+def uvicorn_access_record(path: str) -> logging.LogRecord:
+    """A record as uvicorn's access log makes it (``uvicorn.protocols.http``)."""
+    arguments = ("127.0.0.1:5000", "GET", path, "1.1", 401)
+    return logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 1, '%s - "%s %s HTTP/%s" %d', arguments, None
+    )
 
 
-def test_a_record_holding_no_token_is_left_as_it_was() -> None:
-    arguments = ("GET /api/public HTTP/1.1", "200", 3.5, None)
-    record = logging.LogRecord("django.server", logging.INFO, "", 1, "%s %s %s %s", arguments, None)
-    assert redact_record(record) is True
-    assert (record.msg, record.args) == ("%s %s %s %s", arguments)
-
-
-@pytest.mark.parametrize(
-    ("msg", "args"),
-    [
-        ("Authorization: Bearer %s", ("an-opaque-token",)),  # the scheme in the template
-        ("access_token=%s", ("an-opaque-token",)),
-        ("%s.%s.%s", ("{header}", "{claims}", "{signature}")),  # a JWS in three arguments
-        ("%s", (b"Bearer an-opaque-token",)),  # not plain: shown by its repr
-    ],
-)
-def test_a_token_split_between_template_and_arguments_is_redacted_in_the_formatted_line(
-    mock_idp: MockIdP, msg: str, args: tuple[Any, ...]
+@pytest.mark.parametrize("path", ["/api/private?access_token={token}", "/{token}", "/x?t={token}"])
+def test_each_argument_is_redacted_and_uvicorn_s_formatter_reads_them(
+    mock_idp: MockIdP, path: str
 ) -> None:
-    header, claims, signature = mock_idp.mint().split(".")
-    parts = {"{header}": header, "{claims}": claims, "{signature}": signature}
-    arguments = tuple(parts.get(arg, arg) if isinstance(arg, str) else arg for arg in args)
-    record = logging.LogRecord("uvicorn.error", logging.INFO, "", 1, msg, arguments, None)
-    assert redact_record(record) is True
-    assert record.args is None
-    assert REDACTED in record.msg
-    for secret in ("an-opaque-token", header, claims, signature):
-        assert secret not in record.msg
+    record = uvicorn_access_record(path.format(token=mock_idp.mint()))
+    assert redact_each_argument(record) is True
+    assert record.args == ("127.0.0.1:5000", "GET", path.format(token=REDACTED), "1.1", 401)
+    line = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s").format(record)
+    assert line == f"127.0.0.1:5000 GET {path.format(token=REDACTED)} HTTP/1.1 401 Unauthorized"
+
+
+def test_a_path_ending_in_a_scheme_s_name_is_no_credential_to_the_access_log() -> None:
+    """``redact`` takes ``basic HTTP/1.1`` in the whole line for a credential; a path alone is
+    not one, and uvicorn's formatter needs the arguments (found by review)."""
+    record = uvicorn_access_record("/docs/basic")
+    assert redact_each_argument(record) is True
+    assert record.args == ("127.0.0.1:5000", "GET", "/docs/basic", "1.1", 401)
+
+
+class _Masked(str):
+    """A ``str`` that shows as asterisks."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return "****"
 
 
 class _Headers:
@@ -203,10 +208,65 @@ class _Headers:
         return "{'authorization': 'Bearer an-opaque-token'}"
 
 
-def test_an_argument_other_than_a_plain_value_is_not_kept() -> None:
-    record = logging.LogRecord("uvicorn.error", logging.INFO, "", 1, "got %s", (_Headers(),), None)
+@pytest.mark.parametrize(
+    ("argument", "shown"), [(_Masked("an-opaque-token"), "****"), (_Headers(), "(headers)")]
+)
+def test_an_argument_other_than_a_number_is_kept_as_its_str(argument: Any, shown: str) -> None:
+    """``redact`` would turn a masking ``str`` subclass into its value (found by review)."""
+    for log_filter in (redact_record, redact_each_argument):
+        record = logging.LogRecord("x", logging.INFO, "", 1, "got %s", (argument,), None)
+        assert log_filter(record) is True
+        assert record.getMessage() == f"got {shown}"
+        assert "an-opaque-token" not in repr(record.args)
+
+
+@pytest.mark.parametrize(
+    ("msg", "args"),
+    [
+        ("Authorization: Bearer %s", ("an-opaque-token",)),  # the scheme in the template
+        ("access_token=%s", ("an-opaque-token",)),
+        ("%s.%s.%s", ("{header}", "{claims}", "{signature}")),  # a JWS in three arguments
+        ("%s.%s", ("{header}.{claims}", "{signature}")),  # found by review
+        ("%s%s", ("{header}.", "{claims}.{signature}")),
+        ("%s", (b"Bearer an-opaque-token",)),  # shown by its repr
+    ],
+)
+def test_a_token_split_between_template_and_arguments_is_redacted_in_the_formatted_line(
+    mock_idp: MockIdP, msg: str, args: tuple[Any, ...]
+) -> None:
+    header, claims, signature = mock_idp.mint().split(".")
+    parts = {"header": header, "claims": claims, "signature": signature}
+    arguments = tuple(
+        arg.format_map(parts) if isinstance(arg, str) and "{" in arg else arg for arg in args
+    )
+    record = logging.LogRecord("uvicorn.error", logging.INFO, "", 1, msg, arguments, None)
     assert redact_record(record) is True
-    assert (record.msg, record.args) == ("got (headers)", None)
+    assert record.args is None
+    assert REDACTED in record.msg
+    for secret in ("an-opaque-token", header, claims, signature):
+        assert secret not in record.msg
+
+
+def test_a_template_holding_a_credential_is_formatted_whole() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 1, "Bearer %s", ("an-opaque-token",), None
+    )
+    assert redact_each_argument(record) is True
+    assert (record.msg, record.args) == (f"Bearer {REDACTED}", None)
+
+
+def test_a_message_without_arguments_is_kept_as_it_is() -> None:
+    """A ``%`` in it stays: ``getMessage`` formats only a record with arguments."""
+    record = logging.LogRecord("uvicorn.error", logging.INFO, "", 1, "100% done", (), None)
+    assert redact_each_argument(record) is True
+    assert (record.msg, record.args, record.getMessage()) == ("100% done", (), "100% done")
+
+
+def test_named_arguments_go_to_redact_record(mock_idp: MockIdP) -> None:
+    token = mock_idp.mint()
+    record = logging.LogRecord("x", logging.INFO, "", 1, "%(q)s", ({"q": token},), None)
+    assert redact_each_argument(record) is True
+    assert record.args == {"q": REDACTED}
 
 
 def test_the_filter_class_redacts_what_its_handler_writes(mock_idp: MockIdP) -> None:
@@ -230,11 +290,12 @@ class _Unprintable:
 @pytest.mark.parametrize(
     ("msg", "args"), [("%s and %s", ("only one",)), ("%s", (_Unprintable(),)), (_Unprintable(), ())]
 )
+@pytest.mark.parametrize("log_filter", [redact_record, redact_each_argument])
 def test_a_record_that_does_not_format_is_kept_and_the_filter_never_raises(
-    msg: Any, args: tuple[Any, ...]
+    msg: Any, args: tuple[Any, ...], log_filter: Callable[[logging.LogRecord], bool]
 ) -> None:
     """A filter that raises hands the error to the code that logged; logging itself would only
     have printed "--- Logging error ---"."""
     record = logging.LogRecord("gunicorn.error", logging.ERROR, "", 1, msg, args, None)
-    assert redact_record(record) is True
+    assert log_filter(record) is True
     assert record.getMessage().endswith("[arguments dropped: they did not format]")

@@ -16,7 +16,7 @@ from apiexample.log_redaction import REDACTED
 from devtools.processes import api_environment
 from mock_idp import MockIdP
 from mock_idp.server import MockIdPServer
-from tests.apiexample.helpers import log_of_a_query_token
+from tests.apiexample.helpers import log_of_requests_with_a_token
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Django settings as the project sets them, and the leeway the validator reads from them.
@@ -149,15 +149,15 @@ def test_the_api_s_log_handler_redacts_tokens(mock_idp: MockIdP) -> None:
 
 
 @pytest.mark.live
-def test_runserver_logs_a_token_sent_in_the_query_redacted(
-    mock_idp_live: MockIdPServer, tmp_path: Path
-) -> None:
+def test_runserver_logs_no_token(mock_idp_live: MockIdPServer, tmp_path: Path) -> None:
     """``runserver``'s request log holds the query string (``LOGGING``'s ``django.server``)."""
-    token = mock_idp_live.idp.mint()
-    written = log_of_a_query_token(
+    idp = mock_idp_live.idp
+    written = log_of_requests_with_a_token(
         lambda port: [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        api_environment(mock_idp_live.idp.issuer),
-        token,
+        api_environment(idp.issuer),
+        idp.mint(),
         tmp_path / "runserver.log",
     )
     assert f'"GET /api/private?access_token={REDACTED} HTTP/1.1" 401' in written
+    assert '"GET /api/private HTTP/1.1" 200' in written
+    assert '"GET /docs/basic HTTP/1.1" 404' in written
