@@ -92,7 +92,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "apiexample.error_reports.TokenSafeExceptionReporterFilter"
 
 # Django's defaults, and a token-redacting filter on ``runserver``'s request log (which holds the
-# query string: a token sent as ``?access_token=`` would be written whole) and on the API's own.
+# query string: a token sent as ``?access_token=`` would be written whole), on Django's loggers
+# that write what a client sent, and on the API's own.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -125,5 +126,9 @@ LOGGING = {
             "propagate": False,
             "filters": ["redact_tokens"],
         },
+        # No handlers of their own (they propagate to Django's): a filter on each is all they
+        # take. One logs the path of every 4xx and 5xx, the other a Host header it refused.
+        "django.request": {"filters": ["redact_tokens"]},
+        "django.security.DisallowedHost": {"filters": ["redact_tokens"]},
     },
 }

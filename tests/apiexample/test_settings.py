@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,6 +147,26 @@ def test_the_api_s_log_handler_redacts_tokens(mock_idp: MockIdP) -> None:
     finally:
         handler.setStream(previous)
     assert stream.getvalue().endswith(f" WARNING apiexample.tests Bearer {REDACTED}\n")
+
+
+def test_django_s_loggers_of_what_a_client_sent_redact_tokens(
+    api: Any, mock_idp: MockIdP, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``django.request`` logs the path of a 404, ``django.security.DisallowedHost`` the Host
+    header it refused (``LOGGING``)."""
+    token = mock_idp.mint()
+    with caplog.at_level(logging.WARNING, logger="django"):
+        assert api.get(f"/{token}").status_code == 404
+        assert api.get("/api/public", HTTP_HOST=token).status_code == 400
+    logged = [(r.name, r.getMessage()) for r in caplog.records]
+    assert ("django.request", f"Not Found: /{REDACTED}") in logged
+    assert any(
+        name == "django.security.DisallowedHost" and f"header: '{REDACTED}'" in message
+        for name, message in logged
+    )
+    for segment in token.split("."):
+        assert segment not in caplog.text
+        assert all(segment not in (r.exc_text or "") for r in caplog.records)
 
 
 @pytest.mark.live
