@@ -1,9 +1,9 @@
 """ASGI entry point, for servers such as uvicorn or daphne.
 
-uvicorn's logs hold what a client sent (its access log the query string, its trace lines at
-``--log-level trace`` each request's scope and headers), so a token would be written whole:
-its loggers pass every record through ``apiexample.log_redaction``'s filters. uvicorn sets up
-its logging before it imports the application, and a filter on a logger outlasts that setup.
+uvicorn's logs hold what a client sent (the query string, in its access log and, at
+``--log-level trace``, in each request's scope), so a token would be written whole: its loggers
+pass every record through ``apiexample.log_redaction``'s filters. uvicorn sets up its logging
+before it imports the application, and a filter on a logger outlasts that setup.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import binascii
 import logging
 import re
 from collections.abc import Callable, Iterable, MutableMapping
+from typing import Any
 
 REDACTED = "[redacted]"
 
@@ -32,10 +33,17 @@ _JSON_OBJECT = re.compile(r"ey[IJ][A-Za-z0-9_-]{13}")
 _JSON_WHITESPACE = b" \t\r\n"
 _TO_STANDARD = str.maketrans("-_", "+/")
 
+#: What may stand between a scheme and its credential: a blank or a control character other
+#: than a line break, ``+``, a space or tab percent-encoded (twice too), or an escape as ``repr``
+#: writes one. The alternatives begin differently, so a long run of them is read once.
+_SEPARATOR = (
+    r"(?:[\x00-\x09\x0b\x0c\x0e-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000+]"
+    r"|%(?:25)?(?:20|09|[Aa]0)|\\(?:t|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}))"
+)
 #: A scheme and what follows it (not a request line's ``HTTP/1.1``, after a path ending in
 #: ``/basic``), or an ``access_token`` parameter's value.
 _CREDENTIAL = re.compile(
-    r"(?i)\b((?:bearer|basic)(?:[ \t+]|%20|\\t)+(?!HTTP/)|access(?:_|%5F)token(?:=|%3D))"
+    rf"(?i)\b((?:bearer|basic){_SEPARATOR}+(?!HTTP/)|access(?:_|%5F)token(?:=|%3D))"
     r"[^\s'\"&;,]+"
 )
 
@@ -72,38 +80,62 @@ def _starts_an_object(segment: str) -> bool:
     return decoded.lstrip(_JSON_WHITESPACE).startswith(b"{")
 
 
-def redact_record(record: logging.LogRecord) -> bool:
+def redact_record(record: logging.LogRecord, *, keep_exception: bool = False) -> bool:
     """A ``logging`` filter that redacts a record and keeps it; it never raises.
 
     Named arguments (gunicorn's access log: one per atom, which structured formatters read) keep
-    their names, each value redacted; otherwise the message is formatted, then redacted. One
-    that does not format keeps its template, redacted, without its arguments. A traceback is
+    their names, each value redacted as ``redact_each_argument`` does; otherwise the message is
+    formatted, then redacted, and so is uvicorn's colored template (``color_message``). One that
+    does not format keeps its template, redacted, without its arguments. A traceback is
     formatted and redacted too, and the exception dropped from the record, so that no handler
-    formats it again from the original.
+    formats it again from the original; with ``keep_exception``, the exception stays for the
+    handlers that build a report from it (Django's error emails), its text redacted for the
+    formatters, which use that text.
     """
-    if isinstance(record.args, MutableMapping):
-        for name, value in record.args.items():
-            if isinstance(value, str):
-                record.args[name] = redact(value)
-    else:
-        try:
-            message = record.getMessage()
-        except Exception:  # a filter that raises hands the error to the code that logged
-            template = record.msg if isinstance(record.msg, str) else "(a message)"
-            message = f"{template} [arguments dropped: they did not format]"
-        record.msg = redact(message)
-        record.args = None
-    _redact_traceback(record)
+    if not isinstance(record.args, MutableMapping) or not _redacted_by_name(record.args):
+        _format_whole(record)
+    _redact_traceback(record, keep_exception)
     return True
+
+
+def _redacted_by_name(arguments: MutableMapping[str, Any]) -> bool:
+    """Redact each value in place (gunicorn's atoms are a mapping of its own, answering ``-``
+    for what is absent); say whether all could be shown."""
+    try:
+        redacted = {name: _redacted_argument(value) for name, value in arguments.items()}
+    except Exception:  # a value that cannot be shown: the whole line is formatted instead
+        return False
+    for name, value in redacted.items():
+        arguments[name] = value
+    return True
+
+
+def _format_whole(record: logging.LogRecord) -> None:
+    arguments = record.args
+    try:
+        message = record.getMessage()
+    except Exception:  # a filter that raises hands the error to the code that logged
+        template = record.msg if isinstance(record.msg, str) else "(a message)"
+        message = f"{template} [arguments dropped: they did not format]"
+    record.msg = redact(message)
+    record.args = None
+    colored = record.__dict__.get("color_message")
+    if isinstance(colored, str):
+        try:
+            record.__dict__["color_message"] = redact(colored % arguments if arguments else colored)
+        except Exception:  # uvicorn's formatter then shows the plain message
+            del record.__dict__["color_message"]
 
 
 def redact_each_argument(record: logging.LogRecord) -> bool:
     """A ``logging`` filter for a log whose formatter reads the positional arguments and writes
-    them apart, spaces or quotes between, so that no token can span two: uvicorn's access log
-    (client, method, path with query, HTTP version, status). The record keeps its template and
-    as many arguments, each redacted on its own: a number or ``None`` as it is, anything else
-    as its ``str`` (which a ``str`` subclass may mask). A record of another shape, or whose
-    template holds a token, goes to ``redact_record``. It never raises.
+    them apart, spaces or quotes between: uvicorn's access log (client, method, path with query,
+    HTTP version, status). The record keeps its template and as many arguments, each redacted
+    on its own: a number or ``None`` as it is, anything else as its ``str`` (which a ``str``
+    subclass may mask). Should the line they make still hold a credential (a scheme's name in
+    one argument, what follows it in the next), every text argument becomes ``[redacted]``. A
+    record of another shape, or whose template holds a token, goes to ``redact_record``. It
+    never raises.
     """
     arguments = record.args
     if not isinstance(arguments, tuple) or not isinstance(record.msg, str):
@@ -112,12 +144,13 @@ def redact_each_argument(record: logging.LogRecord) -> bool:
         return redact_record(record)
     try:
         redacted = tuple(map(_redacted_argument, arguments))
-        if redacted:  # as LogRecord.getMessage formats it
-            _ = record.msg % redacted
+        line = record.msg % redacted if redacted else record.msg  # as getMessage makes it
     except Exception:  # formatted whole instead, which says so when it cannot be
         return redact_record(record)
+    if redact(line) != line:
+        redacted = tuple(REDACTED if isinstance(arg, str) else arg for arg in redacted)
     record.args = redacted
-    _redact_traceback(record)
+    _redact_traceback(record, keep_exception=False)
     return True
 
 
@@ -127,19 +160,25 @@ def _redacted_argument(argument: object) -> object:
     return redact(str(argument))
 
 
-def _redact_traceback(record: logging.LogRecord) -> None:
+def _redact_traceback(record: logging.LogRecord, keep_exception: bool) -> None:
     if record.exc_info:
         record.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)
-        record.exc_info = None
+        if not keep_exception:
+            record.exc_info = None
     if record.exc_text:
         record.exc_text = redact(record.exc_text)
 
 
 class TokenRedactingFilter(logging.Filter):
-    """``redact_record`` as a filter class, for ``LOGGING``'s ``filters`` (``"()"``)."""
+    """``redact_record`` as a filter class, for ``LOGGING``'s ``filters`` (``"()"``, and
+    ``"keep_exception": True`` for loggers whose records feed Django's error emails)."""
+
+    def __init__(self, keep_exception: bool = False) -> None:
+        super().__init__()
+        self.keep_exception = keep_exception
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return redact_record(record)
+        return redact_record(record, keep_exception=self.keep_exception)
 
 
 def redact_loggers(

@@ -97,7 +97,14 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "apiexample.error_reports.TokenSafeException
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "apiexample.log_redaction.TokenRedactingFilter"}},
+    "filters": {
+        "redact_tokens": {"()": "apiexample.log_redaction.TokenRedactingFilter"},
+        # The exception stays on the record for the error emails (mail_admins) to report it.
+        "redact_tokens_keep_exception": {
+            "()": "apiexample.log_redaction.TokenRedactingFilter",
+            "keep_exception": True,
+        },
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "django.server": {
@@ -128,7 +135,7 @@ LOGGING = {
         },
         # No handlers of their own (they propagate to Django's): a filter on each is all they
         # take. One logs the path of every 4xx and 5xx, the other a Host header it refused.
-        "django.request": {"filters": ["redact_tokens"]},
-        "django.security.DisallowedHost": {"filters": ["redact_tokens"]},
+        "django.request": {"filters": ["redact_tokens_keep_exception"]},
+        "django.security.DisallowedHost": {"filters": ["redact_tokens_keep_exception"]},
     },
 }

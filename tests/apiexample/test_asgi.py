@@ -167,7 +167,7 @@ def test_an_async_view_waiting_for_the_jwks_holds_up_no_other_request(
 
 def uvicorn_command(port: int) -> list[str]:
     """``uvicorn apiexample.asgi:application`` as the README has it, on 127.0.0.1:``port``, with
-    its most detailed log: each request's ASGI scope and messages, headers included."""
+    its most detailed log: each request's ASGI scope (query string included) and messages."""
     app = "apiexample.asgi:application"
     address = ["--host", "127.0.0.1", "--port", str(port)]
     return [sys.executable, "-m", "uvicorn", app, *address, "--log-level", "trace"]

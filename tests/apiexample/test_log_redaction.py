@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from uvicorn.logging import AccessFormatter
+from uvicorn.logging import AccessFormatter, DefaultFormatter
 
 from apiexample.log_redaction import (
     REDACTED,
@@ -96,6 +96,16 @@ def test_the_shortest_jose_header_is_a_token() -> None:
         ("GET /?access%5Ftoken=mF_9.B5f-4&a=b", f"GET /?access%5Ftoken={REDACTED}&a=b"),
         ("header 'Bearer abc' sent", f"header 'Bearer {REDACTED}' sent"),
         ('"Bearer abc"; next', f'"Bearer {REDACTED}"; next'),
+        # other blanks and control characters, raw, encoded or escaped (found by review)
+        ("GET /x?a=Bearer\xa0abc HTTP/1.1", f"GET /x?a=Bearer\xa0{REDACTED} HTTP/1.1"),
+        ("GET /x\x01Bearer\x01abc HTTP/1.1", f"GET /x\x01Bearer\x01{REDACTED} HTTP/1.1"),
+        ("GET /x?a=Bearer%09abc HTTP/1.1", f"GET /x?a=Bearer%09{REDACTED} HTTP/1.1"),
+        ("GET /x?a=Bearer%2520abc HTTP/1.1", f"GET /x?a=Bearer%2520{REDACTED} HTTP/1.1"),
+        ("Invalid HTTP Header: 'Bearer\\x0babc'", f"Invalid HTTP Header: 'Bearer\\x0b{REDACTED}'"),
+        (
+            "Invalid HTTP Header: 'Basic\\u3000abc'",
+            f"Invalid HTTP Header: 'Basic\\u3000{REDACTED}'",
+        ),
     ],
 )
 def test_an_opaque_credential_after_its_scheme_or_parameter_is_redacted(
@@ -127,7 +137,10 @@ def test_lines_without_a_token_are_left_alone(line: str) -> None:
 def test_a_long_run_without_dots_is_redacted_in_linear_time() -> None:
     """A header line as long as gunicorn takes, made of token characters only, must not make
     the filter backtrack: a quadratic pattern spends hours on a million characters."""
-    probe = "from apiexample.log_redaction import redact; redact('e' * 1_000_000 + '.')"
+    probe = (
+        "from apiexample.log_redaction import redact; redact('e' * 1_000_000 + '.'); "
+        "redact('bearer' + chr(0x1c) * 100_000 + chr(10)); redact('bearer \\\\t%2509' * 50_000)"
+    )
     subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, timeout=60)
 
 
@@ -182,11 +195,23 @@ def test_each_argument_is_redacted_and_uvicorn_s_formatter_reads_them(
 
 
 def test_a_path_ending_in_a_scheme_s_name_is_no_credential_to_the_access_log() -> None:
-    """``redact`` takes ``basic HTTP/1.1`` in the whole line for a credential; a path alone is
-    not one, and uvicorn's formatter needs the arguments (found by review)."""
+    """``GET /docs/basic HTTP/1.1``: the version after it is no credential (found by review:
+    the line had been redacted whole, and uvicorn's formatter needs the arguments)."""
     record = uvicorn_access_record("/docs/basic")
     assert redact_each_argument(record) is True
     assert record.args == ("127.0.0.1:5000", "GET", "/docs/basic", "1.1", 401)
+
+
+def test_a_scheme_in_one_argument_and_its_credential_in_the_next_redacts_every_text() -> None:
+    """A request line ``BEARER an-opaque-token HTTP/1.1`` (found by review)."""
+    arguments = ("127.0.0.1:5000", "BEARER", "an-opaque-token", "1.1", 400)
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 1, '%s - "%s %s HTTP/%s" %d', arguments, None
+    )
+    assert redact_each_argument(record) is True
+    assert record.args == (REDACTED, REDACTED, REDACTED, REDACTED, 400)
+    line = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s").format(record)
+    assert line == f"{REDACTED} {REDACTED} {REDACTED} HTTP/{REDACTED} 400 Bad Request"
 
 
 class _Masked(str):
@@ -212,12 +237,44 @@ class _Headers:
     ("argument", "shown"), [(_Masked("an-opaque-token"), "****"), (_Headers(), "(headers)")]
 )
 def test_an_argument_other_than_a_number_is_kept_as_its_str(argument: Any, shown: str) -> None:
-    """``redact`` would turn a masking ``str`` subclass into its value (found by review)."""
+    """``redact`` would turn a masking ``str`` subclass into its value (found by review), by
+    position or by name."""
     for log_filter in (redact_record, redact_each_argument):
-        record = logging.LogRecord("x", logging.INFO, "", 1, "got %s", (argument,), None)
-        assert log_filter(record) is True
-        assert record.getMessage() == f"got {shown}"
-        assert "an-opaque-token" not in repr(record.args)
+        for msg, args in (("got %s", (argument,)), ("got %(it)s", ({"it": argument},))):
+            record = logging.LogRecord("x", logging.INFO, "", 1, msg, args, None)
+            assert log_filter(record) is True
+            assert record.getMessage() == f"got {shown}"
+            assert "an-opaque-token" not in repr(record.args)
+
+
+def test_a_named_argument_that_is_not_text_is_redacted_as_shown() -> None:
+    headers = {"authorization": "Bearer an-opaque-token"}
+    record = logging.LogRecord(
+        "x", logging.INFO, "", 1, "%(h)s %(n)d", ({"h": headers, "n": 7},), None
+    )
+    assert redact_record(record) is True
+    assert record.args == {"h": f"{{'authorization': 'Bearer {REDACTED}'}}", "n": 7}
+
+
+def test_uvicorn_s_colored_template_is_formatted_and_redacted_too(mock_idp: MockIdP) -> None:
+    """uvicorn's formatter shows ``color_message`` instead of the message, with colors on
+    (found by review: its start-up lines lost their values)."""
+    token = mock_idp.mint()
+    record = logging.LogRecord(
+        "uvicorn.error", logging.INFO, "", 1, "Process [%d] got %s", (4242, token), None
+    )
+    record.color_message = "Process [\x1b[36m%d\x1b[0m] got %s"
+    assert redact_record(record) is True
+    line = DefaultFormatter("%(message)s", use_colors=True).format(record)
+    assert line == f"Process [\x1b[36m4242\x1b[0m] got {REDACTED}"
+
+
+def test_a_colored_template_that_does_not_format_is_dropped() -> None:
+    record = logging.LogRecord("uvicorn.error", logging.INFO, "", 1, "%s", ("a",), None)
+    record.color_message = "%s and %s"
+    assert redact_record(record) is True
+    assert "color_message" not in record.__dict__
+    assert DefaultFormatter("%(message)s", use_colors=True).format(record) == "a"
 
 
 @pytest.mark.parametrize(
@@ -288,7 +345,13 @@ class _Unprintable:
 
 
 @pytest.mark.parametrize(
-    ("msg", "args"), [("%s and %s", ("only one",)), ("%s", (_Unprintable(),)), (_Unprintable(), ())]
+    ("msg", "args"),
+    [
+        ("%s and %s", ("only one",)),
+        ("%s", (_Unprintable(),)),
+        (_Unprintable(), ()),
+        ("%(it)s", ({"it": _Unprintable()},)),
+    ],
 )
 @pytest.mark.parametrize("log_filter", [redact_record, redact_each_argument])
 def test_a_record_that_does_not_format_is_kept_and_the_filter_never_raises(

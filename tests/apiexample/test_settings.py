@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import RequestFactory
 
 from apiexample.log_redaction import REDACTED
 from devtools.processes import api_environment
@@ -167,6 +168,34 @@ def test_django_s_loggers_of_what_a_client_sent_redact_tokens(
     for segment in token.split("."):
         assert segment not in caplog.text
         assert all(segment not in (r.exc_text or "") for r in caplog.records)
+
+
+def test_an_error_email_still_reports_the_exception(
+    mock_idp: MockIdP, settings: Any, mailoutbox: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """``mail_admins`` builds its report from the record's exception, which the filter keeps
+    on Django's loggers (found by review: the emails had lost it); the logs get its text
+    redacted."""
+    settings.ADMINS = [("Admin", "admin@example.com")]
+    token = mock_idp.mint()
+    try:
+        raise ValueError("the view failed")
+    except ValueError:
+        exc_info = sys.exc_info()
+    request = RequestFactory().get(f"/{token}")
+    logging.getLogger("django.request").error(
+        "Internal Server Error: %s", f"/{token}", exc_info=exc_info,
+        extra={"status_code": 500, "request": request},
+    )  # fmt: skip
+    (email,) = mailoutbox
+    assert email.subject.endswith(f"Internal Server Error: /{REDACTED}")
+    assert "ValueError at /" in email.body
+    assert 'raise ValueError("the view failed")' in email.body
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.exc_text is not None
+    assert "ValueError: the view failed" in record.exc_text
+    for segment in token.split("."):
+        assert segment not in caplog.text
 
 
 @pytest.mark.live
