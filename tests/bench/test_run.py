@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -79,8 +80,11 @@ def test_the_in_process_api_gets_every_setting_pinned(monkeypatch: pytest.Monkey
     environ = {"AUTH0_TOKEN_CACHE_SIZE": "0", "AUTH0_LEEWAY": "0", "HOME": "/home/dev"}
     monkeypatch.setattr(run.os, "environ", environ)
     monkeypatch.setattr("django.setup", lambda: None)
+    levels: list[int] = []  # the bench quiets the API's logger; this process's tests read it
+    monkeypatch.setattr(logging.getLogger("apiexample"), "setLevel", levels.append)
     idp = MockIdP("http://127.0.0.1:8001/", keys=[])
     run._pin_the_api_to(idp)
+    assert levels == [logging.WARNING]
     assert environ["AUTH0_TOKEN_CACHE_SIZE"] == str(conf.DEFAULT_TOKEN_CACHE_SIZE)
     assert environ["AUTH0_LEEWAY"] == str(conf.DEFAULT_LEEWAY)
     assert environ["AUTH0_ISSUER"] == "http://127.0.0.1:8001/"
