@@ -138,9 +138,9 @@ def redact_each_argument(record: logging.LogRecord) -> bool:
     never raises.
     """
     arguments = record.args
-    if not isinstance(arguments, tuple) or not isinstance(record.msg, str):
+    if not (isinstance(arguments, tuple) and isinstance(record.msg, str)):
         return redact_record(record)
-    if redact(record.msg) != record.msg:
+    if redact(record.msg) != record.msg:  # the template itself holds a credential
         return redact_record(record)
     try:
         redacted = tuple(map(_redacted_argument, arguments))

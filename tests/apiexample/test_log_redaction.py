@@ -175,12 +175,17 @@ def test_named_arguments_keep_their_names(mock_idp: MockIdP) -> None:
     assert record.getMessage() == f"127.0.0.1 GET /?access_token={REDACTED} HTTP/1.1"
 
 
-def uvicorn_access_record(path: str) -> logging.LogRecord:
+def uvicorn_access_record(path: str, method: str = "GET", status: int = 401) -> logging.LogRecord:
     """A record as uvicorn's access log makes it (``uvicorn.protocols.http``)."""
-    arguments = ("127.0.0.1:5000", "GET", path, "1.1", 401)
+    arguments = ("127.0.0.1:5000", method, path, "1.1", status)
     return logging.LogRecord(
         "uvicorn.access", logging.INFO, "", 1, '%s - "%s %s HTTP/%s" %d', arguments, None
     )
+
+
+def uvicorn_access_line(record: logging.LogRecord) -> str:
+    """The line uvicorn's access formatter writes for ``record``."""
+    return AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s").format(record)
 
 
 @pytest.mark.parametrize("path", ["/api/private?access_token={token}", "/{token}", "/x?t={token}"])
@@ -190,7 +195,7 @@ def test_each_argument_is_redacted_and_uvicorn_s_formatter_reads_them(
     record = uvicorn_access_record(path.format(token=mock_idp.mint()))
     assert redact_each_argument(record) is True
     assert record.args == ("127.0.0.1:5000", "GET", path.format(token=REDACTED), "1.1", 401)
-    line = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s").format(record)
+    line = uvicorn_access_line(record)
     assert line == f"127.0.0.1:5000 GET {path.format(token=REDACTED)} HTTP/1.1 401 Unauthorized"
 
 
@@ -204,13 +209,10 @@ def test_a_path_ending_in_a_scheme_s_name_is_no_credential_to_the_access_log() -
 
 def test_a_scheme_in_one_argument_and_its_credential_in_the_next_redacts_every_text() -> None:
     """A request line ``BEARER an-opaque-token HTTP/1.1`` (found by review)."""
-    arguments = ("127.0.0.1:5000", "BEARER", "an-opaque-token", "1.1", 400)
-    record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, "", 1, '%s - "%s %s HTTP/%s" %d', arguments, None
-    )
+    record = uvicorn_access_record("an-opaque-token", method="BEARER", status=400)
     assert redact_each_argument(record) is True
     assert record.args == (REDACTED, REDACTED, REDACTED, REDACTED, 400)
-    line = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s").format(record)
+    line = uvicorn_access_line(record)
     assert line == f"{REDACTED} {REDACTED} {REDACTED} HTTP/{REDACTED} 400 Bad Request"
 
 
