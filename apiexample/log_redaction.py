@@ -40,10 +40,20 @@ _SEPARATOR = (
     r"(?:[\x00-\x09\x0b\x0c\x0e-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000+]"
     r"|%(?:25)?(?:20|09|[Aa]0)|\\(?:t|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}))"
 )
+
+
+def _any_spelling(name: str) -> str:
+    """A pattern for ``name`` with any of its characters percent-encoded (RFC 3986 section 2.1),
+    as a query parser decodes it: ``%61ccess_token`` is Django's ``access_token`` too."""
+    return "".join(f"(?:{re.escape(character)}|%{ord(character):02X})" for character in name)
+
+
 #: A scheme and what follows it (not a request line's ``HTTP/1.1``, after a path ending in
-#: ``/basic``), or an ``access_token`` parameter's value.
+#: ``/basic``), or an ``access_token`` parameter's value, however the name is spelt; each begins
+#: a word, or follows a percent-escape (``%20Bearer%20...``, ``%3Faccess_token%3D...``).
 _CREDENTIAL = re.compile(
-    rf"(?i)\b((?:bearer|basic){_SEPARATOR}+(?!HTTP/)|access(?:_|%5F)token(?:=|%3D))"
+    r"(?i)(?:(?<!\w)|(?<=%[0-9A-F]{2}))"
+    rf"((?:bearer|basic){_SEPARATOR}+(?!HTTP/)|{_any_spelling('access_token')}(?:=|%3D))"
     r"[^\s'\"&;,]+"
 )
 

@@ -94,6 +94,19 @@ def test_the_shortest_jose_header_is_a_token() -> None:
         ("Authorization: Basic dXNlcjpwYXNz", f"Authorization: Basic {REDACTED}"),
         ("GET /?ACCESS_TOKEN=mF_9.B5f-4.1JqM&a=b", f"GET /?ACCESS_TOKEN={REDACTED}&a=b"),
         ("GET /?access%5Ftoken=mF_9.B5f-4&a=b", f"GET /?access%5Ftoken={REDACTED}&a=b"),
+        # any character of the name percent-encoded: Django's QueryDict decodes it (review)
+        ("GET /?%61ccess_token=mF_9B5f4&a=b", f"GET /?%61ccess_token={REDACTED}&a=b"),
+        ("GET /?%61%63cess%5f%74oken=mF_9B5f4", f"GET /?%61%63cess%5f%74oken={REDACTED}"),
+        (
+            "GET /?next=%2F%3F%61ccess_token%3DmF_9B5f4",
+            f"GET /?next=%2F%3F%61ccess_token%3D{REDACTED}",
+        ),
+        (
+            "GET /?next=%2Fcb%3Faccess_token%3DmF_9B5f4",
+            f"GET /?next=%2Fcb%3Faccess_token%3D{REDACTED}",
+        ),
+        ("GET /x?a=%20Bearer%20mF_9B5f4 HTTP/1.1", f"GET /x?a=%20Bearer%20{REDACTED} HTTP/1.1"),
+        ("GET /?my_access_token=not-ours&a=b", "GET /?my_access_token=not-ours&a=b"),
         ("header 'Bearer abc' sent", f"header 'Bearer {REDACTED}' sent"),
         ('"Bearer abc"; next', f'"Bearer {REDACTED}"; next'),
         # other blanks and control characters, raw, encoded or escaped (found by review)
@@ -139,7 +152,8 @@ def test_a_long_run_without_dots_is_redacted_in_linear_time() -> None:
     the filter backtrack: a quadratic pattern spends hours on a million characters."""
     probe = (
         "from apiexample.log_redaction import redact; redact('e' * 1_000_000 + '.'); "
-        "redact('bearer' + chr(0x1c) * 100_000 + chr(10)); redact('bearer \\\\t%2509' * 50_000)"
+        "redact('bearer' + chr(0x1c) * 100_000 + chr(10)); redact('bearer \\\\t%2509' * 50_000); "
+        "redact('%61%63%63%65%73%73%5F%74%6F%6B%65' * 50_000)"
     )
     subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, timeout=60)
 
