@@ -14,10 +14,12 @@ from __future__ import annotations
 import binascii
 import logging
 import re
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 REDACTED = "[redacted]"
+UNPRINTABLE = "[unprintable]"
+_NOT_YET = object()
 
 #: A run of characters a token can be written with (base64url, dots, percent-escapes): each
 #: character is read once, and each run is then judged whole (linear in the line's length).
@@ -34,11 +36,12 @@ _JSON_WHITESPACE = b" \t\r\n"
 _TO_STANDARD = str.maketrans("-_", "+/")
 
 #: What may stand between a scheme and its credential: a blank or a control character other
-#: than a line break, ``+``, a space or tab percent-encoded (twice too), or an escape as ``repr``
-#: writes one. The alternatives begin differently, so a long run of them is read once.
+#: than a line break, ``+``, a quote, ``:``, ``=`` or ``,``, a space or tab percent-encoded (twice
+#: too), or an escape as ``repr`` writes one (or gunicorn's ``\\"``). The alternatives begin
+#: differently, so a long run of them is read once.
 _SEPARATOR = (
-    r"(?:[\x00-\x09\x0b\x0c\x0e-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000+]"
-    r"|%(?:25)?(?:20|09|[Aa]0)|\\(?:t|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}))"
+    r"(?:[\x00-\x09\x0b\x0c\x0e-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000+'\":=,]"
+    r"|%(?:25)?(?:20|09|[Aa]0)|\\(?:t|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[\"']))"
 )
 
 
@@ -48,20 +51,28 @@ def _any_spelling(name: str) -> str:
     return "".join(f"(?:{re.escape(character)}|%{ord(character):02X})" for character in name)
 
 
-#: A scheme and what follows it (not a request line's ``HTTP/1.1``, after a path ending in
-#: ``/basic``), or an ``access_token`` parameter's value, however the name is spelt; each begins
-#: a word, or follows a percent-escape (``%20Bearer%20...``, ``%3Faccess_token%3D...``).
+#: A scheme, said once or more (``Bearer Bearer <token>``, a common client mistake), and what
+#: follows it (not a request line's ``HTTP/1.1``, after a path ending in ``/basic``).
+_SCHEME = rf"(?:(?:bearer|basic){_SEPARATOR}+)+(?!HTTP/)"
+#: An ``access_token`` parameter, however its name is spelt, and its value up to the next
+#: parameter (Django splits on ``&`` only), quoted or not.
+_PARAMETER = rf"{_any_spelling('access_token')}(?:=|%3D)(?:\\?['\"])?"
+#: Either, beginning a word or right after a percent-escape (``%20Bearer%20...``,
+#: ``%3Faccess_token%3D...``); group 1 or 2 is what stays.
 _CREDENTIAL = re.compile(
     r"(?i)(?:(?<!\w)|(?<=%[0-9A-F]{2}))"
-    rf"((?:bearer|basic){_SEPARATOR}+(?!HTTP/)|{_any_spelling('access_token')}(?:=|%3D))"
-    r"[^\s'\"&;,]+"
+    rf"(?:({_SCHEME})[^\s'\"&;,]+|({_PARAMETER})[^\s'\"&]+)"
 )
 
 
 def redact(text: str) -> str:
     """``text`` with every bearer token in it replaced by ``[redacted]``."""
-    text = _CREDENTIAL.sub(rf"\1{REDACTED}", text)
+    text = _CREDENTIAL.sub(_redacted_credential, text)
     return _RUN.sub(_redacted_run, text)
+
+
+def _redacted_credential(match: re.Match[str]) -> str:
+    return f"{match.group(1) or match.group(2)}{REDACTED}"
 
 
 def _redacted_run(match: re.Match[str]) -> str:
@@ -94,7 +105,7 @@ def redact_record(record: logging.LogRecord, *, keep_exception: bool = False) ->
     """A ``logging`` filter that redacts a record and keeps it; it never raises.
 
     Named arguments (gunicorn's access log: one per atom, which structured formatters read) keep
-    their names, each value redacted as ``redact_each_argument`` does; otherwise the message is
+    their names, each value redacted when read (``RedactedArguments``); otherwise the message is
     formatted, then redacted, and so is uvicorn's colored template (``color_message``). One that
     does not format keeps its template, redacted, without its arguments. A traceback is
     formatted and redacted too, and the exception dropped from the record, so that no handler
@@ -102,22 +113,65 @@ def redact_record(record: logging.LogRecord, *, keep_exception: bool = False) ->
     handlers that build a report from it (Django's error emails), its text redacted for the
     formatters, which use that text.
     """
-    if not isinstance(record.args, MutableMapping) or not _redacted_by_name(record.args):
+    if isinstance(record.args, Mapping):
+        if not isinstance(record.args, RedactedArguments):  # two filters on one record
+            record.args = RedactedArguments(record.args)
+    else:
         _format_whole(record)
     _redact_traceback(record, keep_exception)
     return True
 
 
-def _redacted_by_name(arguments: MutableMapping[str, Any]) -> bool:
-    """Redact each value in place (gunicorn's atoms are a mapping of its own, answering ``-``
-    for what is absent); say whether all could be shown."""
-    try:
-        redacted = {name: _redacted_argument(value) for name, value in arguments.items()}
-    except Exception:  # a value that cannot be shown: the whole line is formatted instead
-        return False
-    for name, value in redacted.items():
-        arguments[name] = value
-    return True
+#: gunicorn's atoms for a request's credentials, by header (``{...}i``) and environ
+#: (``{...}e``): their whole value is a credential, however it is spaced or quoted.
+CREDENTIAL_ATOMS = frozenset(
+    {
+        "{authorization}i",
+        "{proxy-authorization}i",
+        "{http_authorization}e",
+        "{http_proxy_authorization}e",
+    }
+)
+
+
+class RedactedArguments(Mapping[str, Any]):
+    """A record's named arguments, each value redacted when a formatter reads it.
+
+    gunicorn's access log passes one atom per request header, response header and environ
+    entry, and its format reads a few: redacting each only when read keeps the cost of a
+    request's log line to those few, however many headers it sent. A credential atom
+    (``CREDENTIAL_ATOMS``) shows as ``[redacted]`` whole; gunicorn answers ``-`` for an absent
+    one. A value that cannot be shown as text shows as ``[unprintable]``.
+    """
+
+    def __init__(self, arguments: Mapping[str, Any]) -> None:
+        self._arguments = arguments
+        self._shown: dict[str, object] = {}
+
+    def __getitem__(self, name: str) -> object:
+        shown = self._shown.get(name, _NOT_YET)
+        if shown is _NOT_YET:
+            value = self._arguments[name]
+            if name.lower() in CREDENTIAL_ATOMS and value != "-":
+                shown = REDACTED
+            else:
+                try:
+                    shown = _redacted_argument(value)
+                except Exception:
+                    shown = UNPRINTABLE
+            self._shown[name] = shown
+        return shown
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arguments)
+
+    def __len__(self) -> int:
+        return len(self._arguments)
+
+    def __repr__(self) -> str:
+        """As the redacted ``dict``: what ``"%s" % arguments`` shows, for a record whose only
+        argument is a mapping it formats whole (``logger.info("skipped: %s", counts)``)."""
+        return repr(dict(self))
 
 
 def _format_whole(record: logging.LogRecord) -> None:

@@ -179,13 +179,15 @@ def test_no_token_reaches_gunicorn_s_logs_and_a_script_name_header_is_no_500(
         assert raw_status(api.base, both + bearer + close) == 400  # the API's invalid_request
         script_name = b"GET /api/private HTTP/1.1\r\nSCRIPT_NAME: /elsewhere\r\n"
         assert raw_status(api.base, script_name + bearer + close) == 200
+        twice = b"GET /api/private HTTP/1.1\r\nAuthorization: Bearer Bearer an-opaque-one\r\n"
+        assert raw_status(api.base, twice + close) == 401  # a common client mistake (review)
     written = log.read_bytes()
-    for segment in token.split(b".")[1:]:
+    for segment in [*token.split(b".")[1:], b"an-opaque-one"]:
         assert segment not in written
     redacted = REDACTED.encode()
     assert b"Invalid HTTP Header: '" + redacted + b"'" in written
     assert written.count(b"access_token=" + redacted) == 2  # gunicorn 23: two access lines
-    assert written.count(b'"Bearer ' + redacted + b'"') == 2  # the header in the access log
+    assert written.count(b' "' + redacted + b'"\n') == 3  # the header's atom, whole
 
 
 def test_the_readme_deploys_with_the_production_config() -> None:

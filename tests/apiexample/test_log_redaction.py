@@ -10,10 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from gunicorn.glogging import SafeAtoms
 from uvicorn.logging import AccessFormatter, DefaultFormatter
 
 from apiexample.log_redaction import (
     REDACTED,
+    UNPRINTABLE,
     TokenRedactingFilter,
     redact,
     redact_each_argument,
@@ -107,6 +109,14 @@ def test_the_shortest_jose_header_is_a_token() -> None:
         ),
         ("GET /x?a=%20Bearer%20mF_9B5f4 HTTP/1.1", f"GET /x?a=%20Bearer%20{REDACTED} HTTP/1.1"),
         ("GET /?my_access_token=not-ours&a=b", "GET /?my_access_token=not-ours&a=b"),
+        # the scheme twice, quoted or punctuated credentials, a value Django does not split
+        ("Bearer Bearer mF_9B5f4", f"Bearer Bearer {REDACTED}"),
+        ('Bearer "mF_9B5f4"', f'Bearer "{REDACTED}"'),
+        ("Bearer,mF_9B5f4", f"Bearer,{REDACTED}"),
+        ("Bearer: mF_9B5f4", f"Bearer: {REDACTED}"),
+        ('"Bearer \\"mF_9B5f4\\""', f'"Bearer \\"{REDACTED}""'),  # gunicorn's escaped quote
+        ("GET /?access_token=mF_9;B5f4,x&a=b", f"GET /?access_token={REDACTED}&a=b"),
+        ("GET /?access_token='mF_9B5f4'", f"GET /?access_token='{REDACTED}'"),
         ("header 'Bearer abc' sent", f"header 'Bearer {REDACTED}' sent"),
         ('"Bearer abc"; next', f'"Bearer {REDACTED}"; next'),
         # other blanks and control characters, raw, encoded or escaped (found by review)
@@ -153,7 +163,8 @@ def test_a_long_run_without_dots_is_redacted_in_linear_time() -> None:
     probe = (
         "from apiexample.log_redaction import redact; redact('e' * 1_000_000 + '.'); "
         "redact('bearer' + chr(0x1c) * 100_000 + chr(10)); redact('bearer \\\\t%2509' * 50_000); "
-        "redact('%61%63%63%65%73%73%5F%74%6F%6B%65' * 50_000)"
+        "redact('%61%63%63%65%73%73%5F%74%6F%6B%65' * 50_000); "
+        "redact('Bearer ' * 100_000 + chr(10)); redact('bearer:\\\\\\'' * 100_000)"
     )
     subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, timeout=60)
 
@@ -272,6 +283,64 @@ def test_a_named_argument_that_is_not_text_is_redacted_as_shown() -> None:
     assert record.args == {"h": f"{{'authorization': 'Bearer {REDACTED}'}}", "n": 7}
 
 
+def test_a_credential_atom_is_redacted_whole() -> None:
+    """The ``Authorization`` header's atom is a credential however it is spaced or quoted: a
+    JWS with a blank in it would otherwise show its signature (found by review)."""
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0. c2lnbmF0dXJlLXBhcnQ"
+    atoms = SafeAtoms({"{authorization}i": f"Bearer {token}", "{http_authorization}e": "x y"})
+    record = logging.LogRecord(
+        "gunicorn.access",
+        logging.INFO,
+        "",
+        1,
+        "%({Authorization}i)s|%({http_authorization}e)s|%({proxy-authorization}i)s",
+        (atoms,),
+        None,
+    )
+    assert redact_record(record) is True
+    assert record.getMessage() == f"{REDACTED}|{REDACTED}|-"
+
+
+def test_named_arguments_are_redacted_only_when_a_formatter_reads_them() -> None:
+    """gunicorn passes an atom per header and environ entry: redacting all of them cost about
+    0.65 s of worker CPU for one request of 95 headers of 16 KiB (found by review)."""
+    shown: list[str] = []
+
+    class Recorded:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __str__(self) -> str:
+            shown.append(self.name)
+            return self.name
+
+    atoms = {f"{{x-{n}}}i": Recorded(f"x-{n}") for n in range(100)} | {"h": Recorded("h")}
+    record = logging.LogRecord("gunicorn.access", logging.INFO, "", 1, "%(h)s", (atoms,), None)
+    assert redact_record(record) is True
+    assert redact_record(record) is True  # a second filter wraps nothing twice
+    assert shown == []
+    assert record.getMessage() == record.getMessage() == "h"
+    assert shown == ["h"]  # once, however often the record is formatted
+    assert len(record.args) == 101
+    assert dict(record.args)["{x-7}i"] == "x-7"
+
+
+def test_a_named_argument_that_cannot_be_shown_shows_as_unprintable() -> None:
+    record = logging.LogRecord(
+        "x", logging.INFO, "", 1, "%(it)s %(n)d", ({"it": _Unprintable(), "n": 7},), None
+    )
+    assert redact_record(record) is True
+    assert record.getMessage() == f"{UNPRINTABLE} 7"
+    assert repr(record.args) == f"{{'it': '{UNPRINTABLE}', 'n': 7}}"
+
+
+def test_a_mapping_formatted_whole_shows_as_a_dict_of_redacted_values() -> None:
+    counts = {"not_rsa": 1, "note": "Bearer an-opaque-token"}
+    record = logging.LogRecord("x", logging.INFO, "", 1, "skipped: %s", (counts,), None)
+    assert redact_record(record) is True
+    assert record.getMessage() == f"skipped: {{'not_rsa': 1, 'note': 'Bearer {REDACTED}'}}"
+
+
 def test_uvicorn_s_colored_template_is_formatted_and_redacted_too(mock_idp: MockIdP) -> None:
     """uvicorn's formatter shows ``color_message`` instead of the message, with colors on
     (found by review: its start-up lines lost their values)."""
@@ -366,7 +435,6 @@ class _Unprintable:
         ("%s and %s", ("only one",)),
         ("%s", (_Unprintable(),)),
         (_Unprintable(), ()),
-        ("%(it)s", ({"it": _Unprintable()},)),
     ],
 )
 @pytest.mark.parametrize("log_filter", [redact_record, redact_each_argument])
