@@ -68,6 +68,24 @@ def check_domain_case(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     ]
 
 
+@register()
+def check_issuer_slash(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """apiexample.W005: an AUTH0_ISSUER without its trailing slash. ``iss`` is compared exactly
+    (RFC 7519 section 4.1.1), and Auth0 writes ``https://{domain}/``: an issuer without the
+    slash matches no token, while its JWKS URL (built with the slash) still serves keys."""
+    config = conf.current()
+    if config.problems or config.issuer.endswith("/"):
+        return []
+    return [
+        Warning(
+            f"AUTH0_ISSUER {config.issuer!r} does not end with '/': Auth0's iss always does, and "
+            "iss must equal it exactly, so every token would be refused (claim_invalid_iss).",
+            hint=f"Set AUTH0_ISSUER to {config.issuer + '/'!r}, or AUTH0_DOMAIN alone.",
+            id="apiexample.W005",
+        )
+    ]
+
+
 @register(deploy=True)
 def check_cooldown(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """apiexample.W003: no JWKS cooldown (``manage.py check --deploy``). Every token with an

@@ -199,7 +199,8 @@ class Auth0Config:
                 Problem(
                     "apiexample.E001",
                     "AUTH0_AUDIENCE is not set.",
-                    "Set it to the API Identifier from the Auth0 dashboard.",
+                    "Set it to the API Identifier from the Auth0 dashboard (an empty environment "
+                    "variable counts as set: it overrides the value in .env).",
                 )
             )
         if not self.issuer:
@@ -242,7 +243,8 @@ class Auth0Config:
                     "apiexample.E005",
                     f"AUTH0_ALGORITHMS must list RSA signature algorithms only; refused: "
                     f"{refused or 'an empty list'}.",
-                    "Auth0 signs access tokens with RS256; 'none' and HS* are never accepted.",
+                    "Auth0 signs access tokens with RS256; names are case-sensitive (RS256, not "
+                    "rs256); 'none' and HS* are never accepted.",
                 )
             )
         if not 0 <= self.leeway <= MAX_LEEWAY:

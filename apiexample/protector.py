@@ -100,6 +100,10 @@ class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]
         by itself (and Django 4.2's ``csrf_exempt`` would make an async view sync). Under
         ``method_decorator`` this runs on every request, on the bound method.
         """
+        if callable(scopes):  # ``@require_auth`` on a view, without its parentheses
+            raise TypeError(
+                'require_auth needs its scopes: write @require_auth(None) or @require_auth("scope")'
+            )
         required = [scopes] if isinstance(scopes, str) else list(scopes or [])
 
         def decorator(view: View) -> View:

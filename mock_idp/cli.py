@@ -44,9 +44,13 @@ def load_or_create_keys(path: Path) -> KeyRing:
         ring = KeyRing.generate()
         try:
             ring.save(path, exclusive=True)
-            return ring
         except FileExistsError:  # another process created it first: share its keys
             pass
+        else:
+            # A mistyped path would otherwise mint tokens no running IdP publishes a key for.
+            note = f"mock_idp: {path} did not exist: created it with a new signing key"
+            print(note, file=sys.stderr)
+            return ring
     ring = KeyRing.load(path)
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
@@ -112,14 +116,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--audience", type=non_empty, help="default audience for /oauth/token")
 
     token = commands.add_parser("token", help="print a signed access token")
-    token.add_argument("--keys", type=Path, required=True, help="keys file (created if absent)")
-    token.add_argument("--issuer", type=non_empty, required=True)
+    token.add_argument(
+        "--keys",
+        type=Path,
+        required=True,
+        help="keys file: the one the IdP serves (created if absent, with a new key)",
+    )
+    token.add_argument(
+        "--issuer", type=non_empty, required=True, help="iss (a trailing / is added if missing)"
+    )
     token.add_argument("--audience", type=non_empty, required=True)
     token.add_argument("--scope", default="")
     token.add_argument(
         "--client-id", type=non_empty, help="the machine client (sub = <client_id>@clients)"
     )
-    token.add_argument("--claim", type=parse_claim, action="append", default=[], metavar="K=V")
+    token.add_argument(
+        "--claim",
+        type=parse_claim,
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a claim to set (repeatable); V is read as JSON when it is JSON "
+        '(1, true, ["a"], {...}), else as a string',
+    )
     token.add_argument("--expires-in", type=int, help="lifetime in seconds (default 86400)")
     return parser
 

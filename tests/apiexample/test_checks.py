@@ -14,6 +14,7 @@ from apiexample.checks import (
     check_auth0_settings,
     check_cooldown,
     check_domain_case,
+    check_issuer_slash,
     check_refresh_timing,
     check_secret_key,
 )
@@ -123,6 +124,24 @@ def test_capital_letters_in_the_domain_are_a_warning(
     tenant.AUTH0_DOMAIN = domain
     tenant.AUTH0_ISSUER = issuer
     assert [m.id for m in check_domain_case()] == (["apiexample.W004"] if warned else [])
+
+
+@pytest.mark.parametrize(
+    ("issuer", "warned"),
+    [
+        ("https://tenant.us.auth0.com", True),
+        ("http://127.0.0.1:8002", True),
+        ("https://tenant.us.auth0.com/", False),
+        ("", False),  # built from AUTH0_DOMAIN, with its slash
+    ],
+)
+def test_an_issuer_without_its_trailing_slash_is_a_warning(
+    tenant: Any, issuer: str, warned: bool
+) -> None:
+    """It passed every check and refused every token (found by review)."""
+    tenant.AUTH0_DOMAIN = "tenant.us.auth0.com"
+    tenant.AUTH0_ISSUER = issuer
+    assert [m.id for m in check_issuer_slash()] == (["apiexample.W005"] if warned else [])
 
 
 def test_the_domain_case_warning_comes_with_every_check(tenant: Any) -> None:

@@ -382,6 +382,17 @@ def test_a_class_based_view_method_needs_method_decorator(
         Misused.as_view()(request)
 
 
+def test_require_auth_without_its_parentheses_says_how_to_write_it() -> None:
+    """``@require_auth`` alone passed the view as scopes: "'function' object is not iterable"
+    (found by review)."""
+
+    def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("ok")
+
+    with pytest.raises(TypeError, match=r"@require_auth\(None\)"):
+        require_auth_for_urls(view)  # type: ignore[arg-type]
+
+
 ASYNC_VIEW_CASES = ["async function", "async class, dispatch"]
 if django.VERSION >= (5,):  # 4.2's method_decorator makes an async handler sync
     ASYNC_VIEW_CASES.append("async class, get")

@@ -70,15 +70,22 @@ def test_token_in_process(keys_file: Path, mock_idp_keys: MockIdPKeys) -> None:
     assert claims["sub"] == "cli@clients"
 
 
-def test_token_creates_the_keys_file(tmp_path: Path) -> None:
+def test_token_creates_the_keys_file_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Said on stderr: a mistyped path mints with a key no running IdP publishes (review)."""
     path = tmp_path / "new" / "keys.json"
     out = io.StringIO()
     assert main(["token", "--keys", str(path), "--issuer", ISSUER, "--audience", "a"], out) == 0
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert capsys.readouterr().err == (
+        f"mock_idp: {path} did not exist: created it with a new signing key\n"
+    )
     out2 = io.StringIO()
     main(["token", "--keys", str(path), "--issuer", ISSUER, "--audience", "a"], out2)
     kids = {jwt.get_unverified_header(o.getvalue().strip())["kid"] for o in (out, out2)}
     assert len(kids) == 1  # reused, not regenerated
+    assert capsys.readouterr().err == ""
 
 
 def test_a_keys_file_others_could_read_is_made_private(
