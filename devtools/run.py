@@ -2,10 +2,11 @@
 
 Starts ``python -m mock_idp serve`` (keys kept in ``var/``), waits for its ready line, starts the
 API under gunicorn (the production server, with ``DJANGO_DEBUG`` off) pointed at that issuer,
-waits until ``/api/public`` answers, mints a token with ``python -m mock_idp token`` and prints a
-``curl`` line per route. SIGINT or SIGTERM stops the API, then the IdP; each child runs in its own
-session so that its whole process group (gunicorn's workers too) is stopped, and on Linux dies
-with this process even if it is killed outright.
+waits until ``/api/public`` answers, mints two tokens with ``python -m mock_idp token`` (one
+without scopes) and prints a ``curl`` line per route, and two refused ones. SIGINT or SIGTERM
+stops the API, then the IdP; each child runs in its own session so that its whole process group
+(gunicorn's workers too) is stopped, and on Linux dies with this process even if it is killed
+outright.
 """
 
 from __future__ import annotations
@@ -140,6 +141,20 @@ def curl_lines(config: DevConfig, token: str) -> list[str]:
     return lines
 
 
+def refusal_lines(config: DevConfig, unscoped_token: str) -> list[str]:
+    """Two ``curl -i`` lines that are refused: no token (401), and a token without
+    ``read:messages`` on the scoped route (403); ``-i`` shows ``WWW-Authenticate``."""
+    return [
+        shlex.join(["curl", "-i", config.api_url + "/api/private"]),
+        shlex.join(
+            [
+                "curl", "-i", "-H", f"Authorization: Bearer {unscoped_token}",
+                config.api_url + "/api/private-scoped",
+            ]
+        ),
+    ]  # fmt: skip
+
+
 def token_request_line(config: DevConfig, scope: str = DEFAULT_SCOPE) -> str:
     """The ``curl`` asking the mock IdP for another token (client credentials, Auth0-style)."""
     argv = [
@@ -153,7 +168,7 @@ def token_request_line(config: DevConfig, scope: str = DEFAULT_SCOPE) -> str:
     return shlex.join(argv)
 
 
-def banner(config: DevConfig, token: str) -> str:
+def banner(config: DevConfig, token: str, unscoped_token: str) -> str:
     """What is printed once both servers answer."""
     minutes = TOKEN_LIFETIME // 60
     out = [
@@ -162,6 +177,10 @@ def banner(config: DevConfig, token: str) -> str:
         f"Try it (token valid for {minutes} minutes):",
         "",
         *(f"  {line}" for line in curl_lines(config, token)),
+        "",
+        "Refused: no token (401), and a token without read:messages (403):",
+        "",
+        *(f"  {line}" for line in refusal_lines(config, unscoped_token)),
         "",
         "More tokens from the mock IdP:",
         "",
@@ -297,6 +316,7 @@ class DevStack:
         self.base_env = dict(os.environ if base_env is None else base_env)
         self.children: list[Child] = []
         self.token = ""
+        self.unscoped_token = ""
 
     def start(self) -> None:
         """Start both servers, wait until each answers, and mint a token."""
@@ -312,6 +332,7 @@ class DevStack:
         self.children.append(api)
         wait_for_http(api, config.api_url + "/api/public", config.startup_timeout)
         self.token = mint_token(config, env)
+        self.unscoped_token = mint_token(config, env, scope="")
 
     def stop(self) -> None:
         """Stop the API, then the IdP."""
@@ -368,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {sig: signal.signal(sig, _raise_stop) for sig in STOP_SIGNALS}
     try:
         stack.start()
-        print(banner(config, stack.token), flush=True)
+        print(banner(config, stack.token, stack.unscoped_token), flush=True)
         return stack.wait()
     except Stop as stop:
         print(f"\ndevtools: {stop}, stopping the API and the mock IdP", flush=True)

@@ -120,9 +120,25 @@ def test_token_request_line_is_auth0_client_credentials() -> None:
     ]
 
 
+def test_refusal_lines_show_a_401_and_a_403() -> None:
+    lines = [shlex.split(line) for line in run.refusal_lines(CONFIG, "no.sco.pe")]
+    assert lines == [
+        ["curl", "-i", "http://127.0.0.1:8100/api/private"],
+        [
+            "curl", "-i", "-H", "Authorization: Bearer no.sco.pe",
+            "http://127.0.0.1:8100/api/private-scoped",
+        ],
+    ]  # fmt: skip
+
+
 def test_banner_lists_every_line() -> None:
-    text = run.banner(CONFIG, "tok.en.value")
-    for line in [*run.curl_lines(CONFIG, "tok.en.value"), run.token_request_line(CONFIG)]:
+    text = run.banner(CONFIG, "tok.en.value", "no.sco.pe")
+    lines = [
+        *run.curl_lines(CONFIG, "tok.en.value"),
+        *run.refusal_lines(CONFIG, "no.sco.pe"),
+        run.token_request_line(CONFIG),
+    ]
+    for line in lines:
         assert f"  {line}\n" in text
     assert "Ctrl-C" in text
 
@@ -356,7 +372,7 @@ def test_the_api_answers_localhost_too() -> None:
 
 
 def test_the_banner_states_the_token_s_lifetime_issuer_and_audience() -> None:
-    text = run.banner(CUSTOM, "t")
+    text = run.banner(CUSTOM, "t", "u")
     assert "valid for 60 minutes" in text
     assert f"(mock IdP {CUSTOM.issuer}, audience {CUSTOM.audience})" in text
 

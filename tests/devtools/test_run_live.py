@@ -70,7 +70,8 @@ def run_curl(line: str) -> tuple[int, str]:
 
 
 def assert_curls_answer(output: str) -> None:
-    """Every route's printed curl gets its 200 and message."""
+    """Every route's printed curl gets its 200 and message, each refusal its status and
+    ``WWW-Authenticate``."""
     curls = [line.strip() for line in output.splitlines() if line.strip().startswith("curl ")]
     by_route = {shlex.split(line)[-1].rsplit("/api", 1)[-1]: line for line in curls[:3]}
     assert sorted(by_route) == ["/private", "/private-scoped", "/public"]
@@ -78,9 +79,16 @@ def assert_curls_answer(output: str) -> None:
         status, body = run_curl(line)
         assert status == 200, (line, body)
         assert json.loads(body) == {"message": MESSAGES[f"/api{route}"]}
-    assert curls[3].startswith("curl -X POST http://127.0.0.1:")
+    refusals = {401: 'Bearer realm="api"', 403: 'error="insufficient_scope"'}
+    for line, (expected, challenge) in zip(curls[3:5], refusals.items(), strict=True):
+        assert shlex.split(line)[:2] == ["curl", "-i"]
+        if shutil.which("curl"):  # -i: the headers come first
+            status, answer = run_curl(line)
+            assert status == expected, (line, answer)
+            assert challenge in answer
+    assert curls[5].startswith("curl -X POST http://127.0.0.1:")
     if shutil.which("curl"):  # the /oauth/token line, as a new user would paste it
-        status, body = run_curl(curls[3])
+        status, body = run_curl(curls[5])
         assert status == 200, body
         token = json.loads(body)["access_token"]
         scoped = next(line for line in curls[:3] if line.endswith("/api/private-scoped"))
@@ -135,8 +143,8 @@ def test_main_serves_the_printed_curls_and_stops_on_sigterm(
     real_banner = run.banner
     outputs: list[str] = []
 
-    def banner(config: DevConfig, token: str) -> str:
-        text = real_banner(config, token)
+    def banner(config: DevConfig, token: str, unscoped_token: str) -> str:
+        text = real_banner(config, token, unscoped_token)
         outputs.append(text)
         printed.set()
         return text
