@@ -63,6 +63,9 @@ AUTH0_JWKS_TIMEOUT = _env("AUTH0_JWKS_TIMEOUT")
 AUTH0_TOKEN_CACHE_SIZE = _env("AUTH0_TOKEN_CACHE_SIZE")
 
 CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS")
+# A browser hides response headers from scripts unless exposed (Fetch standard, CORS-safelisted
+# response headers): a client reads why it was refused, and when to retry.
+CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After"]
 
 INSTALLED_APPS = [
     "corsheaders",

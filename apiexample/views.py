@@ -1,4 +1,5 @@
-"""The three routes of Auth0's Django API quickstart, GET only, bearer-protected where needed."""
+"""The three routes of Auth0's Django API quickstart, GET only, bearer-protected where needed,
+and the answers to errors Django handles itself, as JSON like the API's own."""
 
 from __future__ import annotations
 
@@ -40,3 +41,22 @@ def private_scoped(request: HttpRequest) -> JsonResponse:
             "scope of read:messages to see this."
         }
     )
+
+
+def _error(status: int, error: str, description: str) -> JsonResponse:
+    return JsonResponse({"error": error, "error_description": description}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
+    """``handler400``: a request Django refused (a Host not in ``ALLOWED_HOSTS``...)."""
+    return _error(400, "bad_request", "The request is malformed.")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
+    """``handler404``: no such route (there is no trailing slash)."""
+    return _error(404, "not_found", "No such resource.")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    """``handler500``: a view that crashed (never ``require_auth``, which fails closed)."""
+    return _error(500, "server_error", "The server failed to answer the request.")

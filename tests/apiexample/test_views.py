@@ -66,7 +66,35 @@ def test_views_are_csrf_exempt(api_settings: Any, mock_idp_network: Any, path: s
 
 
 def test_trailing_slash_is_not_a_route(call: Any) -> None:
-    assert call("/api/public/").status_code == 404
+    response = call("/api/public/")
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "error_description": "No such resource."}
+
+
+def test_a_refused_host_is_a_json_400(call: Any) -> None:
+    response = call("/api/public", HTTP_HOST="evil.example.test")
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_request"
+
+
+def test_a_crashed_view_is_a_json_500(api_settings: Any, settings: Any) -> None:
+    from types import ModuleType
+
+    from django.test import Client
+    from django.urls import path
+
+    from apiexample import urls
+
+    def crash(request: Any) -> Any:
+        raise RuntimeError("boom")
+
+    crashing = ModuleType("crashing_urls")
+    crashing.urlpatterns = [path("crash", crash)]  # type: ignore[attr-defined]
+    crashing.handler500 = urls.handler500  # type: ignore[attr-defined]
+    settings.ROOT_URLCONF = crashing
+    response = Client(raise_request_exception=False).get("/crash")
+    assert response.status_code == 500
+    assert response.json()["error"] == "server_error"
 
 
 def test_cors_allows_configured_origins_only(call: Any, settings: Any) -> None:
@@ -87,6 +115,15 @@ def test_cors_preflight_allows_the_authorization_header(api: Any, settings: Any)
     )
     assert response.status_code == 200
     assert "authorization" in response["Access-Control-Allow-Headers"]
+
+
+def test_cors_exposes_the_headers_a_refusal_carries(call: Any, settings: Any) -> None:
+    """A browser's script reads ``WWW-Authenticate`` and ``Retry-After`` only if exposed."""
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.test"]
+    response = call("/api/private", HTTP_ORIGIN="https://app.example.test")
+    assert response.status_code == 401
+    exposed = {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert exposed == {"www-authenticate", "retry-after"}
 
 
 def test_no_cors_by_default(call: Any) -> None:
