@@ -378,10 +378,20 @@ def test_the_banner_states_the_token_s_lifetime_issuer_and_audience() -> None:
 
 
 def test_ensure_port_free_probes_127_0_0_1_only() -> None:
-    with socket.socket() as other:  # a listener on another loopback address
-        other.bind(("127.0.0.2", 0))
-        other.listen()
-        run.ensure_port_free(other.getsockname()[1], "API")
+    """A listener on another loopback address leaves the port free on 127.0.0.1. Another
+    process may hold the same number on 127.0.0.1 by chance (a parallel tox env's connection:
+    seen once in CI), so each of five ports is tried; probing 0.0.0.0 would fail every one."""
+    refusals = []
+    for _ in range(5):
+        with socket.socket() as other:
+            other.bind(("127.0.0.2", 0))
+            other.listen()
+            try:
+                run.ensure_port_free(other.getsockname()[1], "API")
+                return
+            except DevRunError as exc:
+                refusals.append(str(exc))
+    pytest.fail(f"a listener on 127.0.0.2 made each port busy: {refusals}")
 
 
 def test_the_state_dir_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
