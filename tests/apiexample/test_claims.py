@@ -250,3 +250,22 @@ def test_in_window_applies_the_validation_time_rules(
     except InvalidToken:
         accepted = False
     assert accepted is inside
+
+
+def test_a_fractional_exp_is_expired_by_the_fractional_clock() -> None:
+    """joserfc compares ``exp`` with ``int(clock())``, ours with the clock itself: exp = T + 0.5
+    has expired at T + 0.9 (leeway added), which joserfc's whole-second ``now`` lets by. Found
+    by mutation testing: every other test's clock is whole seconds."""
+    t = 1_700_000_000
+    policy = ClaimsPolicy(ISSUER, AUDIENCE, 30, clock=lambda: t + 30 + 0.9)
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "c@clients", "iat": t - 60, "exp": t + 0.5}
+    with pytest.raises(InvalidToken) as refused:
+        policy.validate(claims)
+    assert refused.value.reason == "token_expired"
+    assert policy.is_expired(claims)
+
+
+def test_a_fractional_leeway_is_whole_seconds() -> None:
+    """joserfc's registry takes whole seconds; ours applies the same leeway (README: "a fraction
+    is dropped"), so both rules agree."""
+    assert ClaimsPolicy(ISSUER, AUDIENCE, 30.9).leeway == 30

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import subprocess
@@ -446,3 +447,33 @@ def test_a_record_that_does_not_format_is_kept_and_the_filter_never_raises(
     record = logging.LogRecord("gunicorn.error", logging.ERROR, "", 1, msg, args, None)
     assert log_filter(record) is True
     assert record.getMessage().endswith("[arguments dropped: they did not format]")
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b' {"alg":"RS256","kid":"k1"}',  # only the whitespace rule finds it
+        b'\n{"kid":"a"}',  # exactly 16 base64url characters
+    ],
+)
+def test_a_token_whose_segments_all_begin_with_whitespace_is_redacted(header: bytes) -> None:
+    """Found by mutation testing: the whitespace rule could go, as the other tests' payloads
+    begin with ``ey``."""
+    payload = _b64url(b' {"sub":"x"}')
+    token = f"{_b64url(header)}.{payload}.c2lnbmF0dXJl"
+    assert "ey" not in token
+    assert redact(f"token {token} end") == f"token {REDACTED} end"
+
+
+def test_the_filter_class_drops_the_exception_by_default() -> None:
+    try:
+        raise ValueError("Bearer abc.def.ghi")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "m", None, sys.exc_info())
+    assert TokenRedactingFilter().filter(record) is True
+    assert record.exc_info is None
+    assert "abc.def.ghi" not in (record.exc_text or "")

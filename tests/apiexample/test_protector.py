@@ -470,3 +470,29 @@ def test_a_protected_view_needs_no_csrf_token(
     assert response.status_code == 200
     assert response.content == b"POST"
     assert_refused(client.post(route), 401, "missing_authorization")
+
+
+def test_a_view_result_that_is_no_response_is_passed_on_untouched(
+    api_settings: Any, mock_idp_network: Any, mock_idp: MockIdP, rf: Any
+) -> None:
+    """An outer decorator may turn the view's dict into a response: ours hands it on."""
+    result = {"not": "a response"}
+    protected = require_auth_for_urls(None)(lambda request: result)
+    assert protected(rf.get("/x", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}")) is result
+
+
+def test_a_sync_class_based_view_under_method_decorator_stays_sync(
+    api_settings: Any, mock_idp_network: Any, mock_idp: MockIdP, rf: Any
+) -> None:
+    """Found by mutation testing: taking every class-based view for async survived."""
+    from django.utils.decorators import method_decorator
+    from django.views import View
+
+    class Handlers(View):
+        def get(self, request: Any) -> HttpResponse:
+            return HttpResponse("ok")
+
+    view = method_decorator(require_auth_for_urls(None), name="dispatch")(Handlers).as_view()
+    response = view(rf.get("/", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}"))
+    assert response.status_code == 200
+    assert response["Vary"] == "Authorization"

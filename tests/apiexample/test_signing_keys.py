@@ -585,3 +585,78 @@ def test_caches_are_per_url_and_resettable() -> None:
     assert signing_keys.cache_for(URL + "?other") is not first
     signing_keys.reset_caches()
     assert signing_keys.cache_for(URL) is not first
+
+
+def test_a_cold_miss_waits_for_the_fetch_in_flight_within_the_cooldown(
+    api_settings: Any, mock_idp: MockIdP
+) -> None:
+    """Under the default cooldown, a request arriving while the first fetch runs may not start
+    another: it waits for that one, and is not answered 503 at once (found by mutation testing:
+    the other concurrency tests run with a cooldown of 0)."""
+    jwks = mock_idp.jwks()
+    kid = jwks["keys"][0]["kid"]
+    gate, fetching = threading.Event(), threading.Event()
+
+    def fetch(url: str, timeout: float) -> dict[str, Any]:
+        fetching.set()
+        gate.wait(30)
+        return jwks
+
+    cache = SigningKeyCache("https://tenant.example.test/jwks", fetch=fetch)
+    results: list[Any] = []
+
+    def ask() -> None:
+        try:
+            results.append(cache.get(kid))
+        except Exception as exc:
+            results.append(exc)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert fetching.wait(10)
+    second = threading.Thread(target=ask)
+    second.start()
+    second.join(0.3)  # waiting on the fetch's lock
+    gate.set()
+    for thread in (first, second):
+        thread.join(30)
+    assert len(results) == 2
+    assert all(r is not None and not isinstance(r, Exception) for r in results), results
+
+
+def test_the_background_refresh_thread_is_a_daemon(api_settings: Any, mock_idp: MockIdP) -> None:
+    """A hung IdP never keeps the process from exiting."""
+    jwks = mock_idp.jwks()
+    kid = jwks["keys"][0]["kid"]
+    clock = ControllableClock(start=1000)
+    gate = threading.Event()
+    calls = []
+
+    def fetch(url: str, timeout: float) -> dict[str, Any]:
+        calls.append(url)
+        if len(calls) > 1:
+            gate.wait(30)
+        return jwks
+
+    cache = SigningKeyCache("https://tenant.example.test/jwks", clock=clock.now, fetch=fetch)
+    assert cache.get(kid) is not None
+    clock.advance(601)  # past the TTL: served at once, refreshed in another thread
+    assert cache.get(kid) is not None
+    refreshers = [t for t in threading.enumerate() if t.name == signing_keys.REFRESH_THREAD_NAME]
+    gate.set()
+    assert refreshers
+    assert all(t.daemon for t in refreshers)
+    assert wait_for_refreshes(10)
+
+
+def test_a_forked_child_gets_a_lock_of_its_own() -> None:
+    """A lock held at the fork (another thread creating a cache) is never released in the
+    child."""
+    held = signing_keys._caches_lock
+    held.acquire()
+    try:
+        signing_keys._forget_in_forked_child()
+        assert signing_keys._caches_lock is not held
+        assert not signing_keys._caches_lock.locked()
+    finally:
+        held.release()

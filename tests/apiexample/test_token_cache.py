@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
 import pytest
 
 from apiexample import token_cache
+from apiexample.claims import parse_payload
 from apiexample.errors import InvalidToken, TemporarilyUnavailable
 from apiexample.token_cache import PAYLOAD_FOOTPRINT, TokenCache, VerifiedToken, footprint
 from apiexample.validator import Auth0JWTBearerTokenValidator
@@ -515,3 +517,21 @@ class TestTokenCache:
             thread.join()
         assert len(cache) <= 32
         self.assert_held_is_the_sum(cache)
+
+
+def test_only_the_first_hit_parses_a_shallow_payload(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Later hits copy the parse the first one kept (found by mutation testing: parsing on
+    every hit gave the same claims, only slower)."""
+    payload = b'{"exp": 2, "iat": 1, "aud": ["a"], "scope": "s"}'
+    entry = VerifiedToken.of(payload, json.loads(payload), frozenset({"s"}), "kid", object())  # type: ignore[arg-type]
+    parses: list[bytes] = []
+
+    def counting(raw: bytes) -> dict[str, Any]:
+        parses.append(raw)
+        return parse_payload(raw)
+
+    monkeypatch.setattr(token_cache, "parse_payload", counting)
+    hits = [entry.private_claims() for _ in range(3)]
+    assert len(parses) == 1
+    assert all(hit == json.loads(payload) for hit in hits)
+    assert hits[1]["aud"] is not hits[2]["aud"]
