@@ -10,6 +10,7 @@ They read settings only: no check ever contacts the identity provider.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
@@ -70,20 +71,32 @@ def check_domain_case(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
 
 @register()
 def check_issuer_slash(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """apiexample.W005: an AUTH0_ISSUER without its trailing slash. ``iss`` is compared exactly
-    (RFC 7519 section 4.1.1), and Auth0 writes ``https://{domain}/``: an issuer without the
-    slash matches no token, while its JWKS URL (built with the slash) still serves keys."""
+    """apiexample.W005: an Auth0 issuer without its trailing slash. ``iss`` is compared exactly
+    (RFC 7519 section 4.1.1), and Auth0 (like ``mock_idp``) writes ``https://{domain}/``: such an
+    issuer matches no token, while its JWKS URL (built with the slash) still serves keys. Other
+    identity providers' issuers may have no slash, and are left alone."""
     config = conf.current()
-    if config.problems or config.issuer.endswith("/"):
+    if config.problems or config.issuer.endswith("/") or not _written_with_a_slash(config):
         return []
     return [
         Warning(
             f"AUTH0_ISSUER {config.issuer!r} does not end with '/': Auth0's iss always does, and "
             "iss must equal it exactly, so every token would be refused (claim_invalid_iss).",
-            hint=f"Set AUTH0_ISSUER to {config.issuer + '/'!r}, or AUTH0_DOMAIN alone.",
+            hint=f"Set AUTH0_ISSUER to {config.issuer + '/'!r}.",
             id="apiexample.W005",
         )
     ]
+
+
+def _written_with_a_slash(config: conf.Auth0Config) -> bool:
+    """Whether the issuer is one Auth0 or ``mock_idp`` serves: an Auth0 host, the tenant's own
+    domain (``AUTH0_DOMAIN``, a custom domain too), or loopback."""
+    host = (urlsplit(config.issuer).hostname or "").lower()
+    return (
+        host.endswith(".auth0.com")
+        or host == config.domain.lower().partition(":")[0]
+        or conf.is_loopback_host(host)
+    )
 
 
 @register(deploy=True)

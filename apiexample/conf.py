@@ -51,6 +51,8 @@ class Problem:
     hint: str = ""
 
 
+#: Why a setting written in .env can read as unset (python-dotenv never overrides the environment).
+_EMPTY_IN_ENV = "an empty environment variable counts as set: it overrides the value in .env"
 #: A host name with an optional port: what AUTH0_DOMAIN holds (``https://{domain}/`` is the issuer).
 _HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
 
@@ -199,8 +201,7 @@ class Auth0Config:
                 Problem(
                     "apiexample.E001",
                     "AUTH0_AUDIENCE is not set.",
-                    "Set it to the API Identifier from the Auth0 dashboard (an empty environment "
-                    "variable counts as set: it overrides the value in .env).",
+                    f"Set it to the API Identifier from the Auth0 dashboard ({_EMPTY_IN_ENV}).",
                 )
             )
         if not self.issuer:
@@ -208,7 +209,8 @@ class Auth0Config:
                 Problem(
                     "apiexample.E002",
                     "Neither AUTH0_DOMAIN nor AUTH0_ISSUER is set.",
-                    "Set AUTH0_DOMAIN to your tenant, e.g. example.us.auth0.com.",
+                    "Set AUTH0_DOMAIN to your tenant, e.g. example.us.auth0.com "
+                    f"({_EMPTY_IN_ENV}).",
                 )
             )
         elif self.issuer == f"https://{self.domain}/" and not _HOST.fullmatch(self.domain):

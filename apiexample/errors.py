@@ -1,4 +1,5 @@
-"""The protected views' error answers (RFC 6750 section 3), rendered in exactly one place.
+"""The API's error answers, rendered in exactly one place: the protected views' (RFC 6750
+section 3), and those Django gives itself (an unknown path, a refused ``Host``, a crashed view).
 
 Each error is a small declarative class: ``error`` code, ``status_code``, ``description``,
 and what its ``WWW-Authenticate`` challenge carries. ``reason`` is a short machine-readable
@@ -126,6 +127,37 @@ class TemporarilyUnavailable(BearerError):
 
     def response_headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class RequestError(BearerError):
+    """An error Django answers itself, outside the protected views: the same JSON body, and no
+    ``WWW-Authenticate`` challenge, which concerns credentials only."""
+
+    def __init__(self) -> None:
+        super().__init__(self.error)
+
+    def response_headers(self) -> dict[str, str]:
+        return {}
+
+
+class BadRequest(RequestError):
+    """A request Django refuses before any view: a ``Host`` not in ``ALLOWED_HOSTS``..."""
+
+
+class NotFound(RequestError):
+    """No such route (RFC 9110 section 15.5.5); routes have no trailing slash."""
+
+    error = "not_found"
+    status_code = 404
+    description = "No such resource."
+
+
+class ServerError(RequestError):
+    """A view that crashed (RFC 9110 section 15.6.1): never ``require_auth``, which fails closed."""
+
+    error = "server_error"
+    status_code = 500
+    description = "The server failed to answer the request."
 
 
 def error_response(error: BearerError) -> JsonResponse:

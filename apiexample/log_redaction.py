@@ -12,14 +12,14 @@ shape: an opaque token is a credential too.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 REDACTED = "[redacted]"
 UNPRINTABLE = "[unprintable]"
-_NOT_YET = object()
 
 #: A run of characters a token can be written with (base64url, dots, percent-escapes): each
 #: character is read once, and each run is then judged whole (linear in the line's length).
@@ -36,13 +36,14 @@ _JSON_WHITESPACE = b" \t\r\n"
 _TO_STANDARD = str.maketrans("-_", "+/")
 
 #: What may stand between a scheme and its credential: a blank or a control character other
-#: than a line break, ``+``, a quote, ``:``, ``=`` or ``,``, a space or tab percent-encoded (twice
-#: too), or an escape as ``repr`` writes one (or gunicorn's ``\\"``). The alternatives begin
-#: differently, so a long run of them is read once.
+#: than a line break, ``+``, a space or tab percent-encoded (twice too), or an escape as ``repr``
+#: writes one. The alternatives begin differently, so a long run of them is read once.
 _SEPARATOR = (
-    r"(?:[\x00-\x09\x0b\x0c\x0e-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000+'\":=,]"
-    r"|%(?:25)?(?:20|09|[Aa]0)|\\(?:t|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[\"']))"
+    r"(?:[\x00-\x09\x0b\x0c\x0e-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000+]"
+    r"|%(?:25)?(?:20|09|[Aa]0)|\\(?:t|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}))"
 )
+#: A quote that may open a credential, as written or as gunicorn escapes it (``\\"``).
+_OPENING_QUOTE = r"(?:\\?['\"])?"
 
 
 def _any_spelling(name: str) -> str:
@@ -53,10 +54,10 @@ def _any_spelling(name: str) -> str:
 
 #: A scheme, said once or more (``Bearer Bearer <token>``, a common client mistake), and what
 #: follows it (not a request line's ``HTTP/1.1``, after a path ending in ``/basic``).
-_SCHEME = rf"(?:(?:bearer|basic){_SEPARATOR}+)+(?!HTTP/)"
-#: An ``access_token`` parameter, however its name is spelt, and its value up to the next
-#: parameter (Django splits on ``&`` only), quoted or not.
-_PARAMETER = rf"{_any_spelling('access_token')}(?:=|%3D)(?:\\?['\"])?"
+_SCHEME = rf"(?:(?:bearer|basic){_SEPARATOR}+)+(?!HTTP/){_OPENING_QUOTE}"
+#: An ``access_token`` parameter, however its name is spelt, or JSON or ``repr`` member of that
+#: name, and its value up to the next parameter (Django splits on ``&`` only), quoted or not.
+_PARAMETER = rf"{_any_spelling('access_token')}(?:['\"]?[ \t]*[:=][ \t]*|%3D){_OPENING_QUOTE}"
 #: Either, beginning a word or right after a percent-escape (``%20Bearer%20...``,
 #: ``%3Faccess_token%3D...``); group 1 or 2 is what stays.
 _CREDENTIAL = re.compile(
@@ -104,21 +105,25 @@ def _starts_an_object(segment: str) -> bool:
 def redact_record(record: logging.LogRecord, *, keep_exception: bool = False) -> bool:
     """A ``logging`` filter that redacts a record and keeps it; it never raises.
 
-    Named arguments (gunicorn's access log: one per atom, which structured formatters read) keep
-    their names, each value redacted when read (``RedactedArguments``); otherwise the message is
-    formatted, then redacted, and so is uvicorn's colored template (``color_message``). One that
-    does not format keeps its template, redacted, without its arguments. A traceback is
-    formatted and redacted too, and the exception dropped from the record, so that no handler
-    formats it again from the original; with ``keep_exception``, the exception stays for the
-    handlers that build a report from it (Django's error emails), its text redacted for the
-    formatters, which use that text.
+    Named arguments (gunicorn's access log: one per atom) become those the template reads, each
+    redacted (``redacted_arguments``); otherwise the message is formatted, then redacted, and so
+    is uvicorn's colored template (``color_message``). One that does not format keeps its
+    template, redacted, without its arguments. A traceback is formatted and redacted too, and
+    the exception dropped from the record, so that no handler formats it again from the
+    original; with ``keep_exception``, the exception stays for the handlers that build a report
+    from it (Django's error emails), its text redacted for the formatters, which use that text.
     """
-    if isinstance(record.args, Mapping):
-        if not isinstance(record.args, RedactedArguments):  # two filters on one record
-            record.args = RedactedArguments(record.args)
-    else:
+    if not (isinstance(record.args, Mapping) and _redacted_by_name(record)):
         _format_whole(record)
     _redact_traceback(record, keep_exception)
+    return True
+
+
+def _redacted_by_name(record: logging.LogRecord) -> bool:
+    try:
+        record.args = redacted_arguments(record.msg, record.args)  # type: ignore[arg-type]
+    except Exception:  # a mapping that cannot even be listed: formatted whole instead
+        return False
     return True
 
 
@@ -132,46 +137,37 @@ CREDENTIAL_ATOMS = frozenset(
         "{http_proxy_authorization}e",
     }
 )
+#: A named field of a ``%`` template: ``%(name)s``.
+_NAMED_FIELD = re.compile(r"%\(([^)]*)\)")
 
 
-class RedactedArguments(Mapping[str, Any]):
-    """A record's named arguments, each value redacted when a formatter reads it.
+def redacted_arguments(template: object, arguments: Mapping[Any, Any]) -> dict[Any, object]:
+    """The named arguments ``template`` reads, each redacted, in a new ``dict``; all of them when
+    it names none (``logger.info("skipped: %s", counts)`` shows the mapping whole).
 
     gunicorn's access log passes one atom per request header, response header and environ
-    entry, and its format reads a few: redacting each only when read keeps the cost of a
-    request's log line to those few, however many headers it sent. A credential atom
-    (``CREDENTIAL_ATOMS``) shows as ``[redacted]`` whole; gunicorn answers ``-`` for an absent
-    one. A value that cannot be shown as text shows as ``[unprintable]``.
+    entry, and its format reads a few: only those are redacted and kept, so a request's many
+    headers cost nothing, and no raw value stays on the record (for a pickling handler or a
+    structured formatter to find). A credential atom (``CREDENTIAL_ATOMS``) shows as
+    ``[redacted]`` whole (gunicorn answers ``-`` for an absent one), a value that cannot be
+    shown as text as ``[unprintable]``; a name the arguments lack is left for the formatter to
+    report, as it would without the filter.
     """
+    names = _NAMED_FIELD.findall(template) if isinstance(template, str) else []
+    shown: dict[Any, object] = {}
+    for name in dict.fromkeys(names) if names else list(arguments):
+        with contextlib.suppress(KeyError):  # a name it lacks: the formatter says so
+            shown[name] = _shown_argument(name, arguments[name])
+    return shown
 
-    def __init__(self, arguments: Mapping[str, Any]) -> None:
-        self._arguments = arguments
-        self._shown: dict[str, object] = {}
 
-    def __getitem__(self, name: str) -> object:
-        shown = self._shown.get(name, _NOT_YET)
-        if shown is _NOT_YET:
-            value = self._arguments[name]
-            if name.lower() in CREDENTIAL_ATOMS and value != "-":
-                shown = REDACTED
-            else:
-                try:
-                    shown = _redacted_argument(value)
-                except Exception:
-                    shown = UNPRINTABLE
-            self._shown[name] = shown
-        return shown
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._arguments)
-
-    def __len__(self) -> int:
-        return len(self._arguments)
-
-    def __repr__(self) -> str:
-        """As the redacted ``dict``: what ``"%s" % arguments`` shows, for a record whose only
-        argument is a mapping it formats whole (``logger.info("skipped: %s", counts)``)."""
-        return repr(dict(self))
+def _shown_argument(name: object, value: object) -> object:
+    try:
+        if str(name).lower() in CREDENTIAL_ATOMS and value != "-":
+            return REDACTED
+        return _redacted_argument(value)
+    except Exception:  # a value (or name) that cannot be shown as text
+        return UNPRINTABLE
 
 
 def _format_whole(record: logging.LogRecord) -> None:

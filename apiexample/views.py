@@ -7,6 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from apiexample.errors import BadRequest, NotFound, ServerError, error_response
 from apiexample.protector import Auth0ResourceProtector
 from apiexample.validator import Auth0JWTBearerTokenValidator
 
@@ -43,20 +44,16 @@ def private_scoped(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _error(status: int, error: str, description: str) -> JsonResponse:
-    return JsonResponse({"error": error, "error_description": description}, status=status)
-
-
 def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
-    """``handler400``: a request Django refused (a Host not in ``ALLOWED_HOSTS``...)."""
-    return _error(400, "bad_request", "The request is malformed.")
+    """``handler400``."""
+    return error_response(BadRequest())
 
 
 def not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
-    """``handler404``: no such route (there is no trailing slash)."""
-    return _error(404, "not_found", "No such resource.")
+    """``handler404``."""
+    return error_response(NotFound())
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
-    """``handler500``: a view that crashed (never ``require_auth``, which fails closed)."""
-    return _error(500, "server_error", "The server failed to answer the request.")
+    """``handler500``."""
+    return error_response(ServerError())

@@ -129,30 +129,30 @@ def api_env(config: DevConfig, base: Mapping[str, str]) -> dict[str, str]:
     )
 
 
+def curl(url: str, token: str | None = None, *, show_headers: bool = False) -> str:
+    """A ready-to-paste ``curl`` for ``url``, with ``token`` as its bearer token if given, and
+    ``-i`` to show the answer's headers (``WWW-Authenticate``)."""
+    argv = ["curl", *(["-i"] if show_headers else [])]
+    if token is not None:
+        argv += ["-H", f"Authorization: Bearer {token}"]
+    return shlex.join([*argv, url])
+
+
 def curl_lines(config: DevConfig, token: str) -> list[str]:
     """One ready-to-paste ``curl`` per route; the protected ones carry ``token``."""
-    lines = []
-    for route in ROUTES:
-        url = config.api_url + route
-        if route == "/api/public":
-            lines.append(shlex.join(["curl", url]))
-        else:
-            lines.append(shlex.join(["curl", "-H", f"Authorization: Bearer {token}", url]))
-    return lines
+    return [
+        curl(config.api_url + route, None if route == "/api/public" else token) for route in ROUTES
+    ]
 
 
 def refusal_lines(config: DevConfig, unscoped_token: str) -> list[str]:
-    """Two ``curl -i`` lines that are refused: no token (401), and a token without
-    ``read:messages`` on the scoped route (403); ``-i`` shows ``WWW-Authenticate``."""
+    """Two refused requests: no token (401), and a token without ``DEFAULT_SCOPE`` on the
+    route that needs it (403)."""
+    private, scoped = ROUTES[1:]
     return [
-        shlex.join(["curl", "-i", config.api_url + "/api/private"]),
-        shlex.join(
-            [
-                "curl", "-i", "-H", f"Authorization: Bearer {unscoped_token}",
-                config.api_url + "/api/private-scoped",
-            ]
-        ),
-    ]  # fmt: skip
+        curl(config.api_url + private, show_headers=True),
+        curl(config.api_url + scoped, unscoped_token, show_headers=True),
+    ]
 
 
 def token_request_line(config: DevConfig, scope: str = DEFAULT_SCOPE) -> str:
@@ -178,7 +178,7 @@ def banner(config: DevConfig, token: str, unscoped_token: str) -> str:
         "",
         *(f"  {line}" for line in curl_lines(config, token)),
         "",
-        "Refused: no token (401), and a token without read:messages (403):",
+        f"Refused: no token (401), and a token without {DEFAULT_SCOPE} (403):",
         "",
         *(f"  {line}" for line in refusal_lines(config, unscoped_token)),
         "",

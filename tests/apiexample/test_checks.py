@@ -130,18 +130,31 @@ def test_capital_letters_in_the_domain_are_a_warning(
     ("issuer", "warned"),
     [
         ("https://tenant.us.auth0.com", True),
-        ("http://127.0.0.1:8002", True),
+        ("https://login.example.com", True),  # the tenant's custom domain, AUTH0_DOMAIN
+        ("http://127.0.0.1:8002", True),  # mock_idp
         ("https://tenant.us.auth0.com/", False),
         ("", False),  # built from AUTH0_DOMAIN, with its slash
+        ("https://sso.example.org/realms/api", False),  # another IdP's issuer (Keycloak)
     ],
 )
-def test_an_issuer_without_its_trailing_slash_is_a_warning(
+def test_an_auth0_issuer_without_its_trailing_slash_is_a_warning(
     tenant: Any, issuer: str, warned: bool
 ) -> None:
     """It passed every check and refused every token (found by review)."""
-    tenant.AUTH0_DOMAIN = "tenant.us.auth0.com"
+    tenant.AUTH0_DOMAIN = "login.example.com"
     tenant.AUTH0_ISSUER = issuer
     assert [m.id for m in check_issuer_slash()] == (["apiexample.W005"] if warned else [])
+
+
+def test_the_issuer_slash_warning_comes_with_every_check_unless_there_is_an_error(
+    tenant: Any,
+) -> None:
+    from django.core.checks import run_checks
+
+    tenant.AUTH0_ISSUER = "https://tenant.us.auth0.com"
+    assert "apiexample.W005" in {m.id for m in run_checks()}
+    tenant.AUTH0_AUDIENCE = ""  # E001: the errors say what to fix first
+    assert "apiexample.W005" not in {m.id for m in run_checks()}
 
 
 def test_the_domain_case_warning_comes_with_every_check(tenant: Any) -> None:

@@ -587,6 +587,28 @@ def test_caches_are_per_url_and_resettable() -> None:
     assert signing_keys.cache_for(URL) is not first
 
 
+class _WatchedLock:
+    """A lock that says when a thread starts waiting for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.waited_for = threading.Event()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._lock.acquire(blocking=False):
+            return True
+        if not blocking:
+            return False
+        self.waited_for.set()
+        return self._lock.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+
 def test_a_cold_miss_waits_for_the_fetch_in_flight_within_the_cooldown(
     api_settings: Any, mock_idp: MockIdP
 ) -> None:
@@ -599,10 +621,11 @@ def test_a_cold_miss_waits_for_the_fetch_in_flight_within_the_cooldown(
 
     def fetch(url: str, timeout: float) -> dict[str, Any]:
         fetching.set()
-        gate.wait(30)
+        assert gate.wait(30)
         return jwks
 
     cache = SigningKeyCache("https://tenant.example.test/jwks", fetch=fetch)
+    lock = cache._lock = _WatchedLock()  # type: ignore[assignment]
     results: list[Any] = []
 
     def ask() -> None:
@@ -616,10 +639,11 @@ def test_a_cold_miss_waits_for_the_fetch_in_flight_within_the_cooldown(
     assert fetching.wait(10)
     second = threading.Thread(target=ask)
     second.start()
-    second.join(0.3)  # waiting on the fetch's lock
+    waited = lock.waited_for.wait(10)  # the second request waits for the first one's fetch
     gate.set()
     for thread in (first, second):
         thread.join(30)
+    assert waited
     assert len(results) == 2
     assert all(r is not None and not isinstance(r, Exception) for r in results), results
 

@@ -69,12 +69,18 @@ def test_trailing_slash_is_not_a_route(call: Any) -> None:
     response = call("/api/public/")
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "error_description": "No such resource."}
+    assert response["Cache-Control"] == "no-store"
+    assert "WWW-Authenticate" not in response
 
 
 def test_a_refused_host_is_a_json_400(call: Any) -> None:
     response = call("/api/public", HTTP_HOST="evil.example.test")
     assert response.status_code == 400
-    assert response.json()["error"] == "bad_request"
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The request is malformed.",
+    }
+    assert "WWW-Authenticate" not in response
 
 
 def test_a_crashed_view_is_a_json_500(api_settings: Any, settings: Any) -> None:
