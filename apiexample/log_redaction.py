@@ -36,11 +36,12 @@ _JSON_WHITESPACE = b" \t\r\n"
 _TO_STANDARD = str.maketrans("-_", "+/")
 
 #: What may stand between a scheme and its credential: a blank or a control character other
-#: than a line break, ``+``, a space or tab percent-encoded (twice too), or an escape as ``repr``
-#: writes one. The alternatives begin differently, so a long run of them is read once.
+#: than a line break, ``+``, a space, tab or no-break space percent-encoded (twice too), or an
+#: escape as ``repr`` writes one. The alternatives begin differently, so a long run of them is
+#: read once.
 _SEPARATOR = (
     r"(?:[\x00-\x09\x0b\x0c\x0e-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000+]"
-    r"|%(?:25)?(?:20|09|[Aa]0)|\\(?:t|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}))"
+    r"|%(?:25)?(?:20|09|[Aa]0|[Cc]2%(?:25)?[Aa]0)|\\(?:t|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}))"
 )
 #: A quote that may open a credential, as written or as gunicorn escapes it (``\\"``).
 _OPENING_QUOTE = r"(?:\\?['\"])?"
@@ -57,11 +58,14 @@ def _any_spelling(name: str) -> str:
 _SCHEME = rf"(?:(?:bearer|basic){_SEPARATOR}+)+(?!HTTP/){_OPENING_QUOTE}"
 #: An ``access_token`` parameter, however its name is spelt, or JSON or ``repr`` member of that
 #: name, and its value up to the next parameter (Django splits on ``&`` only), quoted or not.
-_PARAMETER = rf"{_any_spelling('access_token')}(?:['\"]?[ \t]*[:=][ \t]*|%3D){_OPENING_QUOTE}"
-#: Either, beginning a word or right after a percent-escape (``%20Bearer%20...``,
-#: ``%3Faccess_token%3D...``); group 1 or 2 is what stays.
+_PARAMETER = (
+    rf"{_any_spelling('access_token')}(?:(?:\\?['\"])?[ \t]*[:=][ \t]*|%3D){_OPENING_QUOTE}"
+)
+#: Either, beginning a word, or right after a percent-escape (``%20Bearer%20...``,
+#: ``%3Faccess_token%3D...``) or an escape as ``repr`` writes one (gunicorn's
+#: ``Invalid HTTP Header: 'Authorization\\tBasic ...'``); group 1 or 2 is what stays.
 _CREDENTIAL = re.compile(
-    r"(?i)(?:(?<!\w)|(?<=%[0-9A-F]{2}))"
+    r"(?i)(?:(?<!\w)|(?<=%[0-9A-F]{2})|(?<=\\t)|(?<=\\x[0-9A-F]{2})|(?<=\\u[0-9A-F]{4}))"
     rf"(?:({_SCHEME})[^\s'\"&;,]+|({_PARAMETER})[^\s'\"&]+)"
 )
 
@@ -113,10 +117,21 @@ def redact_record(record: logging.LogRecord, *, keep_exception: bool = False) ->
     original; with ``keep_exception``, the exception stays for the handlers that build a report
     from it (Django's error emails), its text redacted for the formatters, which use that text.
     """
-    if not (isinstance(record.args, Mapping) and _redacted_by_name(record)):
+    named = isinstance(record.args, Mapping) and not _holds_a_credential(record.msg)
+    if not (named and _redacted_by_name(record)):
         _format_whole(record)
     _redact_traceback(record, keep_exception)
     return True
+
+
+def _holds_a_credential(template: object) -> bool:
+    """Whether the template itself is redacted (then only the formatted line can be); one that
+    cannot be shown as text counts as one."""
+    try:
+        text = str(template)
+    except Exception:
+        return True
+    return redact(text) != text
 
 
 def _redacted_by_name(record: logging.LogRecord) -> bool:
@@ -128,7 +143,8 @@ def _redacted_by_name(record: logging.LogRecord) -> bool:
 
 
 #: gunicorn's atoms for a request's credentials, by header (``{...}i``) and environ
-#: (``{...}e``): their whole value is a credential, however it is spaced or quoted.
+#: (``{...}e``): their whole value is a credential, however it is spaced or quoted. So is ``u``,
+#: the user gunicorn decodes from ``Authorization: Basic`` (RFC 7617): often an API key.
 CREDENTIAL_ATOMS = frozenset(
     {
         "{authorization}i",
@@ -137,8 +153,9 @@ CREDENTIAL_ATOMS = frozenset(
         "{http_proxy_authorization}e",
     }
 )
+_USER_ATOM = "u"
 #: A named field of a ``%`` template: ``%(name)s``.
-_NAMED_FIELD = re.compile(r"%\(([^)]*)\)")
+_NAMED_FIELD = re.compile(r"%\(([^()]*)\)")  # no "(" inside: linear on "%(%(%(..."
 
 
 def redacted_arguments(template: object, arguments: Mapping[Any, Any]) -> dict[Any, object]:
@@ -163,7 +180,7 @@ def redacted_arguments(template: object, arguments: Mapping[Any, Any]) -> dict[A
 
 def _shown_argument(name: object, value: object) -> object:
     try:
-        if str(name).lower() in CREDENTIAL_ATOMS and value != "-":
+        if (name == _USER_ATOM or str(name).lower() in CREDENTIAL_ATOMS) and value != "-":
             return REDACTED
         return _redacted_argument(value)
     except Exception:  # a value (or name) that cannot be shown as text

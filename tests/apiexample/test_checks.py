@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import responses
+from django.core.checks import WARNING
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -162,3 +163,24 @@ def test_the_domain_case_warning_comes_with_every_check(tenant: Any) -> None:
 
     tenant.AUTH0_DOMAIN = "TENANT.us.auth0.com"
     assert "apiexample.W004" in {m.id for m in run_checks()}
+
+
+@pytest.mark.parametrize(
+    ("domain", "issuer", "warned"),
+    [
+        ("login.example.com:8443", "https://login.example.com:8443", True),  # a port
+        ("Login.Example.com", "https://login.example.com", True),  # the domain's case
+        ("login.example.com", "https://tenant.auth0.com.example.org", False),  # not Auth0's
+        ("login.example.com", "https://notauth0.com", False),
+    ],
+)
+def test_the_issuer_slash_warning_reads_the_host_as_a_host(
+    tenant: Any, domain: str, issuer: str, warned: bool
+) -> None:
+    """Found by mutation testing: the port, the case and the suffix rule went untested."""
+    tenant.AUTH0_DOMAIN = domain
+    tenant.AUTH0_ISSUER = issuer
+    messages = check_issuer_slash()
+    assert [(m.id, m.level) for m in messages] == ([("apiexample.W005", WARNING)] if warned else [])
+    if warned:
+        assert messages[0].hint == f"Set AUTH0_ISSUER to {issuer + '/'!r}."

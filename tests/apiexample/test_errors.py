@@ -7,10 +7,14 @@ import json
 import pytest
 
 from apiexample.errors import (
+    BadRequest,
     InsufficientScope,
     InvalidRequest,
     InvalidToken,
     MissingAuthorization,
+    NotFound,
+    RequestError,
+    ServerError,
     TemporarilyUnavailable,
     UnsupportedTokenType,
     error_response,
@@ -91,3 +95,33 @@ def test_kid_is_logged_quoted_and_short() -> None:
 def test_a_hostile_kid_cannot_forge_log_fields(kid: str, logged: str) -> None:
     """CWE-117: nothing but plain characters is logged as it is."""
     assert InvalidToken("x").for_kid(kid).kid == logged
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        (
+            BadRequest,
+            400,
+            {"error": "invalid_request", "error_description": "The request is malformed."},
+        ),
+        (NotFound, 404, {"error": "not_found", "error_description": "No such resource."}),
+        (
+            ServerError,
+            500,
+            {
+                "error": "server_error",
+                "error_description": "The server failed to answer the request.",
+            },
+        ),
+    ],
+)
+def test_the_errors_django_answers_itself_are_json_without_a_challenge(
+    error: type[RequestError], status: int, body: dict[str, str]
+) -> None:
+    """Found by mutation testing: the 500's description went unchecked."""
+    response = error_response(error())
+    assert response.status_code == status
+    assert json.loads(response.content) == body
+    assert "WWW-Authenticate" not in response
+    assert response["Cache-Control"] == "no-store"

@@ -496,3 +496,157 @@ def test_the_filter_class_drops_the_exception_by_default() -> None:
     assert TokenRedactingFilter().filter(record) is True
     assert record.exc_info is None
     assert "abc.def.ghi" not in (record.exc_text or "")
+
+
+# Found by mutation testing of the day's diff (second review).
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        # each separator the rule names, raw or as repr writes it
+        ("GET /x?a=Bearer+mF_9B5f4 HTTP/1.1", f"GET /x?a=Bearer+{REDACTED} HTTP/1.1"),
+        ("x Bearer\x0bmF_9B5f4 y", f"x Bearer\x0b{REDACTED} y"),
+        ("x Bearer\x0cmF_9B5f4 y", f"x Bearer\x0c{REDACTED} y"),
+        ("Invalid HTTP Header: 'Bearer\\tmF_9B5f4'", f"Invalid HTTP Header: 'Bearer\\t{REDACTED}'"),
+        ("x Bearer\x1fmF_9B5f4 y", f"x Bearer\x1f{REDACTED} y"),
+        ("x Bearer\u3000mF_9B5f4 y", f"x Bearer\u3000{REDACTED} y"),
+        ("GET /x?a=Bearer%A0mF_9B5f4 HTTP/1.1", f"GET /x?a=Bearer%A0{REDACTED} HTTP/1.1"),
+        ("Authorization: Bearer  mF_9B5f4", f"Authorization: Bearer  {REDACTED}"),
+        ('{"access_token" : "mF_9B5f4"}', f'{{"access_token" : "{REDACTED}"}}'),
+        # where a scheme's credential ends: the next parameter, a comma, a semicolon
+        ("GET /?a=Bearer%20mF_9B5f4&page=2", f"GET /?a=Bearer%20{REDACTED}&page=2"),
+        ("Bearer mF_9B5f4, Basic dXNlcjpwYXNz", f"Bearer {REDACTED}, Basic {REDACTED}"),
+        ("Bearer mF_9B5f4;q=1", f"Bearer {REDACTED};q=1"),
+        # an empty parameter holds no credential
+        ("GET /?access_token=&a=b", "GET /?access_token=&a=b"),
+        ("Bearer \nnext line", "Bearer \nnext line"),
+    ],
+)
+def test_each_separator_and_where_a_credential_ends(line: str, redacted: str) -> None:
+    assert redact(line) == redacted
+
+
+def test_the_proxy_credential_atoms_are_redacted_whole() -> None:
+    """``Proxy-Authorization`` is a credential too, whatever its scheme (``Digest`` here, which
+    no text rule knows)."""
+    atoms = SafeAtoms(
+        {
+            "{proxy-authorization}i": 'Digest username="u", response="6629fae49393a053"',
+            "{http_proxy_authorization}e": "Negotiate YIIB",
+        }
+    )
+    record = logging.LogRecord(
+        "gunicorn.access",
+        logging.INFO,
+        "",
+        1,
+        "%({Proxy-Authorization}i)s|%({http_proxy_authorization}e)s",
+        (atoms,),
+        None,
+    )
+    assert redact_record(record) is True
+    assert record.getMessage() == f"{REDACTED}|{REDACTED}"
+
+
+def test_a_named_field_in_parentheses_is_read() -> None:
+    atoms = SafeAtoms({"h": "192.0.2.1", "D": 1500})
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, "", 1, "%(h)s (%(D)s us)", (atoms,), None
+    )
+    assert redact_record(record) is True
+    assert record.getMessage() == "192.0.2.1 (1500 us)"
+
+
+def test_a_name_the_arguments_lack_is_left_for_the_formatter_to_report() -> None:
+    record = logging.LogRecord(
+        "x", logging.INFO, "", 1, "%(a)s %(b)s", ({"a": "Bearer an-opaque-token"},), None
+    )
+    assert redact_record(record) is True
+    assert record.args == {"a": f"Bearer {REDACTED}"}
+    with pytest.raises(KeyError):
+        record.getMessage()
+
+
+def test_a_mapping_other_than_a_dict_and_a_template_other_than_a_str_are_redacted_by_name() -> None:
+    """A credential atom is redacted whole whatever holds it: a read-only mapping, or a lazy
+    template (which names no field, so every argument is kept, redacted)."""
+    from types import MappingProxyType
+
+    class Lazy:
+        def __str__(self) -> str:
+            return "%({authorization}i)s"
+
+    for template in ("%({authorization}i)s", Lazy()):
+        arguments = MappingProxyType({"{authorization}i": "Bearer eyJhbGciOiJSUzI1NiJ9. sig"})
+        record = logging.LogRecord("x", logging.INFO, "", 1, template, (arguments,), None)
+        assert redact_record(record) is True
+        assert record.getMessage() == REDACTED
+
+
+def test_a_mapping_that_cannot_be_read_is_formatted_whole_without_its_arguments() -> None:
+    """No raw value stays on the record when a named argument cannot even be read."""
+
+    class Unreadable(dict):  # type: ignore[type-arg]
+        def __getitem__(self, name: str) -> Any:
+            if name == "b":
+                raise RuntimeError("unreadable")
+            return super().__getitem__(name)
+
+    arguments = Unreadable(a="Bearer an-opaque-token", b=1)
+    record = logging.LogRecord("x", logging.INFO, "", 1, "%(a)s %(b)s", (arguments,), None)
+    assert redact_record(record) is True
+    assert record.args is None
+    assert "an-opaque-token" not in record.getMessage()
+
+
+# Found by the second review of the day's diff.
+def test_gunicorn_s_user_atom_is_a_credential() -> None:
+    """``%(u)s``, in gunicorn's default access format, is the user decoded from ``Basic``: an
+    API key sent as ``key:`` would be logged whole. The path atom ``U`` is no credential."""
+    atoms = SafeAtoms({"u": "sk_live_51HxSECRET", "U": "/api/private"})
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, "", 1, "%(u)s %(U)s", (atoms,), None
+    )
+    assert redact_record(record) is True
+    assert record.getMessage() == f"{REDACTED} /api/private"
+    absent = logging.LogRecord(
+        "gunicorn.access", logging.INFO, "", 1, "%(u)s", (SafeAtoms({"u": "-"}),), None
+    )
+    assert redact_record(absent) is True
+    assert absent.getMessage() == "-"
+
+
+@pytest.mark.parametrize("escape", ["\\t", "\\x0b", "\\u3000"])
+def test_a_scheme_right_after_a_repr_escape_is_redacted(escape: str) -> None:
+    """gunicorn logs a header line without a colon whole, as ``repr`` writes it."""
+    line = f"Invalid HTTP Header: 'Authorization{escape}Basic YWxpY2U6czNjcmV0'"
+    assert redact(line) == f"Invalid HTTP Header: 'Authorization{escape}Basic {REDACTED}'"
+
+
+def test_a_template_holding_a_credential_is_formatted_whole_though_its_arguments_are_named() -> (
+    None
+):
+    record = logging.LogRecord(
+        "x", logging.INFO, "", 1, "sent Bearer an-opaque-token, status %(s)s", ({"s": 401},), None
+    )
+    assert redact_record(record) is True
+    assert record.getMessage() == f"sent Bearer {REDACTED}, status 401"
+
+
+def test_named_fields_are_found_in_linear_time() -> None:
+    probe = (
+        "import logging; from apiexample.log_redaction import redact_record; "
+        "redact_record(logging.LogRecord('x', 20, '', 1, '%(' * 200_000, ({'a': 1},), None))"
+    )
+    subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        ("GET /x?a=Bearer%C2%A0mF_9B5f4 HTTP/1.1", f"GET /x?a=Bearer%C2%A0{REDACTED} HTTP/1.1"),
+        # the value's closing backslash goes with it
+        ('{\\"access_token\\": \\"mF_9B5f4\\"}', f'{{\\"access_token\\": \\"{REDACTED}"}}'),
+    ],
+)
+def test_a_no_break_space_in_utf_8_and_gunicorn_s_escaped_json(line: str, redacted: str) -> None:
+    assert redact(line) == redacted

@@ -466,3 +466,19 @@ def test_processes_creating_the_keys_file_at_once_share_one_key(
     loaded = cli.load_or_create_keys(path)
     assert loaded.signing_key.kid == mock_idp_keys.primary.kid
     assert KeyRing.load(path).signing_key.kid == mock_idp_keys.primary.kid
+
+
+@pytest.mark.parametrize("missing", ["--keys", "--issuer"])
+def test_token_needs_its_keys_and_issuer(
+    keys_file: Path, missing: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by mutation testing: either could be dropped from the command line unnoticed."""
+    given = {"--keys": str(keys_file), "--issuer": ISSUER, "--audience": "a"}
+    argv = [
+        "token",
+        *(x for name, value in given.items() if name != missing for x in (name, value)),
+    ]
+    with pytest.raises(SystemExit) as exited:
+        main(argv, io.StringIO())
+    assert exited.value.code == 2
+    assert f"the following arguments are required: {missing}" in capsys.readouterr().err
