@@ -12,6 +12,7 @@ from apiexample import token_cache
 from apiexample.claims import parse_payload
 from apiexample.errors import InvalidToken, TemporarilyUnavailable
 from apiexample.token_cache import PAYLOAD_FOOTPRINT, TokenCache, VerifiedToken, footprint
+from apiexample.token_format import MAX_TOKEN_LENGTH
 from apiexample.validator import Auth0JWTBearerTokenValidator
 from apiexample.views import require_auth
 from mock_idp import ControllableClock, MockIdP
@@ -535,3 +536,26 @@ def test_only_the_first_hit_parses_a_shallow_payload(monkeypatch: pytest.MonkeyP
     assert len(parses) == 1
     assert all(hit == json.loads(payload) for hit in hits)
     assert hits[1]["aud"] is not hits[2]["aud"]
+
+
+def _token_of_length(mock_idp: MockIdP, length: int) -> str:
+    """A valid token exactly ``length`` characters long (a filler claim, a padded header)."""
+    for pad in range(4):
+        base = len(mock_idp.mint(claims={"f": ""}, header={"p": "y" * pad}))
+        start = max(0, (length - base) * 3 // 4 - 8)
+        for filler in range(start, start + 16):
+            token = mock_idp.mint(claims={"f": "x" * filler}, header={"p": "y" * pad})
+            if len(token) == length:
+                return token
+    raise AssertionError(f"no token of {length} characters")
+
+
+def test_a_token_of_the_longest_length_is_cached(
+    api_settings: Any, mock_idp_network: Any, mock_idp: MockIdP, verifications: list[str]
+) -> None:
+    """Found by mutation testing: ``<`` for ``<=`` in the validator's length check survived."""
+    validator = Auth0JWTBearerTokenValidator()
+    token = _token_of_length(mock_idp, MAX_TOKEN_LENGTH)
+    for _ in range(2):
+        validator.authenticate_token(token)
+    assert len(verifications) == 1
