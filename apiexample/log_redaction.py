@@ -124,14 +124,14 @@ def redact_record(record: logging.LogRecord, *, keep_exception: bool = False) ->
     return True
 
 
-def _holds_a_credential(template: object) -> bool:
-    """Whether the template itself is redacted (then only the formatted line can be); one that
-    cannot be shown as text counts as one."""
+def _holds_a_credential(text: object) -> bool:
+    """Whether ``redact`` changes ``text`` (a template, or a formatted line); what cannot be
+    shown as text counts as holding one."""
     try:
-        text = str(template)
+        shown = str(text)
     except Exception:
         return True
-    return redact(text) != text
+    return redact(shown) != shown
 
 
 def _redacted_by_name(record: logging.LogRecord) -> bool:
@@ -143,8 +143,7 @@ def _redacted_by_name(record: logging.LogRecord) -> bool:
 
 
 #: gunicorn's atoms for a request's credentials, by header (``{...}i``) and environ
-#: (``{...}e``): their whole value is a credential, however it is spaced or quoted. So is ``u``,
-#: the user gunicorn decodes from ``Authorization: Basic`` (RFC 7617): often an API key.
+#: (``{...}e``): their whole value is a credential, however it is spaced or quoted.
 CREDENTIAL_ATOMS = frozenset(
     {
         "{authorization}i",
@@ -153,6 +152,8 @@ CREDENTIAL_ATOMS = frozenset(
         "{http_proxy_authorization}e",
     }
 )
+#: The user gunicorn decodes from ``Authorization: Basic`` (RFC 7617), often an API key: a
+#: credential too. Compared as it is (``U`` is the path).
 _USER_ATOM = "u"
 #: A named field of a ``%`` template: ``%(name)s``.
 _NAMED_FIELD = re.compile(r"%\(([^()]*)\)")  # no "(" inside: linear on "%(%(%(..."
@@ -217,14 +218,14 @@ def redact_each_argument(record: logging.LogRecord) -> bool:
     arguments = record.args
     if not (isinstance(arguments, tuple) and isinstance(record.msg, str)):
         return redact_record(record)
-    if redact(record.msg) != record.msg:  # the template itself holds a credential
+    if _holds_a_credential(record.msg):
         return redact_record(record)
     try:
         redacted = tuple(map(_redacted_argument, arguments))
         line = record.msg % redacted if redacted else record.msg  # as getMessage makes it
     except Exception:  # formatted whole instead, which says so when it cannot be
         return redact_record(record)
-    if redact(line) != line:
+    if _holds_a_credential(line):
         redacted = tuple(REDACTED if isinstance(arg, str) else arg for arg in redacted)
     record.args = redacted
     _redact_traceback(record, keep_exception=False)
