@@ -11,7 +11,8 @@ Per configuration, three things are remembered (``_Policies``): protected header
 passed every header rule and headed a verified token (the issuer uses a handful; only a
 successful verification adds one, so forged headers never take a slot), the key objects that
 passed joserfc's key rules for an algorithm (both bounded by ``MAX_REMEMBERED_HEADERS``), and
-verified tokens (``apiexample.token_cache``, AUTH0_TOKEN_CACHE_SIZE). A cached token is served
+verified tokens (``apiexample.token_cache``, AUTH0_TOKEN_CACHE_SIZE; stored on their second
+verification, so single-use tokens take no slot). A cached token is served
 only while it has not expired and its signing key is still the one the key cache holds; a
 configuration change builds new ``_Policies``, so nothing validated under the old settings is
 ever served.
@@ -258,7 +259,7 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
         except BearerError as error:
             raise error.for_kid(header.kid) from error.__cause__
         policies.remember_header(header_segment, header)
-        if tokens is not None:
+        if tokens is not None and tokens.admits(token_string):
             tokens.put(token_string, VerifiedToken.of(payload, claims, scopes, header.kid, key))
         return Auth0AccessToken(claims, policies.claims, scopes, header.kid)
 

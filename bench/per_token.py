@@ -70,7 +70,8 @@ def per_token(
     fresh = minter.mint(n * rounds)
     config = conf.current()
     validator = Auth0JWTBearerTokenValidator()
-    validator.authenticate_token(repeated)  # fetches the JWKS once
+    for _ in range(2):  # fetches the JWKS once; the second verification stores the token
+        validator.authenticate_token(repeated)
     key = cache_for(config.jwks_url).get(idp.keys.signing_key.kid)
     if key is None:
         raise RuntimeError("the IdP's signing key is not in the API's key set")

@@ -41,13 +41,54 @@ def validator() -> Auth0JWTBearerTokenValidator:
     return found
 
 
-def test_a_repeated_token_is_verified_once(
+def stored(validator: Auth0JWTBearerTokenValidator, token: str) -> None:
+    """Verify ``token`` until the cache holds it: twice (the doorkeeper stores on the second)."""
+    for _ in range(2):
+        validator.authenticate_token(token)
+    tokens = validator.policies().tokens
+    assert tokens is not None
+    assert tokens.get(token) is not None
+
+
+def accepted_until_stored(call: Any, token: str) -> None:
+    """``stored`` through the API: the token accepted twice on ``/api/private``."""
+    for _ in range(2):
+        assert call("/api/private", token).status_code == 200
+
+
+def test_a_repeated_token_is_verified_twice_then_served_from_the_cache(
     call: Any, mock_idp: MockIdP, verifications: list[str]
 ) -> None:
     token = mock_idp.mint()
     for _ in range(5):
         assert call("/api/private", token).status_code == 200
-    assert len(verifications) == 1
+    assert len(verifications) == 2
+
+
+def test_a_token_verified_once_is_not_stored(
+    validator: Auth0JWTBearerTokenValidator,
+    api_settings: Any,
+    mock_idp_network: Any,
+    mock_idp: MockIdP,
+) -> None:
+    validator.authenticate_token(mock_idp.mint())
+    tokens = validator.policies().tokens
+    assert tokens is not None
+    assert len(tokens) == 0
+
+
+def test_single_use_tokens_evict_no_stored_token(
+    call: Any, mock_idp: MockIdP, api_settings: Any, verifications: list[str]
+) -> None:
+    """A client minting a token per request cannot push out the tokens others reuse."""
+    api_settings.AUTH0_TOKEN_CACHE_SIZE = 2
+    reused = mock_idp.mint()
+    accepted_until_stored(call, reused)
+    for n in range(10):
+        assert call("/api/private", mock_idp.mint(claims={"jti": str(n)})).status_code == 200
+    assert len(verifications) == 2 + 10
+    assert call("/api/private", reused).status_code == 200
+    assert len(verifications) == 12
 
 
 def test_distinct_tokens_are_each_verified(
@@ -73,13 +114,15 @@ def test_the_least_recently_used_token_is_evicted(
 ) -> None:
     api_settings.AUTH0_TOKEN_CACHE_SIZE = 2
     first, second, third = (mock_idp.mint(claims={"jti": str(n)}) for n in range(3))
-    for token in (first, second, first, third):  # third evicts second, the least recent
-        assert call("/api/private", token).status_code == 200
-    assert len(verifications) == 3
+    for token in (first, second):
+        accepted_until_stored(call, token)
+    assert call("/api/private", first).status_code == 200  # a hit: second is the least recent
+    accepted_until_stored(call, third)  # evicts second
+    assert len(verifications) == 6
     assert call("/api/private", first).status_code == 200
-    assert len(verifications) == 3
+    assert len(verifications) == 6
     assert call("/api/private", second).status_code == 200
-    assert len(verifications) == 4
+    assert len(verifications) == 7
 
 
 def mutations(token: str) -> dict[str, str]:
@@ -112,9 +155,9 @@ def test_no_other_token_string_ever_hits(
     mutation: str,
 ) -> None:
     token = mock_idp.mint()
+    stored(validator, token)
     validator.authenticate_token(token)
-    validator.authenticate_token(token)
-    assert len(verifications) == 1
+    assert len(verifications) == 2
     other = mutations(token)[mutation]
     with pytest.raises(InvalidToken):
         validator.authenticate_token(other)
@@ -133,15 +176,15 @@ def test_cached_tokens_are_refused_once_expired(
     verifications: list[str],
 ) -> None:
     token = mock_idp.mint(expires_in=60)
-    validator.authenticate_token(token)
+    stored(validator, token)
     token_clock.advance(60 + 29)  # expired, but within the 30 s leeway
     validator.authenticate_token(token)
-    assert len(verifications) == 1
+    assert len(verifications) == 2
     token_clock.advance(1)  # exp is now a full leeway ago
     with pytest.raises(InvalidToken) as refused:
         validator.authenticate_token(token)
     assert refused.value.reason == "token_expired"
-    assert len(verifications) == 2  # the entry was not served: full validation said no
+    assert len(verifications) == 3  # the entry was not served: full validation said no
 
 
 @pytest.mark.parametrize(
@@ -166,7 +209,7 @@ def test_cached_tokens_are_refused_before_their_time(
 ) -> None:
     now = int(token_clock.now())
     token = mock_idp.mint(claims={name: now + offset for name, offset in times.items()})
-    validator.authenticate_token(token)
+    stored(validator, token)
     token_clock.advance(-step_back)  # the server's clock stepped back
     with pytest.raises(InvalidToken) as refused:
         validator.authenticate_token(token)
@@ -180,7 +223,7 @@ def test_expired_cached_token_is_refused_through_the_api_and_leaves_the_cache(
     validator: Auth0JWTBearerTokenValidator,
 ) -> None:
     token = mock_idp.mint(expires_in=60)
-    assert call("/api/private", token).status_code == 200
+    accepted_until_stored(call, token)
     tokens = validator.policies().tokens
     assert tokens is not None
     assert tokens.get(token) is not None
@@ -193,17 +236,17 @@ def test_the_scope_is_checked_on_every_request(
     call: Any, mock_idp: MockIdP, verifications: list[str]
 ) -> None:
     token = mock_idp.mint(scope="write:messages")
-    assert call("/api/private", token).status_code == 200
+    accepted_until_stored(call, token)
     for _ in range(2):
         assert_refused(call("/api/private-scoped", token), 403, "insufficient_scope")
-    assert len(verifications) == 1
+    assert len(verifications) == 2
 
 
 def test_a_key_rotated_out_invalidates_its_tokens(
     call: Any, mock_idp: MockIdP, mock_idp_keys: Any, key_clock: ControllableClock
 ) -> None:
     old = mock_idp.mint()
-    assert call("/api/private", old).status_code == 200
+    accepted_until_stored(call, old)
     mock_idp.keys.rotate(mock_idp_keys.secondary)
     mock_idp.keys.remove(mock_idp_keys.primary.kid)
     key_clock.advance(601)  # the TTL passes: the next use of any key starts a refetch
@@ -218,27 +261,27 @@ def test_a_jwks_refetch_sends_cached_tokens_through_validation_once(
     call: Any, mock_idp: MockIdP, key_clock: ControllableClock, verifications: list[str]
 ) -> None:
     token = mock_idp.mint()
-    assert call("/api/private", token).status_code == 200
+    accepted_until_stored(call, token)
     key_clock.advance(601)
     assert call("/api/private", token).status_code == 200  # starts the refetch: still a hit
     assert wait_for_refreshes(10)
-    for _ in range(3):
+    for _ in range(3):  # verified again once: a new key object is not the one stored with it
         assert call("/api/private", token).status_code == 200
     assert jwks_fetches(mock_idp) == 2
-    assert len(verifications) == 2
+    assert len(verifications) == 3
 
 
 def test_a_stale_but_servable_key_set_still_counts_as_current(
     call: Any, mock_idp: MockIdP, key_clock: ControllableClock, verifications: list[str]
 ) -> None:
     token = mock_idp.mint()
-    assert call("/api/private", token).status_code == 200
+    accepted_until_stored(call, token)
     mock_idp.inject_fault(JWKS_PATH, Fault.error(503))
     key_clock.advance(601)  # the refresh fails; the fetched keys keep serving
     for _ in range(3):
         assert call("/api/private", token).status_code == 200
         assert wait_for_refreshes(10)
-    assert len(verifications) == 1
+    assert len(verifications) == 2
     assert jwks_fetches(mock_idp) == 2  # one refresh attempt, then the cooldown
 
 
@@ -247,7 +290,7 @@ def test_keys_that_cannot_be_obtained_any_more_give_503_for_cached_tokens(
 ) -> None:
     api_settings.AUTH0_JWKS_STALE_IF_ERROR = 60
     token = mock_idp.mint()
-    assert call("/api/private", token).status_code == 200
+    accepted_until_stored(call, token)
     mock_idp.inject_fault(JWKS_PATH, Fault.error(503))
     key_clock.advance(601 + 60)  # past the TTL and the stale-if-error window
     assert_refused(call("/api/private", token), 503, "temporarily_unavailable")
@@ -263,7 +306,7 @@ def test_a_cache_hit_needing_unobtainable_keys_is_refused_by_the_validator(
     api_settings.AUTH0_JWKS_STALE_IF_ERROR = 0
     api_settings.AUTH0_JWKS_COOLDOWN = 0  # a second lookup would mean a second fetch
     token = mock_idp.mint()
-    validator.authenticate_token(token)
+    stored(validator, token)
     mock_idp.inject_fault(JWKS_PATH, Fault.error(503))
     key_clock.advance(601)
     with pytest.raises(TemporarilyUnavailable) as refused:
@@ -290,7 +333,7 @@ def test_entries_validated_under_other_settings_are_never_served(
 ) -> None:
     api_settings.AUTH0_JWKS_URL = mock_idp.jwks_uri  # keys stay reachable whatever changes
     token = mock_idp.mint(expires_in=-10)  # expired, within the default leeway
-    assert call("/api/private", token).status_code == 200
+    accepted_until_stored(call, token)
     for name, value in change.items():
         setattr(api_settings, name, value)
     assert_refused(call("/api/private", token), 401, "invalid_token")
@@ -300,7 +343,7 @@ def test_misconfiguration_fails_closed_for_cached_tokens(
     call: Any, mock_idp: MockIdP, api_settings: Any
 ) -> None:
     token = mock_idp.mint()
-    assert call("/api/private", token).status_code == 200
+    accepted_until_stored(call, token)
     api_settings.AUTH0_ALGORITHMS = "RS256,HS256"
     assert_refused(call("/api/private", token), 503, "temporarily_unavailable")
     api_settings.AUTH0_ALGORITHMS = "RS256"
@@ -318,7 +361,7 @@ def test_tokens_too_large_for_the_memory_bound_are_verified_every_time(
     for _ in range(3):
         assert call("/api/private", plain).status_code == 200
         assert call("/api/private", large).status_code == 200
-    assert len(verifications) == 1 + 3  # the plain token once, the large one every time
+    assert len(verifications) == 2 + 3  # the plain token twice, the large one every time
 
 
 def test_a_view_changing_its_token_does_not_change_the_cache(
@@ -328,9 +371,10 @@ def test_a_view_changing_its_token_does_not_change_the_cache(
     mock_idp: MockIdP,
 ) -> None:
     token = mock_idp.mint(scope="a", permissions=["p"])
-    first = validator.authenticate_token(token)  # a miss: the view gets the validated parse
-    first["scope"] = "read:messages"
-    first["permissions"].append("read:messages")
+    for _ in range(2):  # misses, the second stored: the view gets the validated parse
+        first = validator.authenticate_token(token)
+        first["scope"] = "read:messages"
+        first["permissions"].append("read:messages")
     for _ in range(3):  # the first hit parses again and keeps it, later hits copy that
         again = validator.authenticate_token(token)
         assert again["scope"] == "a"
@@ -348,8 +392,9 @@ def test_a_view_changing_a_nested_claim_does_not_change_the_cache(
 ) -> None:
     """Claims nesting deeper than lists of scalars are parsed again for every hit."""
     token = mock_idp.mint(claims={"https://example.test/org": {"roles": ["viewer"]}})
-    first = validator.authenticate_token(token)
-    first["https://example.test/org"]["roles"].append("admin")
+    for _ in range(2):  # misses, the second stored
+        first = validator.authenticate_token(token)
+        first["https://example.test/org"]["roles"].append("admin")
     for _ in range(2):
         again = validator.authenticate_token(token)
         assert again["https://example.test/org"] == {"roles": ["viewer"]}
@@ -406,6 +451,30 @@ class TestTokenCache:
         cache.put("one", self.entry(1))
         cache.put("two", self.entry(2))
         assert [cache.get("one"), len(cache)] == [None, 1]
+
+    def test_admits_a_token_on_its_second_verification_only(self) -> None:
+        cache = TokenCache(4)
+        assert [cache.admits("t"), cache.admits("t")] == [False, True]
+        assert cache.admits("t") is False  # admitted tokens leave the doorkeeper
+        assert cache.admits("other") is False
+
+    def test_a_discarded_token_is_admitted_at_once(self) -> None:
+        cache = TokenCache(4)
+        entry, kept = self.entry(1), self.entry(2)
+        cache.put("t", entry)
+        cache.discard("t", entry)
+        assert cache.admits("t") is True
+        cache.put("u", kept)
+        cache.discard("u", self.entry(3))  # not its entry: "u" stays, and stays unknown
+        assert cache.get("u") is kept
+        assert cache.admits("u") is False
+
+    def test_the_doorkeeper_remembers_at_most_size_tokens(self) -> None:
+        cache = TokenCache(2)
+        assert [cache.admits("a"), cache.admits("b")] == [False, False]
+        assert cache.admits("c") is False  # full: forgets a and b, remembers c
+        assert cache.admits("a") is False
+        assert cache.admits("c") is True
 
     def test_exact_strings_only(self) -> None:
         cache = TokenCache(4)
@@ -507,6 +576,7 @@ class TestTokenCache:
         def work(offset: int) -> None:
             for n in range(2000):
                 name = str((offset * 7 + n) % 100)
+                cache.admits(name)
                 cache.put(name, entry)
                 cache.get(name)
                 cache.discard(str(n % 100), entry)
@@ -517,6 +587,7 @@ class TestTokenCache:
         for thread in threads:
             thread.join()
         assert len(cache) <= 32
+        assert len(cache._verified_once) <= 32
         self.assert_held_is_the_sum(cache)
 
 
@@ -556,6 +627,6 @@ def test_a_token_of_the_longest_length_is_cached(
     """Found by mutation testing: ``<`` for ``<=`` in the validator's length check survived."""
     validator = Auth0JWTBearerTokenValidator()
     token = _token_of_length(mock_idp, MAX_TOKEN_LENGTH)
-    for _ in range(2):
+    for _ in range(3):
         validator.authenticate_token(token)
-    assert len(verifications) == 1
+    assert len(verifications) == 2
