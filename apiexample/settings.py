@@ -91,8 +91,10 @@ USE_I18N = False
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Error reports never show the Authorization header (Django 4.2's own filter does).
+# Error reports never show the Authorization header (Django 4.2's own filter does), nor a token
+# sent as a parameter (in the URL, the parameters, a frame's variables).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "apiexample.error_reports.TokenSafeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "apiexample.error_reports.TokenSafeExceptionReporter"
 
 # Django's defaults, and a token-redacting filter on ``runserver``'s request log (which holds the
 # query string: a token sent as ``?access_token=`` would be written whole), on Django's loggers
