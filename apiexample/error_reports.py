@@ -36,9 +36,8 @@ class TokenSafeExceptionReporter(ExceptionReporter):
 
     def get_traceback_data(self) -> dict[str, Any]:
         data: dict[str, Any] = super().get_traceback_data()
-        for frame in data.get("frames", ()):
-            if "vars" in frame:  # each value already a string, as the report shows it
-                frame["vars"] = [(name, redact(value)) for name, value in frame["vars"]]
+        for frame in data.get("frames", ()):  # each value already a string, as the report shows it
+            frame["vars"] = [(name, redact(value)) for name, value in frame.get("vars", ())]
         for name in ("request_insecure_uri", "exception_value", "exception_notes"):
             if name in data:  # Django 6 gives the exception itself as its value
                 data[name] = redact(str(data[name]))

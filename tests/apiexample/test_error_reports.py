@@ -114,3 +114,15 @@ def test_a_parameter_holding_a_credential_is_redacted(mock_idp: MockIdP) -> None
     for report in crash_report(request):
         assert token.split(".")[2] not in report
         assert "/callback?access_token=[redacted]" in report
+
+
+def test_a_report_without_a_request_is_redacted_too(mock_idp: MockIdP) -> None:
+    """A report of an error outside a request (a command, a thread) has no request data."""
+    token = mock_idp.mint()
+    try:
+        raise RuntimeError(f"refused Bearer {token}")
+    except RuntimeError:
+        reporter = TokenSafeExceptionReporter(None, *sys.exc_info())
+    for report in [reporter.get_traceback_text(), reporter.get_traceback_html()]:
+        assert token.split(".")[2] not in report
+        assert "refused Bearer [redacted]" in report
