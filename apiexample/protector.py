@@ -155,7 +155,12 @@ class Auth0ResourceProtector(ResourceProtector):  # type: ignore[misc]
             request.path,
             extra={"reason": error.reason},  # for log handlers that keep fields apart
         )
-        return error_response(error)
+        response = error_response(error)
+        # Logged above, with its reason. Django's own mark (django.utils.log.log_response), so it
+        # does not log it again: it logs a 5xx at ERROR, which mails ADMINS (synchronously, in
+        # the request) once per 503 while the IdP is down.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
 
 
 def _request_of(request: Any, view: View) -> HttpRequest:

@@ -98,7 +98,8 @@ DEFAULT_EXCEPTION_REPORTER = "apiexample.error_reports.TokenSafeExceptionReporte
 
 # Django's defaults, and a token-redacting filter on ``runserver``'s request log (which holds the
 # query string: a token sent as ``?access_token=`` would be written whole), on Django's loggers
-# that write what a client sent, and on the API's own.
+# that write what a client sent, and on the API's own. With DEBUG off, Django prints nothing of a
+# view that crashed (it mails ADMINS): the ``crashes`` handler prints its traceback, redacted.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -108,6 +109,12 @@ LOGGING = {
         "redact_tokens_keep_exception": {
             "()": "apiexample.log_redaction.TokenRedactingFilter",
             "keep_exception": True,
+        },
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        # An exception on the record: a view that crashed, not a 5xx it answered (a 503).
+        "with_exception": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": lambda record: record.exc_info is not None,
         },
     },
     "formatters": {
@@ -129,6 +136,14 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "formatter": "django.server",
         },
+        # No redacting filter of its own: it would drop the exception the error emails need.
+        # django.request's filter has already redacted the message and the traceback's text.
+        "crashes": {
+            "level": "ERROR",
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["require_debug_false", "with_exception"],
+        },
     },
     "loggers": {
         "apiexample": {"handlers": ["console"], "level": "INFO", "propagate": True},
@@ -138,9 +153,10 @@ LOGGING = {
             "propagate": False,
             "filters": ["redact_tokens"],
         },
-        # No handlers of their own (they propagate to Django's): a filter on each is all they
-        # take. One logs the path of every 4xx and 5xx, the other a Host header it refused.
-        "django.request": {"filters": ["redact_tokens_keep_exception"]},
+        # They propagate to Django's handlers: a filter on each is all they need, and a crash's
+        # traceback printed. One logs the path of every 4xx and 5xx, the other a Host header it
+        # refused.
+        "django.request": {"handlers": ["crashes"], "filters": ["redact_tokens_keep_exception"]},
         "django.security.DisallowedHost": {"filters": ["redact_tokens_keep_exception"]},
     },
 }

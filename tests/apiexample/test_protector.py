@@ -10,6 +10,7 @@ import django
 import pytest
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.utils.log import AdminEmailHandler
 
 from apiexample.protector import FORM_CONTENT_TYPE
 from apiexample.validator import Auth0JWTBearerTokenValidator
@@ -129,6 +130,39 @@ def test_refusals_are_logged_with_reason_and_kid_never_the_token(
         assert f"kid={mock_idp.keys.signing_key.kid!r} " in refusal.getMessage()
     for segment in token.split("."):
         assert segment not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("mint", "status"),
+    [({"expires_in": -3600}, 401), ({"scope": "write:messages"}, 403), (None, 503)],
+)
+def test_a_refusal_is_logged_once_by_us_and_mails_no_one(
+    call: Any,
+    mock_idp: MockIdP,
+    api_settings: Any,
+    settings: Any,
+    caplog: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    mint: dict[str, Any] | None,
+    status: int,
+) -> None:
+    """Django logs every 4xx and 5xx on ``django.request`` (a 5xx at ERROR, which mails ADMINS
+    in the request, once per 503 while the IdP is down) unless the answer is marked logged."""
+    mailed: list[str] = []
+    monkeypatch.setattr(
+        AdminEmailHandler, "send_mail", lambda self, subject, *_, **__: mailed.append(subject)
+    )
+    settings.ADMINS = [("ops", "ops@example.test")]
+    if mint is None:
+        api_settings.AUTH0_AUDIENCE = ""  # misconfigured: 503
+    token = mock_idp.mint(**(mint or {}))
+    with caplog.at_level(logging.INFO):
+        assert call("/api/private-scoped", token).status_code == status
+    assert [r.name for r in caplog.records if "auth refused" in r.getMessage()] == [
+        "apiexample.protector"
+    ]
+    assert [r.getMessage() for r in caplog.records if r.name == "django.request"] == []
+    assert mailed == []
 
 
 def test_too_many_query_parameters_is_invalid_request(

@@ -8,12 +8,15 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from types import MethodType
+from types import MethodType, ModuleType
 from typing import Any
 
 import pytest
-from django.test import RequestFactory
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory
+from django.urls import path
 from django.utils.log import AdminEmailHandler
 
 from apiexample.log_redaction import REDACTED
@@ -222,3 +225,51 @@ def test_runserver_logs_no_token(mock_idp_live: MockIdPServer, tmp_path: Path) -
     assert f'"GET /api/private?access_token={REDACTED} HTTP/1.1" 401' in written
     assert '"GET /api/private HTTP/1.1" 200' in written
     assert '"GET /docs/basic HTTP/1.1" 404' in written
+
+
+@pytest.fixture
+def crashes_printed() -> Iterator[io.StringIO]:
+    """What ``LOGGING``'s ``crashes`` handler prints."""
+    (handler,) = logging.getLogger("django.request").handlers
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+def crashing_urls() -> ModuleType:
+    def crash(request: HttpRequest) -> HttpResponse:
+        raise RuntimeError(f"the view crashed on {request.get_full_path()}")
+
+    crashing = ModuleType("crashing_urls")
+    crashing.urlpatterns = [path("crash", crash)]  # type: ignore[attr-defined]
+    return crashing
+
+
+def test_a_crashed_view_s_traceback_is_printed_redacted(
+    api_settings: Any, settings: Any, mock_idp: MockIdP, crashes_printed: io.StringIO
+) -> None:
+    """With DEBUG off Django prints nothing of a crash: under gunicorn, only its 500 showed."""
+    settings.ROOT_URLCONF = crashing_urls()
+    token = mock_idp.mint()
+    response = Client(raise_request_exception=False).get(f"/crash?access_token={token}")
+    assert response.status_code == 500
+    printed = crashes_printed.getvalue()
+    assert " ERROR django.request Internal Server Error: /crash\n" in printed
+    assert "Traceback (most recent call last):" in printed
+    assert f"RuntimeError: the view crashed on /crash?access_token={REDACTED}" in printed
+    for segment in token.split("."):
+        assert segment not in printed
+
+
+def test_an_answered_5xx_and_debug_mode_print_nothing_more(
+    api_settings: Any, settings: Any, call: Any, mock_idp: MockIdP, crashes_printed: io.StringIO
+) -> None:
+    """A 503 the API answers is logged as a refusal already; with DEBUG on, Django prints."""
+    api_settings.AUTH0_AUDIENCE = ""  # misconfigured: 503
+    assert call("/api/private", mock_idp.mint()).status_code == 503
+    settings.DEBUG = True
+    settings.ROOT_URLCONF = crashing_urls()
+    assert Client(raise_request_exception=False).get("/crash").status_code == 500
+    assert crashes_printed.getvalue() == ""
