@@ -4,7 +4,7 @@ A report lists the request's headers. Django 5.2 hides those whose name holds ``
 4.2 shows ``HTTP_AUTHORIZATION`` in full, and a bearer token in an email or a page is a
 credential anyone reading it can use until it expires (RFC 6750 section 5.3). A report also
 shows the request's URL, its query and form parameters and the ``repr`` of every frame's
-variables (a request's names its path with the query string): a token sent as
+variables (a request's ``repr`` names its path with the query string): a token sent as
 ``access_token`` (RFC 6750 sections 2.2 and 2.3) to a view that crashed would show there.
 """
 
@@ -31,15 +31,19 @@ class TokenSafeExceptionReporterFilter(SafeExceptionReporterFilter):
 
 class TokenSafeExceptionReporter(ExceptionReporter):
     """Django's report with every credential ``log_redaction.redact`` finds redacted: in the
-    request's URL, its ``META`` values, the exception's message and notes and the frames'
-    variables; and the ``access_token`` query and form parameters hidden whole."""
+    request's URL, its ``META`` values, the exception's message and notes, the frames'
+    variables and the exceptions that caused it; and the ``access_token`` query and form
+    parameters hidden whole."""
 
     def get_traceback_data(self) -> dict[str, Any]:
         data: dict[str, Any] = super().get_traceback_data()
         for frame in data.get("frames", ()):  # each value already a string, as the report shows it
             frame["vars"] = [(name, redact(value)) for name, value in frame.get("vars", ())]
+            if frame.get("exc_cause") is not None:  # "The above exception (...) was the cause"
+                frame["exc_cause"] = redact(str(frame["exc_cause"]))
         for name in ("request_insecure_uri", "exception_value", "exception_notes"):
-            if name in data:  # Django 6 gives the exception itself as its value
+            if name in data:
+                # str(): Django 6 gives the exception itself as its value, for the template.
                 data[name] = redact(str(data[name]))
         for name in ("request_GET_items", "filtered_POST_items"):
             if name in data:

@@ -138,6 +138,7 @@ LOGGING = {
         },
         # No redacting filter of its own: it would drop the exception the error emails need.
         # django.request's filter has already redacted the message and the traceback's text.
+        # A handler you add on the root logger prints the crash too (records propagate).
         "crashes": {
             "level": "ERROR",
             "class": "logging.StreamHandler",

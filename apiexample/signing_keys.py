@@ -264,8 +264,15 @@ class SigningKeyCache:
                 # Only our own reasons are codes: a UnicodeDecodeError has a ``reason`` too.
                 failure = exc.reason if isinstance(exc, JWKSFetchError) else "jwks_malformed"
                 self._last_failure = failure
-                logger.warning(
-                    "jwks refresh failed: reason=%s url=%s", self._last_failure, self.url
+                # With no keys at hand, protected requests get 503 until a fetch succeeds: the
+                # outage's one ERROR per attempt (the refusals themselves are logged at INFO).
+                servable = self._is_servable(self._snapshot)
+                logger.log(
+                    logging.WARNING if servable else logging.ERROR,
+                    "jwks refresh failed: reason=%s url=%s%s",
+                    failure,
+                    self.url,
+                    "" if servable else " (no keys at hand: protected requests get 503)",
                 )
                 return self._snapshot
             finally:

@@ -126,3 +126,18 @@ def test_a_report_without_a_request_is_redacted_too(mock_idp: MockIdP) -> None:
     for report in [reporter.get_traceback_text(), reporter.get_traceback_html()]:
         assert token.split(".")[2] not in report
         assert "refused Bearer [redacted]" in report
+
+
+def test_a_report_shows_no_token_in_an_exception_that_caused_it(mock_idp: MockIdP) -> None:
+    """Found by review: each frame names the exception that caused its own (``raise from``)."""
+    token = mock_idp.mint()
+    try:
+        try:
+            raise ValueError(f"refused Bearer {token}")
+        except ValueError as exc:
+            raise RuntimeError("wrapped") from exc
+    except RuntimeError:
+        reporter = TokenSafeExceptionReporter(RequestFactory().get("/"), *sys.exc_info())
+    for report in [reporter.get_traceback_text(), reporter.get_traceback_html()]:
+        assert token.split(".")[2] not in report
+        assert "The above exception (refused Bearer [redacted])" in report

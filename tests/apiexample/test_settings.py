@@ -239,11 +239,16 @@ def crashes_printed() -> Iterator[io.StringIO]:
 
 
 def crashing_urls() -> ModuleType:
+    """``/crash`` raises; ``/answers-500`` answers a 500 of its own."""
+
     def crash(request: HttpRequest) -> HttpResponse:
         raise RuntimeError(f"the view crashed on {request.get_full_path()}")
 
     crashing = ModuleType("crashing_urls")
-    crashing.urlpatterns = [path("crash", crash)]  # type: ignore[attr-defined]
+    crashing.urlpatterns = [  # type: ignore[attr-defined]
+        path("crash", crash),
+        path("answers-500", lambda request: HttpResponse(status=500)),
+    ]
     return crashing
 
 
@@ -266,10 +271,13 @@ def test_a_crashed_view_s_traceback_is_printed_redacted(
 def test_an_answered_5xx_and_debug_mode_print_nothing_more(
     api_settings: Any, settings: Any, call: Any, mock_idp: MockIdP, crashes_printed: io.StringIO
 ) -> None:
-    """A 503 the API answers is logged as a refusal already; with DEBUG on, Django prints."""
+    """A 503 the API answers is logged as a refusal already, and a 500 a view answers is no
+    crash (Django logs it without an exception); with DEBUG on, Django prints crashes."""
     api_settings.AUTH0_AUDIENCE = ""  # misconfigured: 503
     assert call("/api/private", mock_idp.mint()).status_code == 503
-    settings.DEBUG = True
     settings.ROOT_URLCONF = crashing_urls()
-    assert Client(raise_request_exception=False).get("/crash").status_code == 500
+    client = Client(raise_request_exception=False)
+    assert client.get("/answers-500").status_code == 500
+    settings.DEBUG = True
+    assert client.get("/crash").status_code == 500
     assert crashes_printed.getvalue() == ""

@@ -355,6 +355,25 @@ class TestCache:
         assert caught.value.reason == "jwks_malformed"
         assert "jwks refresh failed: reason=jwks_malformed " in caplog.text
 
+    def test_a_failure_with_no_keys_at_hand_is_an_error_once_per_attempt(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, caplog: Any
+    ) -> None:
+        """Protected requests get 503 then, and Django logs none of them (they are marked
+        logged): found by review, an outage had left no ERROR anywhere."""
+        cache.get(kid_of(jwks))
+        idp.failure = "jwks_http_500"
+        clock.advance(601)
+        with caplog.at_level(logging.WARNING, logger="apiexample.signing_keys"):
+            assert cache.get(kid_of(jwks)) is not None  # stale keys serve
+            assert wait_for_refreshes(10)
+            clock.advance(86_400)  # past stale-if-error: nothing at hand any more
+            for _ in range(20):
+                with pytest.raises(SigningKeysUnavailable):
+                    cache.get(kid_of(jwks))
+        failures = [r for r in caplog.records if "jwks refresh failed" in r.getMessage()]
+        assert [r.levelname for r in failures] == ["WARNING", "ERROR"]
+        assert failures[1].getMessage().endswith("(no keys at hand: protected requests get 503)")
+
     def test_recovers_by_itself(self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any) -> None:
         idp.failure = "jwks_unreachable"
         with pytest.raises(SigningKeysUnavailable):

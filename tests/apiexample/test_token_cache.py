@@ -11,7 +11,14 @@ import pytest
 from apiexample import token_cache
 from apiexample.claims import parse_payload
 from apiexample.errors import InvalidToken, TemporarilyUnavailable
-from apiexample.token_cache import PAYLOAD_FOOTPRINT, TokenCache, VerifiedToken, footprint
+from apiexample.token_cache import (
+    MAX_BYTES,
+    PAYLOAD_FOOTPRINT,
+    PLAIN_ENTRY_BYTES,
+    TokenCache,
+    VerifiedToken,
+    footprint,
+)
 from apiexample.token_format import MAX_TOKEN_LENGTH
 from apiexample.validator import Auth0JWTBearerTokenValidator
 from apiexample.views import require_auth
@@ -476,6 +483,17 @@ class TestTokenCache:
         assert cache.admits("a") is False
         assert cache.admits("c") is True
 
+    def test_the_doorkeeper_remembers_no_more_tokens_than_the_bytes_could_hold(self) -> None:
+        """Found by review: with a size of a million, its hashes held 66 MiB past the 32 MiB."""
+        cache = TokenCache(10**6)
+        assert cache.doorkeeper_size == MAX_BYTES // PLAIN_ENTRY_BYTES
+        for n in range(cache.doorkeeper_size + 100):
+            cache.admits(str(n))
+        assert len(cache._verified_once) <= cache.doorkeeper_size
+        small = TokenCache(100, max_bytes=2 * PLAIN_ENTRY_BYTES)
+        assert [small.admits(t) for t in ("a", "b", "c", "a")] == [False, False, False, False]
+        assert TokenCache(100, max_bytes=1).doorkeeper_size == 1
+
     def test_exact_strings_only(self) -> None:
         cache = TokenCache(4)
         entry = self.entry()
@@ -587,7 +605,7 @@ class TestTokenCache:
         for thread in threads:
             thread.join()
         assert len(cache) <= 32
-        assert len(cache._verified_once) <= 32
+        assert len(cache._verified_once) <= cache.doorkeeper_size == 32
         self.assert_held_is_the_sum(cache)
 
 

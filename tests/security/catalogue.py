@@ -1663,11 +1663,16 @@ def non_canonical(token: str) -> str:
 
 
 def _accepted(scene: Scene, token: str, path: str = PRIVATE) -> str:
-    """Send ``token`` twice and insist it is accepted: the token cache stores it on its second
-    verification, so a third use is a hit."""
+    """Send ``token`` twice and insist it is accepted and stored: the token cache stores it on
+    its second verification, so a third use is a hit."""
+    from apiexample.views import require_auth
+
     for _ in range(2):
         response = scene.send(bearer(token), path)
         assert response.status_code == 200, response.content
+    tokens = require_auth.get_token_validator("bearer").policies().tokens
+    assert tokens is not None
+    assert tokens.get(token) is not None, "not stored"
     return token
 
 
