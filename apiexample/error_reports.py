@@ -3,14 +3,19 @@
 A report lists the request's headers. Django 5.2 hides those whose name holds ``AUTH``; Django
 4.2 shows ``HTTP_AUTHORIZATION`` in full, and a bearer token in an email or a page is a
 credential anyone reading it can use until it expires (RFC 6750 section 5.3). A report also
-shows the request's URL, its query and form parameters and the ``repr`` of every frame's
-variables (a request's ``repr`` names its path with the query string): a token sent as
-``access_token`` (RFC 6750 sections 2.2 and 2.3) to a view that crashed would show there.
+shows the request's path and URL, its query and form parameters, cookies and uploads, the
+exception and those that caused it, and the ``repr`` of every frame's variables (a request's
+``repr`` names its path with the query string): a token sent as ``access_token`` (RFC 6750
+sections 2.2 and 2.3), or in a path, to a view that crashed would show there.
 """
 
 from __future__ import annotations
 
+import copy
+import pprint
 import re
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
@@ -19,40 +24,109 @@ from apiexample.log_redaction import REDACTED, redact
 
 #: The parameter a bearer token is sent in, in a form body or a query (RFC 6750 section 2.2).
 TOKEN_PARAMETER = "access_token"
+#: What stands for a value whose ``str()`` or ``repr()`` raises.
+UNPRINTABLE = "[unprintable]"
 
 
 class TokenSafeExceptionReporterFilter(SafeExceptionReporterFilter):
-    """Django's filter, hiding ``AUTH`` names (``HTTP_AUTHORIZATION``) on every Django release."""
+    """Django's filter, hiding ``AUTH`` names (``HTTP_AUTHORIZATION``) on every Django release,
+    and redacting each frame variable as one line, before the report pretty-prints it
+    (``pprint`` cuts bytes into 76-character pieces, none of them a whole token) and trims it."""
 
     hidden_settings = re.compile(
         SafeExceptionReporterFilter.hidden_settings.pattern + "|AUTH", flags=re.IGNORECASE
     )
 
+    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> Any:
+        return [
+            (name, _Shown(value, _one_line))
+            for name, value in super().get_traceback_frame_variables(request, tb_frame)
+        ]
+
 
 class TokenSafeExceptionReporter(ExceptionReporter):
     """Django's report with every credential ``log_redaction.redact`` finds redacted: in the
-    request's URL, its ``META`` values, the exception's message and notes, the frames'
-    variables and the exceptions that caused it; and the ``access_token`` query and form
-    parameters hidden whole."""
+    request's path, URL, ``META`` values, parameter names, cookies and uploads, the exception's
+    message and notes, the exceptions that caused it, the frames' variables and a template's
+    debug information; and the ``access_token`` query and form parameters hidden whole."""
 
     def get_traceback_data(self) -> dict[str, Any]:
+        if self.exc_value is not None and not _prints(self.exc_value):
+            self.exc_value = _Unprintable(self.exc_value)  # Django calls its str() unguarded
         data: dict[str, Any] = super().get_traceback_data()
         for frame in data.get("frames", ()):  # each value already a string, as the report shows it
             frame["vars"] = [(name, redact(value)) for name, value in frame.get("vars", ())]
             if frame.get("exc_cause") is not None:  # "The above exception (...) was the cause"
-                frame["exc_cause"] = redact(str(frame["exc_cause"]))
-        for name in ("request_insecure_uri", "exception_value", "exception_notes"):
-            if name in data:
-                # str(): Django 6 gives the exception itself as its value, for the template.
-                data[name] = redact(str(data[name]))
+                frame["exc_cause"] = _shown_text(frame["exc_cause"])
+        for name in ("request_insecure_uri", "exception_value", "exception_notes", "user_str"):
+            if data.get(name) is not None:  # Django 6 gives the exception itself as its value
+                data[name] = _shown_text(data[name])
         for name in ("request_GET_items", "filtered_POST_items"):
             if name in data:
-                data[name] = [(key, _shown_parameter(key, value)) for key, value in data[name]]
+                data[name] = [(redact(key), _shown_parameter(key, v)) for key, v in data[name]]
+        for name in ("request_COOKIES_items", "request_FILES_items"):
+            if name in data:
+                data[name] = [(redact(key), _Shown(value)) for key, value in data[name]]
         data["request_meta"] = {
             key: redact(value) if isinstance(value, str) else value
             for key, value in data["request_meta"].items()
         }
+        if data.get("request") is not None:  # the templates show its path_info
+            shown = copy.copy(data["request"])
+            shown.path_info = redact(shown.path_info)
+            data["request"] = shown
+        if data.get("template_info"):
+            info = dict(data["template_info"])
+            for name in ("message", "before", "during", "after"):
+                info[name] = _shown_text(info.get(name, ""))
+            info["source_lines"] = [(n, redact(line)) for n, line in info.get("source_lines", ())]
+            data["template_info"] = info
         return data
+
+
+class _Unprintable(Exception):
+    """Stands for an exception whose ``str()`` fails, with its chain and traceback."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(f"[{type(original).__name__}: str() failed]")
+        self.__cause__ = original.__cause__
+        self.__context__ = original.__context__
+        self.__suppress_context__ = original.__suppress_context__
+        self.__traceback__ = original.__traceback__
+
+
+class _Shown:
+    """A value as the report shows it (its ``repr``, or ``show``'s text), redacted."""
+
+    def __init__(self, value: Any, show: Callable[[Any], str] = repr) -> None:
+        try:
+            self.text = redact(show(value))
+        except Exception:
+            self.text = UNPRINTABLE
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
+def _one_line(value: Any) -> str:
+    return pprint.pformat(value, width=sys.maxsize)
+
+
+def _prints(value: Any) -> bool:
+    try:
+        str(value)
+    except Exception:
+        return False
+    return True
+
+
+def _shown_text(value: Any) -> str:
+    try:
+        return redact(str(value))
+    except Exception:  # an exception whose str() fails
+        return UNPRINTABLE
 
 
 def _shown_parameter(name: str, value: Any) -> Any:

@@ -111,6 +111,7 @@ LOGGING = {
             "keep_exception": True,
         },
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "require_debug_true": {"()": "django.utils.log.RequireDebugTrue"},
         # An exception on the record: a view that crashed, not a 5xx it answered (a 503).
         "with_exception": {
             "()": "django.utils.log.CallbackFilter",
@@ -126,6 +127,18 @@ LOGGING = {
         },
     },
     "handlers": {
+        # Django's own two handlers of the ``django`` logger, each redacting what it is given: a
+        # filter on a logger misses its children (django.security.csrf logs a Referer).
+        "django_console": {
+            "level": "INFO",
+            "class": "logging.StreamHandler",
+            "filters": ["require_debug_true", "redact_tokens_keep_exception"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "redact_tokens_keep_exception"],
+        },
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
@@ -147,6 +160,7 @@ LOGGING = {
         },
     },
     "loggers": {
+        "django": {"handlers": ["django_console", "mail_admins"], "level": "INFO"},
         "apiexample": {"handlers": ["console"], "level": "INFO", "propagate": True},
         "django.server": {
             "handlers": ["django.server"],

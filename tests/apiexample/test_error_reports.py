@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest
+from django.template import Context, Engine
 from django.test import RequestFactory
 from django.views.debug import (
     ExceptionReporter,
@@ -141,3 +144,139 @@ def test_a_report_shows_no_token_in_an_exception_that_caused_it(mock_idp: MockId
     for report in [reporter.get_traceback_text(), reporter.get_traceback_html()]:
         assert token.split(".")[2] not in report
         assert "The above exception (refused Bearer [redacted])" in report
+
+
+# -- found by a security review: each test failed before its fix ---------------------------------
+
+
+def assert_no_segment(token: str, *texts: str) -> None:
+    for text in texts:
+        for segment in token.split("."):
+            assert segment[:20] not in text
+
+
+def reports(request: HttpRequest | None, exc_info: Any) -> list[str]:
+    reporter = TokenSafeExceptionReporter(request, *exc_info)
+    return [reporter.get_traceback_text(), reporter.get_traceback_html()]
+
+
+def crashed(raiser: Any) -> Any:
+    try:
+        raiser()
+    except Exception:
+        return sys.exc_info()
+    raise AssertionError("it did not raise")
+
+
+def test_a_token_in_the_path_is_not_reported(mock_idp: MockIdP) -> None:
+    """The templates show ``request.path_info`` themselves (``RuntimeError at /...``)."""
+    token = mock_idp.mint()
+    request = RequestFactory().get(f"/api/items/{token}")
+    text, html = reports(request, crashed(lambda: 1 / 0))
+    assert_no_segment(token, text, html)
+    assert "ZeroDivisionError at /api/items/[redacted]" in text
+
+
+def test_an_implicitly_chained_exception_s_message_is_redacted(mock_idp: MockIdP) -> None:
+    token = mock_idp.mint()
+
+    def raiser() -> None:
+        try:
+            int(token)
+        except ValueError:
+            raise RuntimeError("bad id")  # noqa: B904 - the implicit chain is the point
+
+    assert_no_segment(token, *reports(RequestFactory().get("/"), crashed(raiser)))
+
+
+def test_parameter_names_cookies_and_uploads_are_redacted(mock_idp: MockIdP) -> None:
+    token = mock_idp.mint()
+    upload = SimpleUploadedFile(f"{token[:200]}.txt", b"x")
+    request = RequestFactory().post(f"/?{token}", {"file": upload, token: "1"})
+    request.COOKIES = {"jwt": token}
+    text, html = reports(request, crashed(lambda: 1 / 0))
+    assert_no_segment(token, text, html)
+    assert "jwt" in text
+
+
+def test_template_debug_info_is_redacted(mock_idp: MockIdP) -> None:
+    token = mock_idp.mint()
+
+    class Claims:
+        def sub(self) -> str:
+            raise ValueError(f"unparseable {token}")
+
+    template = Engine(debug=True).from_string("{{ claims.sub }}")
+    exc_info = crashed(lambda: template.render(Context({"claims": Claims()})))
+    assert_no_segment(token, *reports(RequestFactory().get("/"), exc_info))
+
+
+def test_an_exception_that_cannot_be_shown_is_reported(mock_idp: MockIdP) -> None:
+    """Django's ``str()`` of it raised out of the report: runserver then printed the chain."""
+    token = mock_idp.mint()
+
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise TypeError("no")
+
+    def raiser() -> None:
+        try:
+            int(token)
+        except ValueError as exc:
+            raise Unprintable from exc
+
+    text, html = reports(RequestFactory().get("/"), crashed(raiser))
+    assert_no_segment(token, text, html)
+    assert "Unprintable" in text
+
+    def caused_by_it() -> None:
+        try:
+            raiser()
+        except Unprintable as exc:
+            raise RuntimeError("wrapped") from exc
+
+    text = reports(RequestFactory().get("/"), crashed(caused_by_it))[0]
+    assert "The above exception ([unprintable]) was the direct cause" in text
+
+
+@pytest.mark.parametrize("pad", [0, 4096 - 60])
+def test_a_token_held_as_bytes_or_cut_by_the_trim_is_redacted(mock_idp: MockIdP, pad: int) -> None:
+    """``pprint`` cuts bytes into 76-character pieces, and the report trims a value at 4,096
+    characters: each variable is redacted as one line first."""
+    token = mock_idp.mint()
+
+    def raiser() -> None:
+        held = {"padding": "x" * pad, "token": token, "body": token.encode()}
+        assert held
+        raise RuntimeError("crashed")
+
+    assert_no_segment(token, *reports(RequestFactory().get("/"), crashed(raiser)))
+
+
+def test_a_variable_that_cannot_be_shown_is_shown_as_such() -> None:
+    class Unshowable:
+        def __repr__(self) -> str:
+            raise TypeError("no")
+
+    def raiser() -> None:
+        held = Unshowable()
+        assert held
+        raise RuntimeError("crashed")
+
+    html = reports(RequestFactory().get("/"), crashed(raiser))[1]
+    assert "<pre>[unprintable]</pre>" in html  # variables are shown in the HTML report only
+
+
+def test_the_user_shown_is_redacted(mock_idp: MockIdP) -> None:
+    """``str(request.user)``, for a project with an auth backend that names its users so."""
+    token = mock_idp.mint()
+
+    class User:
+        def __str__(self) -> str:
+            return f"service Bearer {token}"
+
+    request = RequestFactory().get("/")
+    request.user = User()  # type: ignore[assignment]
+    text, html = reports(request, crashed(lambda: 1 / 0))
+    assert_no_segment(token, text, html)
+    assert "USER: service Bearer [redacted]" in text

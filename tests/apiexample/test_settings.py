@@ -281,3 +281,34 @@ def test_an_answered_5xx_and_debug_mode_print_nothing_more(
     settings.DEBUG = True
     assert client.get("/crash").status_code == 500
     assert crashes_printed.getvalue() == ""
+
+
+@pytest.fixture
+def django_console() -> Iterator[io.StringIO]:
+    """What the ``django`` logger's console handler prints (with DEBUG on)."""
+    (handler,) = [
+        h for h in logging.getLogger("django").handlers if type(h) is logging.StreamHandler
+    ]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+def test_a_csrf_refusal_logs_no_token(
+    settings: Any, mock_idp: MockIdP, django_console: io.StringIO
+) -> None:
+    """Found by a security review: ``django.security.csrf`` logs the path and a Referer, and a
+    filter on a logger misses its children: Django's own handlers redact now."""
+    settings.DEBUG = True
+    settings.ROOT_URLCONF = crashing_urls()
+    token = mock_idp.mint()
+    client = Client(enforce_csrf_checks=True)
+    assert client.post(f"/crash?access_token={token}", {"a": "b"}).status_code == 403
+    referer = f"https://app.example/cb?access_token={token}"
+    assert client.post("/crash", {"a": "b"}, secure=True, HTTP_REFERER=referer).status_code == 403
+    printed = django_console.getvalue()
+    assert "Forbidden (CSRF cookie not set.)" in printed
+    assert "Forbidden (Referer checking failed" in printed
+    for segment in token.split("."):
+        assert segment not in printed
