@@ -54,34 +54,51 @@ class TokenSafeExceptionReporter(ExceptionReporter):
         if self.exc_value is not None and not _prints(self.exc_value):
             self.exc_value = _Unprintable(self.exc_value)  # Django calls its str() unguarded
         data: dict[str, Any] = super().get_traceback_data()
-        for frame in data.get("frames", ()):  # each value already a string, as the report shows it
-            frame["vars"] = [(name, redact(value)) for name, value in frame.get("vars", ())]
-            if frame.get("exc_cause") is not None:  # "The above exception (...) was the cause"
-                frame["exc_cause"] = _shown_text(frame["exc_cause"])
+        _redact_frames(data.get("frames", ()))
         for name in ("request_insecure_uri", "exception_value", "exception_notes", "user_str"):
             if data.get(name) is not None:  # Django 6 gives the exception itself as its value
                 data[name] = _shown_text(data[name])
-        for name in ("request_GET_items", "filtered_POST_items"):
-            if name in data:
-                data[name] = [(redact(key), _shown_parameter(key, v)) for key, v in data[name]]
-        for name in ("request_COOKIES_items", "request_FILES_items"):
-            if name in data:
-                data[name] = [(redact(key), _Shown(value)) for key, value in data[name]]
-        data["request_meta"] = {
-            key: redact(value) if isinstance(value, str) else value
-            for key, value in data["request_meta"].items()
-        }
-        if data.get("request") is not None:  # the templates show its path_info
-            shown = copy.copy(data["request"])
-            shown.path_info = redact(shown.path_info)
-            data["request"] = shown
+        _redact_request_data(data)
         if data.get("template_info"):
-            info = dict(data["template_info"])
-            for name in ("message", "before", "during", "after"):
-                info[name] = _shown_text(info.get(name, ""))
-            info["source_lines"] = [(n, redact(line)) for n, line in info.get("source_lines", ())]
-            data["template_info"] = info
+            data["template_info"] = _redacted_template_info(data["template_info"])
         return data
+
+
+def _redact_frames(frames: Any) -> None:
+    """Each frame's variables (strings already, as the report shows them) and the exception
+    that caused its own ("The above exception (...) was the direct cause")."""
+    for frame in frames:
+        frame["vars"] = [(name, redact(value)) for name, value in frame.get("vars", ())]
+        if frame.get("exc_cause") is not None:
+            frame["exc_cause"] = _shown_text(frame["exc_cause"])
+
+
+def _redact_request_data(data: dict[str, Any]) -> None:
+    """The request's parameters, cookies, uploads, ``META`` values, and the path the
+    templates print from the request itself."""
+    for name in ("request_GET_items", "filtered_POST_items"):
+        if name in data:
+            data[name] = [(redact(key), _shown_parameter(key, v)) for key, v in data[name]]
+    for name in ("request_COOKIES_items", "request_FILES_items"):
+        if name in data:
+            data[name] = [(redact(key), _Shown(value)) for key, value in data[name]]
+    data["request_meta"] = {
+        key: redact(value) if isinstance(value, str) else value
+        for key, value in data["request_meta"].items()
+    }
+    if data.get("request") is not None:
+        shown = copy.copy(data["request"])
+        shown.path_info = redact(shown.path_info)
+        data["request"] = shown
+
+
+def _redacted_template_info(template_info: dict[str, Any]) -> dict[str, Any]:
+    """A template error's debug information: its message and the source lines around it."""
+    info = dict(template_info)
+    for name in ("message", "before", "during", "after"):
+        info[name] = _shown_text(info.get(name, ""))
+    info["source_lines"] = [(n, redact(line)) for n, line in info.get("source_lines", ())]
+    return info
 
 
 class _Unprintable(Exception):

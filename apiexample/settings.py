@@ -92,7 +92,7 @@ USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Error reports never show the Authorization header (Django 4.2's own filter does), nor a token
-# sent as a parameter (in the URL, the parameters, a frame's variables).
+# anywhere else log_redaction finds one (the path, the parameters, a frame's variables...).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "apiexample.error_reports.TokenSafeExceptionReporterFilter"
 DEFAULT_EXCEPTION_REPORTER = "apiexample.error_reports.TokenSafeExceptionReporter"
 

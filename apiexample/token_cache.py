@@ -117,9 +117,8 @@ class TokenCache:
         self.held = 0  # bytes, by footprint
         self._entries: OrderedDict[str, VerifiedToken] = OrderedDict()
         self.doorkeeper_size = max(1, min(size, self.max_bytes // PLAIN_ENTRY_BYTES))
-        self._verified_once: set[int] = (
-            set()
-        )  # hashes of token strings, ``doorkeeper_size`` at most
+        # Hashes of the token strings verified once lately, ``doorkeeper_size`` at most.
+        self._verified_once: set[int] = set()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
