@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from html import escape
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from django.template import Context, Engine
 from django.test import RequestFactory
 from django.views.debug import (
     ExceptionReporter,
+    SafeExceptionReporterFilter,
     get_default_exception_reporter_filter,
     get_exception_reporter_class,
 )
@@ -280,3 +282,106 @@ def test_the_user_shown_is_redacted(mock_idp: MockIdP) -> None:
     text, html = reports(request, crashed(lambda: 1 / 0))
     assert_no_segment(token, text, html)
     assert "USER: service Bearer [redacted]" in text
+
+
+# -- found by mutation testing: each test fails on a mutant of error_reports --------------------
+
+
+def test_variables_are_redacted_whatever_filter_the_request_names(mock_idp: MockIdP) -> None:
+    """A request may name its own filter (``request.exception_reporter_filter``, Django's hook):
+    the report still redacts each frame variable, as Django shows it."""
+    token = mock_idp.mint()
+    request = RequestFactory().get("/")
+    request.exception_reporter_filter = SafeExceptionReporterFilter()
+
+    def raiser() -> None:
+        held = f"Bearer {token}"
+        assert held
+        raise RuntimeError("crashed")
+
+    html = reports(request, crashed(raiser))[1]  # variables are shown in the HTML report only
+    assert_no_segment(token, html)
+    assert "Bearer [redacted]" in html
+
+
+def test_a_variable_is_shown_as_django_shows_it_on_one_line() -> None:
+    """Django pretty-prints each variable (dictionaries sorted by key); ours is one line."""
+
+    def raiser() -> None:
+        held = {"zeta": "z" * 100, "alpha": 1}
+        assert held
+        raise RuntimeError("crashed")
+
+    html = reports(RequestFactory().get("/"), crashed(raiser))[1]
+    assert escape("{'alpha': 1, 'zeta': '" + "z" * 100 + "'}") in html
+
+
+def test_cookie_and_upload_names_holding_a_token_are_redacted(mock_idp: MockIdP) -> None:
+    token = mock_idp.mint()
+    request = RequestFactory().post("/", {token: SimpleUploadedFile("a.txt", b"x")})
+    request.COOKIES = {token: "1"}
+    text, html = reports(request, crashed(lambda: 1 / 0))
+    assert_no_segment(token, text, html)
+    assert "a.txt" in text  # the upload is still reported
+
+
+def test_a_report_leaves_the_request_s_path_as_it_was(mock_idp: MockIdP) -> None:
+    """The report shows a redacted copy: the request goes on (middleware, the 500 page)."""
+    token = mock_idp.mint()
+    request = RequestFactory().get(f"/api/items/{token}")
+    text = reports(request, crashed(lambda: 1 / 0))[0]
+    assert "ZeroDivisionError at /api/items/[redacted]" in text
+    assert request.path_info == f"/api/items/{token}"
+
+
+def test_a_token_in_a_template_s_source_is_redacted(mock_idp: MockIdP) -> None:
+    """A template's debug information shows its source: the failing line (before, during and
+    after the failing tag, in the HTML report) and the lines around it."""
+    token = mock_idp.mint()
+
+    class Claims:
+        def sub(self) -> str:
+            raise ValueError("unparseable")
+
+    source = f'{{# {token} #}}\n{token} {{{{ claims.sub|default:"{token}" }}}} {token}\n{token}'
+    template = Engine(debug=True).from_string(source)
+    exc_info = crashed(lambda: template.render(Context({"claims": Claims()})))
+    text, html = reports(RequestFactory().get("/"), exc_info)
+    for report in (text, html):  # a frame variable's TextNode shows 25 characters, no more
+        assert token.split(".")[2] not in report
+    assert "2 : [redacted]" in text  # the source is still shown, redacted
+    assert "claims.sub|default:" in text
+
+
+@pytest.mark.parametrize(
+    ("chain", "shown"),
+    [
+        ("from exc", "The above exception (invalid literal"),
+        ("implicit", "During handling of the above exception (invalid literal"),
+        ("from None", None),
+    ],
+)
+def test_an_exception_that_cannot_be_shown_keeps_its_type_chain_and_frames(
+    chain: str, shown: str | None
+) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise TypeError("no")
+
+    def raiser() -> None:
+        try:
+            int("not a number")
+        except ValueError as exc:
+            if chain == "from exc":
+                raise Unprintable from exc
+            if chain == "implicit":
+                raise Unprintable  # noqa: B904 - the implicit chain is the point
+            raise Unprintable from None
+
+    text = reports(RequestFactory().get("/"), crashed(raiser))[0]
+    assert "Exception Value: [Unprintable: str() failed]" in text
+    assert "raise Unprintable" in text  # the frames it was raised through
+    if shown is None:
+        assert "invalid literal" not in text  # a suppressed context stays out
+    else:
+        assert shown in text

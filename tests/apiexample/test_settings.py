@@ -14,6 +14,7 @@ from types import MethodType, ModuleType
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import path
@@ -312,3 +313,88 @@ def test_a_csrf_refusal_logs_no_token(
     assert "Forbidden (Referer checking failed" in printed
     for segment in token.split("."):
         assert segment not in printed
+
+
+# -- found by mutation testing: each test fails on a mutant of LOGGING -------------------------
+
+
+@pytest.fixture
+def mailed() -> Iterator[list[str]]:
+    """Subject and body of each email ``LOGGING``'s ``mail_admins`` hands over (not sent)."""
+    sent: list[str] = []
+
+    def send_mail(handler: AdminEmailHandler, subject: str, message: str, **_: Any) -> None:
+        sent.append(f"{subject}\n{message}")
+
+    (handler,) = [
+        h for h in logging.getLogger("django").handlers if isinstance(h, AdminEmailHandler)
+    ]
+    handler.send_mail = MethodType(send_mail, handler)  # type: ignore[method-assign]
+    yield sent
+    del handler.send_mail
+
+
+def test_with_debug_off_a_4xx_prints_nothing_and_mails_no_one(
+    settings: Any, django_console: io.StringIO, crashes_printed: io.StringIO, mailed: list[str]
+) -> None:
+    """Django's defaults: its console prints with DEBUG on only, and only errors are mailed."""
+    settings.DEBUG = False
+    assert Client().get("/nowhere").status_code == 404
+    assert [django_console.getvalue(), crashes_printed.getvalue(), mailed] == ["", "", []]
+
+
+def test_with_debug_on_a_crash_is_printed_and_mailed_to_no_one(
+    settings: Any, django_console: io.StringIO, mailed: list[str]
+) -> None:
+    settings.DEBUG = True
+    settings.ROOT_URLCONF = crashing_urls()
+    assert Client(raise_request_exception=False).get("/crash").status_code == 500
+    assert "Internal Server Error: /crash" in django_console.getvalue()
+    assert mailed == []
+
+
+def test_with_debug_on_django_s_console_prints_info_not_debug(
+    settings: Any, django_console: io.StringIO
+) -> None:
+    """As Django's own console handler: ``runserver``'s autoreloader says it is watching at
+    INFO; SQL at DEBUG needs a handler of its own even with its logger lowered."""
+    settings.DEBUG = True
+    logging.getLogger("django.utils.autoreload").info("Watching for file changes")
+    chatty = logging.getLogger("django.db.backends")
+    previous = chatty.level
+    chatty.setLevel(logging.DEBUG)
+    try:
+        chatty.debug("(0.001) SELECT 1")
+    finally:
+        chatty.setLevel(previous)
+    assert django_console.getvalue() == "Watching for file changes\n"
+
+
+def test_an_error_email_from_any_django_logger_is_redacted(
+    mock_idp: MockIdP, mailed: list[str]
+) -> None:
+    """``mail_admins`` redacts what it is given: Django's loggers other than ``django.request``
+    and ``django.security.DisallowedHost`` have no filter of their own (``SuspiciousOperation``
+    is logged at ERROR on ``django.security.<its class>``)."""
+    token = mock_idp.mint()
+    logging.getLogger("django.security.DisallowedRedirect").error(
+        "Unsafe redirect to /cb?access_token=%s", token
+    )
+    (mail,) = mailed
+    assert "Unsafe redirect to /cb?access_token=[redacted]" in mail
+    for segment in token.split("."):
+        assert segment not in mail
+
+
+def test_a_4xx_a_view_raises_is_no_crash(settings: Any, crashes_printed: io.StringIO) -> None:
+    """Django logs a ``PermissionDenied`` at WARNING with its exception: ``crashes`` prints
+    errors only."""
+
+    def forbidden(request: HttpRequest) -> HttpResponse:
+        raise PermissionDenied("not yours")
+
+    urls = ModuleType("forbidding_urls")
+    urls.urlpatterns = [path("forbidden", forbidden)]  # type: ignore[attr-defined]
+    settings.ROOT_URLCONF = urls
+    assert Client().get("/forbidden").status_code == 403
+    assert crashes_printed.getvalue() == ""

@@ -374,6 +374,19 @@ class TestCache:
         assert [r.levelname for r in failures] == ["WARNING", "ERROR"]
         assert failures[1].getMessage().endswith("(no keys at hand: protected requests get 503)")
 
+    def test_a_failure_with_keys_at_hand_is_a_warning_naming_no_503(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, caplog: Any
+    ) -> None:
+        cache.get(kid_of(jwks))
+        idp.failure = "jwks_http_500"
+        clock.advance(601)
+        with caplog.at_level(logging.WARNING, logger="apiexample.signing_keys"):
+            assert cache.get(kid_of(jwks)) is not None  # stale keys serve
+            assert wait_for_refreshes(10)
+        (failure,) = [r for r in caplog.records if "jwks refresh failed" in r.getMessage()]
+        assert failure.levelname == "WARNING"
+        assert failure.getMessage() == f"jwks refresh failed: reason=jwks_http_500 url={URL}"
+
     def test_recovers_by_itself(self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any) -> None:
         idp.failure = "jwks_unreachable"
         with pytest.raises(SigningKeysUnavailable):

@@ -608,6 +608,22 @@ class TestTokenCache:
         assert len(cache._verified_once) <= cache.doorkeeper_size == 32
         self.assert_held_is_the_sum(cache)
 
+    def test_admits_waits_for_the_lock(self) -> None:
+        """The doorkeeper's look-up and its update are one step under the cache's lock."""
+        cache = TokenCache(4)
+        answered = threading.Event()
+
+        def admit() -> None:
+            cache.admits("t")
+            answered.set()
+
+        with cache._lock:
+            worker = threading.Thread(target=admit)
+            worker.start()
+            assert not answered.wait(0.1)
+        worker.join(5)
+        assert answered.is_set()
+
 
 def test_only_the_first_hit_parses_a_shallow_payload(monkeypatch: pytest.MonkeyPatch) -> None:
     """Later hits copy the parse the first one kept (found by mutation testing: parsing on
