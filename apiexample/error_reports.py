@@ -140,10 +140,7 @@ def _prints(value: Any) -> bool:
 
 
 def _shown_text(value: Any) -> str:
-    try:
-        return redact(str(value))
-    except Exception:  # an exception whose str() fails
-        return UNPRINTABLE
+    return _Shown(value, str).text
 
 
 def _shown_parameter(name: str, value: Any) -> Any:
