@@ -106,9 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve discovery, JWKS and /oauth/token")
     serve.add_argument(
-        "--host", type=loopback_host, default="127.0.0.1", help="a loopback address, or localhost"
+        "--host",
+        type=loopback_host,
+        default="127.0.0.1",
+        help="a loopback address, or localhost (default: %(default)s)",
     )
-    serve.add_argument("--port", type=port_number, default=8001)
+    serve.add_argument("--port", type=port_number, default=8001, help="(default: %(default)s)")
     serve.add_argument("--keys", type=Path, required=True, help="keys file (created if absent)")
     serve.add_argument(
         "--issuer", type=non_empty, help="issuer URL (default: the server's own URL)"

@@ -165,6 +165,17 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "serve" in capsys.readouterr().err
 
 
+def test_serve_s_help_names_where_it_listens_by_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "localhost (default: 127.0.0.1)" in text
+    assert "--port PORT (default: 8001)" in text
+
+
 class _LineOut(io.StringIO):
     """Signals when a full line has been written."""
 
