@@ -53,11 +53,7 @@ def check_domain_case(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     4343), but ``iss`` is compared exactly (RFC 7519 section 4.1.1), and Auth0 writes its
     domains in lowercase: an issuer built from ``TENANT.us.auth0.com`` matches no token."""
     config = conf.current()
-    if (
-        config.problems
-        or config.issuer != f"https://{config.domain}/"
-        or config.domain == config.domain.lower()
-    ):
+    if config.problems or not _domain_has_capitals(config):
         return []
     return [
         Warning(
@@ -69,6 +65,11 @@ def check_domain_case(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     ]
 
 
+def _domain_has_capitals(config: conf.Auth0Config) -> bool:
+    """Whether the issuer is built from an AUTH0_DOMAIN with capital letters (W004)."""
+    return config.issuer == f"https://{config.domain}/" and config.domain != config.domain.lower()
+
+
 @register()
 def check_issuer_slash(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """apiexample.W005: an Auth0 issuer without its trailing slash. ``iss`` is compared exactly
@@ -76,27 +77,72 @@ def check_issuer_slash(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
     issuer matches no token, while its JWKS URL (built with the slash) still serves keys. Other
     identity providers' issuers may have no slash, and are left alone."""
     config = conf.current()
-    if config.problems or config.issuer.endswith("/") or not _written_with_a_slash(config):
+    if config.problems or config.issuer.endswith("/") or not _issued_by_auth0(config):
         return []
     return [
         Warning(
             f"AUTH0_ISSUER {config.issuer!r} does not end with '/': Auth0's iss always does, and "
             "iss must equal it exactly, so every token would be refused (claim_invalid_iss).",
-            hint=f"Set AUTH0_ISSUER to {config.issuer + '/'!r}.",
+            hint=f"Set AUTH0_ISSUER to {_as_auth0_writes_it(config.issuer)!r}.",
             id="apiexample.W005",
         )
     ]
 
 
-def _written_with_a_slash(config: conf.Auth0Config) -> bool:
+@register()
+def check_issuer_spelling(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """apiexample.W006: an Auth0 issuer spelt otherwise than Auth0 writes ``iss``: with its
+    default port (``:443``), a final dot, capital letters (W004 when they are AUTH0_DOMAIN's
+    alone) or a path beyond ``/``. A URL comparison would find them equal (RFC 3986 section
+    6.2.3), but ``iss`` is compared as a string (RFC 7519 section 4.1.1): every token is
+    refused. An issuer without its slash is W005's."""
+    config = conf.current()
+    if config.problems or not config.issuer.endswith("/") or not _issued_by_auth0(config):
+        return []
+    expected = _as_auth0_writes_it(config.issuer)
+    if expected == config.issuer or (
+        _domain_has_capitals(config) and expected == config.issuer.lower()
+    ):
+        return []
+    from_domain = config.issuer == f"https://{config.domain}/"
+    setting = "AUTH0_DOMAIN" if from_domain else "AUTH0_ISSUER"
+    hint = urlsplit(expected).netloc if from_domain else expected
+    return [
+        Warning(
+            f"The issuer {config.issuer!r} (from {setting}) is not spelt as Auth0 writes iss, "
+            f"{expected!r}: iss must equal it exactly, so every token would be refused "
+            "(claim_invalid_iss).",
+            hint=f"Set {setting} to {hint!r}.",
+            id="apiexample.W006",
+        )
+    ]
+
+
+def _issued_by_auth0(config: conf.Auth0Config) -> bool:
     """Whether the issuer is one Auth0 or ``mock_idp`` serves: an Auth0 host, the tenant's own
     domain (``AUTH0_DOMAIN``, a custom domain too), or loopback."""
-    host = (urlsplit(config.issuer).hostname or "").lower()
+    host = (urlsplit(config.issuer).hostname or "").lower().rstrip(".")
     return (
         host.endswith(".auth0.com")
         or host == config.domain.lower().partition(":")[0]
         or conf.is_loopback_host(host)
     )
+
+
+#: The port a URL names when it names none (RFC 9110 sections 4.2.1 and 4.2.2).
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _as_auth0_writes_it(issuer: str) -> str:
+    """``issuer`` as Auth0 writes ``iss``: scheme and host in lowercase, no final dot, no
+    default port, the path ``/`` (a path of ``mock_idp``'s, on loopback, kept with its slash)."""
+    parts = urlsplit(issuer)
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:  # an IPv6 address (RFC 3986 section 3.2.2)
+        host = f"[{host}]"
+    port = "" if parts.port in (None, _DEFAULT_PORTS.get(parts.scheme)) else f":{parts.port}"
+    path = parts.path.rstrip("/") + "/" if conf.is_loopback_host(parts.hostname) else "/"
+    return f"{parts.scheme}://{host}{port}{path}"
 
 
 @register(deploy=True)

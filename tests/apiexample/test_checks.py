@@ -16,6 +16,7 @@ from apiexample.checks import (
     check_cooldown,
     check_domain_case,
     check_issuer_slash,
+    check_issuer_spelling,
     check_refresh_timing,
     check_secret_key,
 )
@@ -165,6 +166,62 @@ def test_the_domain_case_warning_comes_with_every_check(tenant: Any) -> None:
     assert "apiexample.W004" in {m.id for m in run_checks()}
 
 
+TENANT_ISSUER = "https://tenant.us.auth0.com/"
+
+
+@pytest.mark.parametrize(
+    ("domain", "issuer", "hint"),
+    [
+        ("", "https://TENANT.us.auth0.com/", f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."),
+        ("", "HTTPS://tenant.us.auth0.com/", f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."),
+        ("", "https://tenant.us.auth0.com:443/", f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."),
+        ("", "https://tenant.us.auth0.com./", f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."),
+        ("", "https://tenant.us.auth0.com//", f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."),
+        ("", "https://tenant.us.auth0.com/oauth/", f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."),
+        ("tenant.us.auth0.com:443", "", "Set AUTH0_DOMAIN to 'tenant.us.auth0.com'."),
+        ("TENANT.us.auth0.com:443", "", "Set AUTH0_DOMAIN to 'tenant.us.auth0.com'."),
+        ("login.example.com", "https://LOGIN.example.com/", (  # the custom domain
+            "Set AUTH0_ISSUER to 'https://login.example.com/'.")),
+        ("", "http://127.0.0.1:80/", "Set AUTH0_ISSUER to 'http://127.0.0.1/'."),
+        ("", "http://localhost:8002/tenant//", (  # mock_idp's path is kept
+            "Set AUTH0_ISSUER to 'http://localhost:8002/tenant/'.")),
+        ("TENANT.us.auth0.com", "", None),  # W004's
+        ("", "https://tenant.us.auth0.com", None),  # W005's
+        ("", TENANT_ISSUER, None),
+        ("login.example.com", "", None),
+        ("", "https://tenant.us.auth0.com:8443/", None),  # not the default port
+        ("", "http://127.0.0.1:8002/", None),
+        ("", "http://[::1]:8002/", None),
+        ("", "http://localhost:8002/tenant/", None),
+        ("", "https://sso.example.org:443/Realms/API/", None),  # not an Auth0 issuer
+    ],
+)  # fmt: skip
+def test_an_auth0_issuer_spelt_otherwise_than_its_iss_is_a_warning(
+    tenant: Any, domain: str, issuer: str, hint: str | None
+) -> None:
+    """Each passed every check and refused every token (found by review): ``iss`` is compared
+    as a string, not as a URL."""
+    tenant.AUTH0_DOMAIN = domain
+    tenant.AUTH0_ISSUER = issuer
+    messages = check_issuer_spelling()
+    assert [(m.id, m.level, m.hint) for m in messages] == (
+        [("apiexample.W006", WARNING, hint)] if hint else []
+    )
+    if hint:
+        assert f"{issuer or f'https://{domain}/'!r}" in messages[0].msg
+
+
+def test_the_issuer_spelling_warning_comes_with_every_check_unless_there_is_an_error(
+    tenant: Any,
+) -> None:
+    from django.core.checks import run_checks
+
+    tenant.AUTH0_ISSUER = "https://tenant.us.auth0.com:443/"
+    assert "apiexample.W006" in {m.id for m in run_checks()}
+    tenant.AUTH0_AUDIENCE = ""  # E001
+    assert "apiexample.W006" not in {m.id for m in run_checks()}
+
+
 @pytest.mark.parametrize(
     ("domain", "issuer", "warned"),
     [
@@ -184,3 +241,8 @@ def test_the_issuer_slash_warning_reads_the_host_as_a_host(
     assert [(m.id, m.level) for m in messages] == ([("apiexample.W005", WARNING)] if warned else [])
     if warned:
         assert messages[0].hint == f"Set AUTH0_ISSUER to {issuer + '/'!r}."
+
+
+def test_the_issuer_slash_warning_s_hint_is_the_issuer_as_auth0_writes_it(tenant: Any) -> None:
+    tenant.AUTH0_ISSUER = "https://TENANT.us.auth0.com:443"
+    assert [m.hint for m in check_issuer_slash()] == [f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."]
