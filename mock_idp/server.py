@@ -10,6 +10,7 @@ import contextlib
 import ipaddress
 import socket
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -72,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             url = urlsplit(self.path)
         except ValueError:  # an absolute-form target whose host does not parse: "http://[/x"
-            self._refuse(self.path.partition("?")[0], "The request target is malformed.")
+            self._refuse(_path_of(self.path), "The request target is malformed.")
             return
         try:
             body = self._read_body()
@@ -94,13 +95,26 @@ class _Handler(BaseHTTPRequestHandler):
             return  # shutting down: drop the connection
         self._send(response)
 
-    def _refuse(self, path: str, answer: str | Response) -> None:
+    def _refuse(self, path: str, answer: str | Response, method: str | None = None) -> None:
         """Answer without reading the request further, and close: a 400 ``invalid_request``
         saying ``answer``, or ``answer`` itself. The hit is recorded; no route runs."""
         if isinstance(answer, str):
             answer = error_response(400, "invalid_request", answer)
         self.close_connection = True
-        self._send(unread(self.server.owner.idp, self.command, path, answer))
+        self._send(unread(self.server.owner.idp, method or self.command, path, answer))
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """``http.server``'s own refusals of what it cannot parse (RFC 9112 sections 3 and 5:
+        a request line that is too long or not three words, an unknown HTTP version, a header
+        field over its 64 KiB): answered in JSON and recorded like the IdP's own, with the
+        method and the target's path as far as they were read ("" and "/" when not). A
+        request line of one or two words is answered as HTTP/0.9: the body alone."""
+        words = getattr(self, "requestline", "").split()
+        method, target = [*words, "", ""][:2]
+        if len(words) == 3:  # a version it refused still gets a status line (RFC 9110 15.6.6)
+            self.request_version = self.protocol_version
+        answer = error_response(code, "invalid_request", message or HTTPStatus(code).phrase)
+        self._refuse(_path_of(target), answer, method)
 
     def _read_body(self) -> bytes | None:
         """The body (RFC 9112 section 6): by Content-Length, or chunked; None when it is over
@@ -147,6 +161,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: hits are recorded on the IdP instead."""
+
+
+def _path_of(target: str) -> str:
+    """The path of a request target (RFC 9112 section 3.2), or all before its query when it is
+    an absolute URL whose host does not parse."""
+    try:
+        return urlsplit(target).path
+    except ValueError:
+        return target.partition("?")[0]
 
 
 def is_loopback(host: str) -> bool:

@@ -357,6 +357,40 @@ def test_a_target_whose_host_does_not_parse_gets_400(
     assert [(h.method, h.path, h.status) for h in mock_idp_live.idp.hits] == [("GET", path, 400)]
 
 
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "method", "path"),
+    [
+        (b"GET /.well-known/jwks.json HTTP/1.0\r\nX-Pad: " + b"a" * 70_000 + b"\r\n\r\n",
+         431, "GET", JWKS),
+        (b"GET /.well-known/jwks.json?x=1 HTTP/9.9\r\n\r\n", 505, "GET", JWKS),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n", 414, "", "/"),
+    ],
+)  # fmt: skip
+def test_what_http_server_cannot_parse_is_answered_in_json_and_recorded(
+    mock_idp_live: MockIdPServer, request_bytes: bytes, status: int, method: str, path: str
+) -> None:
+    """Before, ``http.server`` answered these itself, in HTML, and no hit was recorded."""
+    head, _, body = raw(mock_idp_live, request_bytes).partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.0 {status} ".encode())
+    assert b"Content-Type: application/json" in head
+    assert json.loads(body)["error"] == "invalid_request"
+    hits = [(h.method, h.path, h.status) for h in mock_idp_live.idp.hits]
+    assert hits == [(method, path, status)]
+
+
+@pytest.mark.parametrize(
+    ("request_line", "method", "path"),
+    [(b"POST /oauth/token", "POST", "/oauth/token"), (b"GET", "GET", "/")],
+)
+def test_a_request_line_of_fewer_words_http_server_refuses_is_recorded_too(
+    mock_idp_live: MockIdPServer, request_line: bytes, method: str, path: str
+) -> None:
+    """Read as HTTP/0.9 (which has only GET), answered as HTTP/0.9: the body alone."""
+    answer = raw(mock_idp_live, request_line + b"\r\n")
+    assert json.loads(answer)["error"] == "invalid_request"
+    assert [(h.method, h.path, h.status) for h in mock_idp_live.idp.hits] == [(method, path, 400)]
+
+
 def test_clients_connecting_at_once_all_get_in(mock_idp_keys: MockIdPKeys) -> None:
     """The kernel queues 100 connections nobody has accepted yet; socketserver's default
     backlog (5) would drop the rest of the SYNs, retried only after a second."""
