@@ -17,8 +17,10 @@ Tokens come from the raw encoder in ``mock_idp.jws``, which refuses nothing.
 from __future__ import annotations
 
 import base64
+import codecs
 import inspect
 import json
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -72,8 +74,16 @@ MALFORMED_SHAPES = (
     "whitespace",
     "non_ascii",
 )
-JSON_SERIALIZATIONS = ("general_empty_signatures", "flattened_unsigned", "general_signed")
+JSON_SERIALIZATIONS = (
+    "general_empty_signatures",
+    "flattened_unsigned",
+    "general_signed",
+    "compact_polyglot",
+)
 _ES_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+_B64URL_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+#: What ``tampered_payload`` and the JSON polyglot escalate the scope to by default.
+_ESCALATED = {"scope": "read:messages admin"}
 
 ForgeryFunction = Callable[..., str]
 
@@ -146,6 +156,14 @@ def _replace_segment(token: str, index: int, segment: str) -> str:
     parts = token.split(".")
     parts[index] = segment
     return ".".join(parts)
+
+
+def _json_object(members: Mapping[str, Any], raw: Mapping[str, bytes] | None = None) -> bytes:
+    """Compact JSON of ``members``; each of ``raw`` is written as given (text no JSON encoder
+    writes, such as ``1e400``), in place of the member of its name or after the others."""
+    raw = raw or {}
+    values = {name: jws.json_bytes(value) for name, value in members.items()} | dict(raw)
+    return b"{" + b",".join(jws.json_bytes(name) + b":" + v for name, v in values.items()) + b"}"
 
 
 # -- algorithm confusion ---------------------------------------------------------------------
@@ -348,12 +366,18 @@ def tampered_signature(idp: MockIdP, *, mode: str = "flip", **mint: Any) -> str:
 
 
 @_register(
-    "the real signature spelt otherwise: mode 'padded' (base64 '==' appended) or "
-    "'standard_base64' ('+' and '/' for '-' and '_'): one signature, another token string"
+    "the real signature spelt otherwise: mode 'padded' (base64 '==' appended), "
+    "'standard_base64' ('+' and '/' for '-' and '_'), 'non_canonical' (the last character's "
+    "unused bits set, RFC 4648 section 3.5) or 'nul_appended' (a NUL after it, where a C string "
+    "ends): one signature, another token string"
 )
 def respelled_signature(idp: MockIdP, *, mode: str = "padded", **mint: Any) -> str:
     if mode == "padded":
         return _mint(idp, mint) + "=="
+    if mode == "nul_appended":
+        return _mint(idp, mint) + "\x00"
+    if mode == "non_canonical":
+        return _non_canonical(_mint(idp, mint))
     if mode != "standard_base64":
         raise ValueError(f"unknown mode {mode!r}")
     for attempt in range(1000):  # until the signature holds a '-' or '_' to respell
@@ -365,12 +389,32 @@ def respelled_signature(idp: MockIdP, *, mode: str = "padded", **mint: Any) -> s
     raise RuntimeError("no signature with '-' or '_' in 1000 tokens")  # pragma: no cover
 
 
+def _non_canonical(token: str) -> str:
+    """The signature's last character with its lowest unused bit set: base64url decoders that
+    ignore those bits (RFC 4648 section 3.5 lets them) read the same bytes."""
+    head, _, signature = token.rpartition(".")
+    if len(signature) % 4 not in (2, 3):  # 4 or 2 bits beyond the last byte; none if 0
+        raise ValueError(f"a {len(b64url_decode(signature))}-byte signature has no unused bits")
+    last = _B64URL_ALPHABET.index(signature[-1]) + 1
+    return f"{head}.{signature[:-1]}{_B64URL_ALPHABET[last]}"
+
+
 @_register("claims changed after signing (default: scope escalated), signature kept")
 def tampered_payload(idp: MockIdP, *, changes: Mapping[str, Any] | None = None, **mint: Any) -> str:
     token = _mint(idp, mint)
     _header, claims, _signature = jws.decode_unverified(token)
-    claims.update(changes if changes is not None else {"scope": "read:messages admin"})
+    claims.update(changes if changes is not None else _ESCALATED)
     return _replace_segment(token, 1, b64url(jws.json_bytes(claims)))
+
+
+@_register("header changed after signing (default: 'typ' at+jwt), payload and signature kept")
+def tampered_header(idp: MockIdP, *, changes: Mapping[str, Any] | None = None, **mint: Any) -> str:
+    """RFC 7515 section 5.2: the signature covers the header as sent, so another header under
+    the same payload and signature must fail, even one a valid token could carry."""
+    token = _mint(idp, mint)
+    header, _claims, _signature = jws.decode_unverified(token)
+    header.update(changes if changes is not None else {"typ": "at+jwt"})
+    return _replace_segment(token, 0, b64url(jws.json_bytes(header)))
 
 
 # -- claims --------------------------------------------------------------------------------------
@@ -478,6 +522,18 @@ def non_string_scope(idp: MockIdP, *, scope_value: Any = None, **mint: Any) -> s
     return _mint(idp, mint, claims={"scope": value})
 
 
+@_register("a claim twice in the claims JSON (default 'aud': ours, then another), signed")
+def duplicate_claim(
+    idp: MockIdP, *, claim: str = "aud", last: Any = "https://other-api.example.test", **mint: Any
+) -> str:
+    """RFC 7519 section 4: claim names must be unique, and a parser that takes duplicates must
+    keep the last member (as Python's does); one that keeps the first reads another claims set."""
+    _header, claims, _signature = jws.decode_unverified(_mint(idp, mint))
+    body = jws.json_bytes(claims)[:-1] + (b"," if claims else b"")  # the closing brace cut
+    duplicate = jws.json_bytes(claim) + b":" + jws.json_bytes(last)
+    return _mint(idp, mint, payload=body + duplicate + b"}")
+
+
 # -- header ----------------------------------------------------------------------------------------
 
 
@@ -498,6 +554,14 @@ def b64_false(idp: MockIdP, *, crit: bool = True, **mint: Any) -> str:
     payload = jws.json_bytes(claims).replace(b".", b"\\u002e")
     header: dict[str, Any] = {"b64": False, **({"crit": ["b64"]} if crit else {})}
     return _mint(idp, mint, header=header, payload=payload, encode_payload=False)
+
+
+@_register("'cty': 'JWT' over a valid token as the payload (a nested JWT), signed by the real key")
+def nested_jwt(idp: MockIdP, *, cty: str = "JWT", **mint: Any) -> str:
+    """RFC 7519 section 5.2: ``cty: JWT`` says the payload is itself a JWT, here the token the
+    other options mint; an access token's payload is its claims set (RFC 9068 section 2)."""
+    inner = _mint(idp, mint)
+    return _mint(idp, mint, header={"cty": cty}, payload=inner.encode("ascii"))
 
 
 @_register("two 'alg' members in the header JSON (first and last), signed by the real key")
@@ -548,26 +612,75 @@ def _malformed(token: str, shape: str) -> str:
         "whitespace": f"{header}. {payload}.{signature}",
         "non_ascii": f"{header}.{payload}.{signature}\u00e9",
     }
+    if shape not in shapes:
+        raise ValueError(f"unknown shape {shape!r}")
     return shapes[shape]
 
 
 #: Shapes whose payload is signed as it is: a well-formed JWS whose payload is no claims set.
 SIGNED_PAYLOAD_SHAPES = {"payload_not_json": b"not json", "payload_array": b"[1,2]"}
 
+SegmentWriter = Callable[[dict[str, Any]], bytes]
+
+#: Shapes whose claims set is signed in bytes a strict parser refuses (RFC 7519 section 7.2
+#: step 10, RFC 8259 sections 6, 8.1 and 9): each writes the token's claims so.
+SIGNED_CLAIMS_SHAPES: dict[str, SegmentWriter] = {
+    "payload_utf16": lambda claims: jws.json_bytes(claims).decode("ascii").encode("utf-16"),
+    "payload_bom": lambda claims: codecs.BOM_UTF8 + jws.json_bytes(claims),
+    "payload_nan": lambda claims: _json_object(claims, {"exp": b"NaN"}),
+    "payload_exp_overflow": lambda claims: _json_object(claims, {"exp": b"1e400"}),
+    "payload_exp_5000_digits": lambda claims: _json_object(claims, {"exp": b"9" * 5000}),
+    "payload_deeply_nested": lambda _claims: b"[" * 5000 + b"]" * 4999,  # never closed
+}
+
+#: Shapes whose protected header is signed as something other than the UTF-8 JSON object RFC
+#: 7515 section 5.2 step 3 requires: each writes the token's header so.
+SIGNED_HEADER_SHAPES: dict[str, SegmentWriter] = {
+    "header_utf16": lambda header: jws.json_bytes(header).decode("ascii").encode("utf-16"),
+    "header_utf32": lambda header: jws.json_bytes(header).decode("ascii").encode("utf-32"),
+    "header_utf8_bom": lambda header: codecs.BOM_UTF8 + jws.json_bytes(header),
+    "header_nan": lambda header: _json_object(header, {"n": b"NaN"}),
+    "header_json_string": lambda _header: b'"alg"',
+}
+
 
 @_register(
-    "not a well-formed compact JWS (shape in MALFORMED_SHAPES), or, for the shapes in "
-    "SIGNED_PAYLOAD_SHAPES, a signed one whose payload is no JSON object"
+    "not a well-formed compact JWS (shape in MALFORMED_SHAPES), or a signed one whose payload "
+    "is no claims set (SIGNED_PAYLOAD_SHAPES), whose claims or protected header are written in "
+    "bytes a strict JSON parser refuses (SIGNED_CLAIMS_SHAPES, SIGNED_HEADER_SHAPES)"
 )
 def malformed(idp: MockIdP, *, shape: str = "two_segments", **mint: Any) -> str:
     if shape in SIGNED_PAYLOAD_SHAPES:
         return _mint(idp, mint, payload=SIGNED_PAYLOAD_SHAPES[shape])
-    return _malformed(_mint(idp, mint), shape)
+    token = _mint(idp, mint)
+    if shape in SIGNED_CLAIMS_SHAPES:
+        claims = jws.decode_unverified(token)[1]
+        return _mint(idp, mint, payload=SIGNED_CLAIMS_SHAPES[shape](claims))
+    if shape in SIGNED_HEADER_SHAPES:
+        header = jws.decode_unverified(token)[0]
+        return _mint(idp, mint, protected=SIGNED_HEADER_SHAPES[shape](header))
+    return _malformed(token, shape)
 
 
-@_register("JSON serialisation instead of compact (empty signatures, unsigned, or signed)")
+@_register(
+    "JSON serialisation instead of compact (empty signatures, unsigned, signed, or a "
+    "'compact_polyglot': a member named like a forged compact token beside a real signature)"
+)
 def json_serialization(idp: MockIdP, *, form: str = "general_empty_signatures", **mint: Any) -> str:
+    """RFC 7515 section 7.2. The polyglot is CVE-2022-39227's: python-jwt read the compact
+    token in the first member's name (its claims escalated, no signature), then verified the
+    flattened JWS members around it, a real token's."""
     header, payload, signature = _mint(idp, mint).split(".")
+    if form == "compact_polyglot":
+        escalated = {**json.loads(b64url_decode(payload)), **_ESCALATED}
+        forged_payload = b64url(jws.json_bytes(escalated))
+        polyglot = {
+            f"  {header}.{forged_payload}.": "",
+            "protected": header,
+            "payload": payload,
+            "signature": signature,
+        }
+        return json.dumps(polyglot, separators=(",", ":"))
     documents: dict[str, Any] = {
         "general_empty_signatures": {"payload": payload, "signatures": []},
         "flattened_unsigned": {"payload": payload, "protected": header},
@@ -576,6 +689,8 @@ def json_serialization(idp: MockIdP, *, form: str = "general_empty_signatures", 
             "signatures": [{"protected": header, "signature": signature}],
         },
     }
+    if form not in documents:
+        raise ValueError(f"unknown form {form!r}")
     return json.dumps(documents[form])
 
 
@@ -613,6 +728,9 @@ __all__ = [
     "KID_MODES",
     "MALFORMED_SHAPES",
     "OTHER_ALGORITHMS",
+    "SIGNED_CLAIMS_SHAPES",
+    "SIGNED_HEADER_SHAPES",
+    "SIGNED_PAYLOAD_SHAPES",
     "Forgery",
     "forge",
     "public_key_forms",

@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 import json
+import math
+import string
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -169,6 +171,14 @@ def check_tampered_payload(idp: MockIdP, token: str) -> None:
     assert not rs256_valid(token, idp.keys.signing_key.public_key)
 
 
+def check_tampered_header(idp: MockIdP, token: str) -> None:
+    assert parts(token)[0] == {"alg": "RS256", "typ": "at+jwt", "kid": real_kid(idp)}
+    original = idp.mint()
+    assert token.split(".")[1:] == original.split(".")[1:]  # payload and signature kept
+    assert rs256_valid(original, idp.keys.signing_key.public_key)
+    assert not rs256_valid(token, idp.keys.signing_key.public_key)
+
+
 def check_expired(idp: MockIdP, token: str) -> None:
     claims = parts(token)[1]
     assert claims["exp"] == NOW - 3600
@@ -209,6 +219,23 @@ def check_invalid_claim_type(idp: MockIdP, token: str) -> None:
 
 def check_non_string_scope(idp: MockIdP, token: str) -> None:
     assert parts(token)[1]["scope"] == ["read:messages"]
+
+
+def check_duplicate_claim(idp: MockIdP, token: str) -> None:
+    raw = b64url_decode(token.split(".")[1])
+    usual = b64url_decode(idp.mint().split(".")[1])
+    assert raw == usual[:-1] + b',"aud":"https://other-api.example.test"}'
+    assert raw.count(b'"aud":') == 2
+    assert json.loads(raw)["aud"] == "https://other-api.example.test"  # the last one wins
+    _verify_rs256(idp, token)
+
+
+def check_nested_jwt(idp: MockIdP, token: str) -> None:
+    header = json.loads(b64url_decode(token.split(".")[0]))
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": real_kid(idp), "cty": "JWT"}
+    inner = b64url_decode(token.split(".")[1]).decode("ascii")
+    assert inner == idp.mint()  # a valid token, whole, as the payload
+    _verify_rs256(idp, token)
 
 
 def check_wrong_typ(idp: MockIdP, token: str) -> None:
@@ -296,6 +323,7 @@ CHECKS: dict[str, Callable[[MockIdP, str], None]] = {
     "tampered_signature": check_tampered_signature,
     "respelled_signature": check_respelled_signature,
     "tampered_payload": check_tampered_payload,
+    "tampered_header": check_tampered_header,
     "expired": check_expired,
     "future_nbf": check_future_nbf,
     "future_iat": check_future_iat,
@@ -309,9 +337,11 @@ CHECKS: dict[str, Callable[[MockIdP, str], None]] = {
     "missing_issued_at": missing("iat"),
     "invalid_claim_type": check_invalid_claim_type,
     "non_string_scope": check_non_string_scope,
+    "duplicate_claim": check_duplicate_claim,
     "wrong_typ": check_wrong_typ,
     "unknown_crit": check_unknown_crit,
     "b64_false": check_b64_false,
+    "nested_jwt": check_nested_jwt,
     "duplicate_header": check_duplicate_header,
     "oversized": check_oversized,
     "malformed": check_malformed,
@@ -551,6 +581,38 @@ def test_respelled_signature_in_standard_base64(idp: MockIdP) -> None:
         idp.forge("respelled_signature", mode="bogus")
 
 
+@pytest.mark.parametrize(("key", "unused_bits"), [("primary", 4), ("rsa_1024", 2)])
+def test_respelled_signature_non_canonical(
+    key: str, unused_bits: int, idp: MockIdP, mock_idp_keys: MockIdPKeys
+) -> None:
+    """RFC 4648 section 3.5: the last character's unused bits set, the same bytes decoded."""
+    signer = getattr(mock_idp_keys, key)
+    token = idp.forge("respelled_signature", mode="non_canonical", key=signer)
+    real = idp.mint(key=signer)
+    head, _, signature = token.rpartition(".")
+    canonical = real.rpartition(".")[2]
+    assert head == real.rpartition(".")[0]
+    assert signature[:-1] == canonical[:-1]
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    low_bits = alphabet.index(signature[-1]) % (1 << unused_bits)
+    assert (alphabet.index(canonical[-1]) % (1 << unused_bits), low_bits) == (0, 1)
+    assert b64url_decode(signature) == b64url_decode(canonical)  # the same signature bytes
+    assert b64url(b64url_decode(signature)) == canonical != signature
+
+
+def test_respelled_signature_needs_unused_bits(idp: MockIdP) -> None:
+    """A signature of a multiple of 3 bytes fills its last character: nothing to respell."""
+    with pytest.raises(ValueError, match="96-byte signature has no unused bits"):
+        idp.forge("respelled_signature", mode="non_canonical", key=KeyPair.ec("P-384"))
+
+
+def test_respelled_signature_nul_appended(idp: MockIdP) -> None:
+    token = idp.forge("respelled_signature", mode="nul_appended")
+    assert token == idp.mint() + "\x00"
+    assert token.count("\x00") == 1
+    _verify_rs256(idp, token.removesuffix("\x00"))  # the real signature up to the NUL
+
+
 def test_tampered_signature_bad_mode(idp: MockIdP) -> None:
     with pytest.raises(ValueError, match="unknown mode"):
         idp.forge("tampered_signature", mode="bogus")
@@ -559,6 +621,14 @@ def test_tampered_signature_bad_mode(idp: MockIdP) -> None:
 def test_tampered_payload_changes(idp: MockIdP) -> None:
     token = idp.forge("tampered_payload", changes={"sub": "admin@clients"})
     assert parts(token)[1]["sub"] == "admin@clients"
+
+
+def test_tampered_header_changes(idp: MockIdP) -> None:
+    token = idp.forge("tampered_header", changes={"kid": "other", "x": 1}, scope="read:messages")
+    header, claims, _ = parts(token)
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": "other", "x": 1}
+    assert claims["scope"] == "read:messages"
+    assert token.split(".")[2] == idp.mint(scope="read:messages").split(".")[2]
 
 
 def test_time_offsets(idp: MockIdP) -> None:
@@ -636,6 +706,25 @@ def test_duplicate_header_order(idp: MockIdP) -> None:
     assert raw.startswith(b'{"alg":"none","alg":"RS256",')
 
 
+def test_duplicate_claim_of_any_name_and_value(idp: MockIdP) -> None:
+    token = idp.forge("duplicate_claim", claim="sub", last=["admin"], claims={"sub": "first"})
+    raw = b64url_decode(token.split(".")[1])
+    assert raw.startswith(b'{"iss":')
+    assert b'"sub":"first",' in raw
+    assert raw.endswith(b',"sub":["admin"]}')
+    assert json.loads(raw)["sub"] == ["admin"]
+    token = idp.forge("duplicate_claim", claim="x", remove_claims=list(parts(idp.mint())[1]))
+    assert b64url_decode(token.split(".")[1]) == b'{"x":"https://other-api.example.test"}'
+
+
+def test_nested_jwt_options(idp: MockIdP) -> None:
+    token = idp.forge("nested_jwt", cty="jwt", scope="read:messages")
+    assert json.loads(b64url_decode(token.split(".")[0]))["cty"] == "jwt"
+    inner = b64url_decode(token.split(".")[1]).decode("ascii")
+    assert inner == idp.mint(scope="read:messages")
+    assert parts(inner)[1]["scope"] == "read:messages"
+
+
 @pytest.mark.parametrize("segment", ["header", "payload", "signature"])
 def test_oversized_segments(segment: str, idp: MockIdP) -> None:
     token = idp.forge("oversized", segment=segment, size=10_000)
@@ -656,12 +745,117 @@ def test_malformed_shapes(shape: str, idp: MockIdP) -> None:
         )
 
 
+def _usual(idp: MockIdP, index: int) -> bytes:
+    """The JSON of an ordinary token's header (0) or claims (1), as the IdP signs it."""
+    return b64url_decode(idp.mint().split(".")[index])
+
+
+#: Each shape's payload, from the ordinary claims JSON (its ``exp`` is NOW + 86400).
+CLAIMS_SHAPES: dict[str, Callable[[bytes], bytes]] = {
+    "payload_utf16": lambda usual: usual.decode().encode("utf-16"),
+    "payload_bom": lambda usual: b"\xef\xbb\xbf" + usual,
+    "payload_nan": lambda usual: usual.replace(b'"exp":1700086400,', b'"exp":NaN,'),
+    "payload_exp_overflow": lambda usual: usual.replace(b'"exp":1700086400,', b'"exp":1e400,'),
+    "payload_exp_5000_digits": lambda usual: usual.replace(
+        b'"exp":1700086400,', b'"exp":' + b"9" * 5000 + b","
+    ),
+    "payload_deeply_nested": lambda usual: b"[" * 5000 + b"]" * 4999,
+}
+#: Each shape's protected header, from the ordinary header JSON.
+HEADER_SHAPES: dict[str, Callable[[bytes], bytes]] = {
+    "header_utf16": lambda usual: usual.decode().encode("utf-16"),
+    "header_utf32": lambda usual: usual.decode().encode("utf-32"),
+    "header_utf8_bom": lambda usual: b"\xef\xbb\xbf" + usual,
+    "header_nan": lambda usual: usual[:-1] + b',"n":NaN}',
+    "header_json_string": lambda usual: b'"alg"',
+}
+
+
+def test_every_signed_shape_is_pinned() -> None:
+    assert set(CLAIMS_SHAPES) == set(f.SIGNED_CLAIMS_SHAPES)
+    assert set(HEADER_SHAPES) == set(f.SIGNED_HEADER_SHAPES)
+
+
+@pytest.mark.parametrize("shape", sorted(CLAIMS_SHAPES))
+def test_malformed_claims_shapes(shape: str, idp: MockIdP) -> None:
+    """The usual claims in bytes a strict parser refuses, the rest of the token as usual."""
+    token = idp.forge("malformed", shape=shape)
+    header, payload, _ = token.split(".")
+    assert b64url_decode(payload) == CLAIMS_SHAPES[shape](_usual(idp, 1))
+    assert header == idp.mint().split(".")[0]
+    _verify_rs256(idp, token)  # signed: only the claims parse can refuse it
+
+
+def _payload(idp: MockIdP, shape: str, **mint: Any) -> bytes:
+    return b64url_decode(idp.forge("malformed", shape=shape, **mint).split(".")[1])
+
+
+def test_malformed_claims_shapes_decode_to_the_usual_claims(idp: MockIdP) -> None:
+    usual = json.loads(_usual(idp, 1))
+    utf16 = _payload(idp, "payload_utf16")
+    assert utf16[:2] in (b"\xff\xfe", b"\xfe\xff")  # a byte order mark
+    assert json.loads(utf16.decode("utf-16")) == usual
+    assert json.loads(_payload(idp, "payload_bom").decode("utf-8-sig")) == usual
+    nan = json.loads(_payload(idp, "payload_nan"))  # Python's json takes NaN; RFC 8259 does not
+    assert math.isnan(nan.pop("exp"))
+    assert nan == {name: value for name, value in usual.items() if name != "exp"}
+    assert json.loads(_payload(idp, "payload_exp_overflow"))["exp"] == math.inf
+    overridden = _payload(idp, "payload_nan", claims={"exp": 5, "x": 1})  # the caller's claims
+    tail = b',"exp":NaN,"scope":"","gty":"client-credentials","azp":"mock-idp-client","x":1}'
+    assert overridden.endswith(tail)
+
+
+@pytest.mark.parametrize("shape", sorted(HEADER_SHAPES))
+def test_malformed_header_shapes(shape: str, idp: MockIdP) -> None:
+    """The usual header in bytes no UTF-8 JSON object parser takes, signed by the real key."""
+    token = idp.forge("malformed", shape=shape)
+    header, payload, _ = token.split(".")
+    assert b64url_decode(header) == HEADER_SHAPES[shape](_usual(idp, 0))
+    assert payload == idp.mint().split(".")[1]
+    _verify_rs256(idp, token)  # RS256 by the signing key, whatever the header says
+
+
+def test_malformed_header_encodings_hold_the_usual_header(idp: MockIdP) -> None:
+    usual = json.loads(_usual(idp, 0))
+    for shape, codec in (
+        ("header_utf16", "utf-16"),
+        ("header_utf32", "utf-32"),
+        ("header_utf8_bom", "utf-8-sig"),
+    ):
+        raw = b64url_decode(idp.forge("malformed", shape=shape).split(".")[0])
+        assert not raw.startswith(b"{")  # a byte order mark first
+        assert json.loads(raw.decode(codec)) == usual
+
+
+def test_malformed_unknown_shape(idp: MockIdP) -> None:
+    with pytest.raises(ValueError, match="unknown shape 'nope'"):
+        idp.forge("malformed", shape="nope")
+
+
 @pytest.mark.parametrize("form", f.JSON_SERIALIZATIONS)
 def test_json_serializations(form: str, idp: MockIdP) -> None:
     document = json.loads(idp.forge("json_serialization", form=form))
     assert "payload" in document
     if form == "general_signed":
         assert document["signatures"][0]["signature"]
+
+
+def test_json_compact_polyglot(idp: MockIdP) -> None:
+    """CVE-2022-39227: a compact token with escalated claims and no signature as the first
+    member's name, a real token's flattened JWS members after it."""
+    document = json.loads(idp.forge("json_serialization", form="compact_polyglot", scope="openid"))
+    name, protected, payload, signature = document
+    assert [protected, payload, signature] == ["protected", "payload", "signature"]
+    assert document[name] == ""
+    real = idp.mint(scope="openid")
+    assert real == f"{document['protected']}.{document['payload']}.{document['signature']}"
+    assert name.startswith("  ")
+    forged_header, forged_payload, forged_signature = name.strip().split(".")
+    assert (forged_header, forged_signature) == (document["protected"], "")
+    claims = json.loads(b64url_decode(forged_payload))
+    assert claims == {**parts(real)[1], "scope": "read:messages admin"}
+    with pytest.raises(ValueError, match="unknown form 'nope'"):
+        idp.forge("json_serialization", form="nope")
 
 
 def test_jwe_with_compression(idp: MockIdP) -> None:
