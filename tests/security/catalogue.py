@@ -2,8 +2,9 @@
 
 One table drives both ``test_catalogue.py`` (``pytest -m security``) and ``docs/security.md``
 (``python -m tests.security.catalogue --markdown > docs/security.md``), so the document cannot
-drift from the tests. Every case builds its request with the mock IdP (``MockIdP.forge`` /
-``mint``, or a JWKS fault) and cites where the attack comes from.
+drift from the tests. Every case builds its request with the mock IdP (a forgery by name with
+``MockIdP.forge``, a plain ``mint``, or a JWKS fault), never by editing a token afterwards
+(``test_catalogue.py`` checks), and cites where the attack comes from.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -28,6 +28,7 @@ from mock_idp.forgeries import (
     ATTACKER_URL,
     COMMON_HMAC_SECRETS,
     MALFORMED_SHAPES,
+    SIGNED_HEADER_SHAPES,
     SIGNED_PAYLOAD_SHAPES,
 )
 from mock_idp.http import JWKS, Fault
@@ -563,17 +564,11 @@ case(
 )
 
 
-def _nested(scene: Scene) -> Attack:
-    """RFC 7519 section 5.2: ``cty: JWT`` says the payload is itself a JWT (nesting)."""
-    inner = scene.idp.mint(scope="read:messages")
-    return bearer(scene.idp.mint(header={"cty": "JWT"}, payload=inner.encode()))
-
-
 case(
     "header-cty-jwt-nested",
     HEADER,
     "`cty: JWT`, the real issuer's signature over a valid token as payload (a nested JWT)",
-    _nested,
+    forged("nested_jwt", scope="read:messages"),
     INVALID,
     "RFC 7519 §5.2, §7.2 step 8; RFC 9068 §2",
     path=SCOPED,
@@ -634,7 +629,7 @@ case(
     "sig-null-byte-appended",
     SIG,
     "a NUL character after the signature",
-    lambda scene: bearer(scene.idp.mint() + "\x00"),
+    forged("respelled_signature", mode="nul_appended"),
     INVALID,
     RFC7515_7,
     fetches=0,
@@ -661,18 +656,11 @@ case(
 )
 
 
-def _header_swapped(scene: Scene) -> Attack:
-    """The payload and signature of a real token under a different (unsigned) header."""
-    _, payload, signature = scene.idp.mint().split(".")
-    header = scene.idp.mint(header={"typ": "at+jwt"}).split(".")[0]
-    return bearer(f"{header}.{payload}.{signature}")
-
-
 case(
     "sig-header-tampered",
     SIG,
     "header changed after signing (`typ` rewritten), signature kept",
-    _header_swapped,
+    forged("tampered_header", changes={"typ": "at+jwt"}),
     INVALID,
     RFC7515_7,
     reason="signature_invalid",
@@ -767,13 +755,7 @@ case(
     "claims-exp-overflow",
     CLAIMS,
     "`exp: 1e400` (parses to infinity)",
-    lambda scene: bearer(
-        scene.idp.mint(
-            payload=json.dumps({**scene.idp.claims(), "exp": 0})
-            .replace('"exp": 0', '"exp": 1e400')
-            .encode()
-        )
-    ),
+    forged("malformed", shape="payload_exp_overflow"),
     INVALID,
     RFC7519_41,
     reason="claims_not_json",
@@ -971,11 +953,7 @@ case(
     "claims-payload-nan",
     CLAIMS,
     "`exp: NaN` (not JSON)",
-    lambda scene: bearer(
-        scene.idp.mint(
-            payload=json.dumps({**scene.idp.claims(), "exp": 0}).replace("0", "NaN", 1).encode()
-        )
-    ),
+    forged("malformed", shape="payload_nan"),
     INVALID,
     "RFC 7519 §7.2",
     reason="claims_not_json",
@@ -985,41 +963,29 @@ case(
     CLAIMS,
     "claims nested 5000 arrays deep, never closed: the recursion limit or the syntax refuses "
     "them (Python 3.13 parses that depth), never a crash",
-    minted(payload=b"[" * 5000 + b"]" * 4999),
+    forged("malformed", shape="payload_deeply_nested"),
     INVALID,
     "RFC 7519 §7.2",
     reason="claims_not_json",
 )
 
 
-def _usual_payload(scene: Scene) -> bytes:
-    """The claims set JSON of an ordinary token, as the IdP signs it."""
-    return b64url_decode(scene.idp.mint().split(".")[1])
-
-
-def _signed_payload(make: Callable[[bytes], bytes]) -> Build:
-    """A token whose signed payload is ``make(the usual claims JSON)``."""
-    return lambda scene: bearer(scene.idp.mint(payload=make(_usual_payload(scene))))
-
-
-for _slug, _what, _make, _reason, _source in (
-    ("payload-utf16", "the claims set in UTF-16", lambda raw: raw.decode().encode("utf-16"),
+for _slug, _what, _build, _reason, _source in (
+    ("payload-utf16", "the claims set in UTF-16", forged("malformed", shape="payload_utf16"),
      "claims_not_json", f"{RFC7519_41}; RFC 8259 §8.1"),
     ("payload-bom", "the claims set after a UTF-8 byte order mark",
-     lambda raw: b"\xef\xbb\xbf" + raw, "claims_not_json", f"{RFC7519_41}; RFC 8259 §8.1"),
+     forged("malformed", shape="payload_bom"), "claims_not_json", f"{RFC7519_41}; RFC 8259 §8.1"),
     ("exp-5000-digits", "`exp` a 5000-digit integer: over CPython's default limit of 4300 "
      "digits, which keeps int parsing from taking quadratic time",
-     lambda raw: raw.replace(b'"exp":', b'"exp":' + b"9" * 5000 + b', "x-exp":'),
-     "claims_not_json", "CVE-2020-10735"),
+     forged("malformed", shape="payload_exp_5000_digits"), "claims_not_json", "CVE-2020-10735"),
     ("aud-duplicate-ours-first", "two `aud` members, ours first: the last one wins",
-     lambda raw: raw[:-1] + b', "aud": "https://other.api.example"}', "claim_invalid_aud",
-     f"{RFC7519_41}; {RFC7515_5}"),
+     forged("duplicate_claim", claim="aud"), "claim_invalid_aud", f"{RFC7519_41}; {RFC7515_5}"),
 ):  # fmt: skip
     case(
         f"claims-{_slug}",
         CLAIMS,
         _what,
-        _signed_payload(_make),
+        _build,
         INVALID,
         _source,
         fetches=1,
@@ -1652,14 +1618,6 @@ for _exponent, _what in ((1, "`e: 1` (no signature check at all)"), (65536, "an 
 # -- canonical encodings and the verified-token cache ----------------------------------------------
 
 CACHE = "token-cache"
-_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-
-def non_canonical(token: str) -> str:
-    """The same bytes, spelled differently: set an unused low bit of the signature's last char."""
-    head, _, signature = token.rpartition(".")
-    assert len(signature) % 4 in (2, 3), "the signature has no unused bits"
-    return f"{head}.{signature[:-1]}{_B64URL[_B64URL.index(signature[-1]) + 1]}"
 
 
 def _accepted(scene: Scene, token: str, path: str = PRIVATE) -> str:
@@ -1693,8 +1651,19 @@ def _key_clock_ahead(scene: Scene, seconds: float) -> None:
     scene.monkeypatch.setattr(cache, "clock", lambda: time.monotonic() + seconds)
 
 
-def _cached_then_non_canonical(scene: Scene) -> Attack:
-    return bearer(non_canonical(_accepted(scene, scene.idp.mint())))
+def _accepted_then(name: str, **options: Any) -> Build:
+    """A token accepted and stored, then forgery ``name`` of that very token: minted at the
+    same second, so with the same signature (RS256 signing is deterministic)."""
+
+    def build(scene: Scene) -> Attack:
+        issued_at = int(scene.idp.clock.now())
+        token = _accepted(scene, scene.idp.mint(issued_at=issued_at))
+        forgery = scene.idp.forge(name, issued_at=issued_at, **options)
+        signatures = (token.rpartition(".")[2], forgery.rpartition(".")[2])
+        assert len({b64url_decode(signature) for signature in signatures}) == 1, "not its twin"
+        return bearer(forgery)
+
+    return build
 
 
 def _cached_then_expired(scene: Scene) -> Attack:
@@ -1725,7 +1694,7 @@ case(
     "sig-non-canonical-base64",
     SIG,
     "the signature's last character changed in its unused bits: same bytes, other spelling",
-    lambda scene: bearer(non_canonical(scene.idp.mint())),
+    forged("respelled_signature", mode="non_canonical"),
     INVALID,
     "RFC 4648 §3.5; RFC 7515 §2",
     reason="signature_invalid",
@@ -1734,7 +1703,7 @@ case(
     "cache-non-canonical-twin-of-cached-token",
     CACHE,
     "an accepted token, then its non-canonical twin",
-    _cached_then_non_canonical,
+    _accepted_then("respelled_signature", mode="non_canonical"),
     INVALID,
     "RFC 4648 §3.5; RFC 7515 §2",
     fetches=1,
@@ -1779,13 +1748,6 @@ def _audience_changed(scene: Scene) -> Attack:
     return bearer(token)
 
 
-def _remembered_header_new_payload(scene: Scene) -> Attack:
-    token = _accepted(scene, scene.idp.mint())
-    header, _payload, signature = token.split(".")
-    other = scene.idp.mint(scope="read:messages admin").split(".")[1]
-    return bearer(f"{header}.{other}.{signature}")
-
-
 case(
     "cache-accepted-then-audience-changed",
     CACHE,
@@ -1800,7 +1762,7 @@ case(
     "cache-remembered-header-new-payload",
     CACHE,
     "a remembered header and signature over another payload",
-    _remembered_header_new_payload,
+    _accepted_then("tampered_payload", changes={"scope": "read:messages admin"}),
     INVALID,
     RFC7515_5,
     fetches=1,
@@ -1830,29 +1792,20 @@ for _shape in MALFORMED_SHAPES:
     )
 
 
-def _protected(encode: Callable[[dict[str, Any]], bytes]) -> Build:
-    """A token whose protected header is ``encode(the usual header)``, signed by the real key."""
-
-    def build(scene: Scene) -> Attack:
-        key = scene.idp.keys.signing_key
-        header = {"alg": key.alg, "typ": "JWT", "kid": key.kid}
-        return bearer(scene.idp.mint(protected=encode(header)))
-
-    return build
-
-
-for _slug, _what, _encode in (
-    ("utf16", "UTF-16", lambda h: json.dumps(h).encode("utf-16")),
-    ("utf32", "UTF-32", lambda h: json.dumps(h).encode("utf-32")),
-    ("utf8-bom", "UTF-8 after a byte order mark", lambda h: json.dumps(h).encode("utf-8-sig")),
-    ("nan", "UTF-8, a `NaN` member", lambda h: json.dumps({**h, "n": math.nan}).encode()),
-    ("json-string", 'the JSON string `"alg"`', lambda h: b'"alg"'),
-):  # fmt: skip
+_HEADER_SHAPES = {
+    "header_utf16": "UTF-16",
+    "header_utf32": "UTF-32",
+    "header_utf8_bom": "UTF-8 after a byte order mark",
+    "header_nan": "UTF-8, a `NaN` member",
+    "header_json_string": 'the JSON string `"alg"`',
+}
+assert set(_HEADER_SHAPES) == set(SIGNED_HEADER_SHAPES)
+for _shape, _what in _HEADER_SHAPES.items():
     case(
-        f"shape-header-{_slug}",
+        f"shape-{_shape.replace('_', '-')}",
         SHAPE,
         f"protected header in {_what}, real signature",
-        _protected(_encode),
+        forged("malformed", shape=_shape),
         INVALID,
         f"{RFC7515_5} step 3",
         fetches=0,
@@ -1967,26 +1920,6 @@ case(
 )
 
 
-def _psychic_signature(scene: Scene) -> Attack:
-    """ES256 with r = s = 0 by a published EC key's kid: Java's ECDSA accepted it for any data."""
-    ec_key = scene.idp.keys.add(scene.keys.ec_p256)
-    return bearer(scene.idp.mint(key=ec_key, algorithm="ES256", signature=b"\0" * 64))
-
-
-def _json_compact_polyglot(scene: Scene) -> Attack:
-    """python-jwt read a JSON token's compact-looking member name, then checked its signature
-    members: a forged payload rode on a real token's signature."""
-    header, payload, signature = scene.idp.mint(scope="openid").split(".")
-    forged_payload = b64url(json.dumps({**scene.idp.claims(), "scope": "read:messages"}).encode())
-    polyglot = {
-        f"  {header}.{forged_payload}.": "",
-        "protected": header,
-        "payload": payload,
-        "signature": signature,
-    }
-    return bearer(json.dumps(polyglot, separators=(",", ":")))
-
-
 def _id_token(scene: Scene) -> Attack:
     """An Auth0 ID token (also `typ: JWT`, same issuer and key): its `aud` is the client."""
     extra = {"nonce": "n-0S6_WzA2Mj", "email": "user@example.test", "auth_time": 1}
@@ -2003,11 +1936,13 @@ _FULLWIDTH = {c: chr(ord(c) + 0xFEE0) for c in map(chr, range(0x21, 0x7F))}
 
 for _id, _category, _what, _build, _answer, _path, _fetches, _reason, _source in (
     ("cve-2022-21449-es256-psychic-signature", CVE,
-     "ES256 with r = s = 0 (64 zero bytes) under a published EC key's `kid`", _psychic_signature,
-     INVALID, PRIVATE, 0, "alg_not_allowed", "CVE-2022-21449 (Java); jwt_tool -X p"),
+     "ES256 with r = s = 0 (64 zero bytes) under a published EC key's `kid`",
+     forged("other_algorithm", alg="ES256", signature=bytes(64)), INVALID, PRIVATE, 0,
+     "alg_not_allowed", "CVE-2022-21449 (Java); jwt_tool -X p"),
     ("cve-2022-39227-json-compact-polyglot", CVE,
      "a JSON token naming a forged compact token, with a real token's signature members",
-     _json_compact_polyglot, INVALID, SCOPED, 0, "token_malformed", "CVE-2022-39227 (python-jwt)"),
+     forged("json_serialization", form="compact_polyglot", scope="openid"), INVALID, SCOPED, 0,
+     "token_malformed", "CVE-2022-39227 (python-jwt)"),
     ("cve-2024-53861-iss-substring", CVE, "`iss` a substring of the issuer (`mock-idp.test`)",
      claims(iss="mock-idp.test"), INVALID, PRIVATE, 1, "claim_invalid_iss",
      "CVE-2024-53861 (PyJWT)"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +16,7 @@ from mock_idp import MockIdP
 from mock_idp.forgeries import ATTACKER_URL
 from mock_idp.pytest_plugin import MockIdPKeys
 from tests.apiexample.helpers import assert_refused, jwks_fetches
-from tests.security.catalogue import CASES, Attack, Case, Scene
+from tests.security.catalogue import CASES, REQUEST, Attack, Case, Scene
 
 pytestmark = pytest.mark.security
 
@@ -123,3 +123,50 @@ def test_attack(case: Case, scene: Scene, caplog: pytest.LogCaptureFixture) -> N
 def test_the_catalogue_is_large_and_every_case_cites_a_source() -> None:
     assert len(CASES) >= 100
     assert all(c.source and c.attack for c in CASES)
+
+
+#: ``mint`` options that take bytes as they are: a case needing one sends a forgery with no name.
+_RAW_MINT_OPTIONS = {"payload", "protected", "signature", "encode_payload"}
+
+
+class _Made:
+    """The tokens ``idp.mint`` and ``idp.forge`` hand the catalogue (not those a forgery mints
+    on its way); a mint with raw bytes is refused there, never inside a forgery."""
+
+    def __init__(self, idp: MockIdP, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.tokens: set[str] = set()
+        self._depth = 0
+        self._mint, self._forge = idp.mint, idp.forge
+        monkeypatch.setattr(idp, "mint", self.mint)
+        monkeypatch.setattr(idp, "forge", self.forge)
+
+    def mint(self, **options: Any) -> str:
+        raw = sorted(_RAW_MINT_OPTIONS & set(options))
+        assert self._depth or not raw, f"mint({'=..., '.join(raw)}=...): a forgery with no name"
+        return self._made(self._mint, **options)
+
+    def forge(self, name: str, **options: Any) -> str:
+        return self._made(self._forge, name, **options)
+
+    def _made(self, make: Callable[..., str], *args: Any, **options: Any) -> str:
+        self._depth += 1
+        try:
+            token = make(*args, **options)
+        finally:
+            self._depth -= 1
+        if not self._depth:
+            self.tokens.add(token)
+        return token
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES if c.category != REQUEST])
+def test_every_token_sent_is_one_mock_idp_made(
+    case: Case, scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SPEC section 3: every forgery in the catalogue can be produced by name. So a case sends
+    a token ``forge`` or a plain ``mint`` returned, never one edited afterwards; the request
+    cases attack what surrounds the token (scheme, header, query, form, method)."""
+    made = _Made(scene.idp, monkeypatch)
+    scheme, _, token = (case.build(scene).authorization or "").partition(" ")
+    assert scheme == "Bearer"
+    assert token in made.tokens, "an edited token: name it in mock_idp.forgeries"
