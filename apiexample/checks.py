@@ -67,7 +67,7 @@ def check_domain_case(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
 
 def _domain_has_capitals(config: conf.Auth0Config) -> bool:
     """Whether the issuer is built from an AUTH0_DOMAIN with capital letters (W004)."""
-    return config.issuer == f"https://{config.domain}/" and config.domain != config.domain.lower()
+    return config.issuer_from_domain and config.domain != config.domain.lower()
 
 
 @register()
@@ -83,30 +83,33 @@ def check_issuer_slash(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
         Warning(
             f"AUTH0_ISSUER {config.issuer!r} does not end with '/': Auth0's iss always does, and "
             "iss must equal it exactly, so every token would be refused (claim_invalid_iss).",
-            hint=f"Set AUTH0_ISSUER to {_as_auth0_writes_it(config.issuer)!r}.",
+            hint=f"Set AUTH0_ISSUER to {_with_its_slash(config)!r}.",
             id="apiexample.W005",
         )
     ]
 
 
+def _with_its_slash(config: conf.Auth0Config) -> str:
+    """The issuer with its trailing slash, spelt as Auth0 writes it when Auth0 issues it."""
+    return _as_auth0_writes_it(config.issuer) if _spelt_by_auth0(config) else config.issuer + "/"
+
+
 @register()
 def check_issuer_spelling(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """apiexample.W006: an Auth0 issuer spelt otherwise than Auth0 writes ``iss``: with its
-    default port (``:443``), a final dot, capital letters (W004 when they are AUTH0_DOMAIN's
-    alone) or a path beyond ``/``. A URL comparison would find them equal (RFC 3986 section
-    6.2.3), but ``iss`` is compared as a string (RFC 7519 section 4.1.1): every token is
-    refused. An issuer without its slash is W005's."""
+    """apiexample.W006: an Auth0 issuer spelt otherwise than Auth0 writes ``iss``: with the
+    default port (``:443``), a final dot, capital letters (W004 when they are AUTH0_DOMAIN's),
+    or a path beyond ``/``. A reader sees the same issuer, but ``iss`` is compared as a string
+    (RFC 7519 section 4.1.1): every token is refused. An issuer without its slash is W005's."""
     config = conf.current()
-    if config.problems or not config.issuer.endswith("/") or not _issued_by_auth0(config):
+    if config.problems or not config.issuer.endswith("/") or not _spelt_by_auth0(config):
         return []
     expected = _as_auth0_writes_it(config.issuer)
     if expected == config.issuer or (
         _domain_has_capitals(config) and expected == config.issuer.lower()
     ):
         return []
-    from_domain = config.issuer == f"https://{config.domain}/"
-    setting = "AUTH0_DOMAIN" if from_domain else "AUTH0_ISSUER"
-    hint = urlsplit(expected).netloc if from_domain else expected
+    setting = "AUTH0_DOMAIN" if config.issuer_from_domain else "AUTH0_ISSUER"
+    hint = urlsplit(expected).netloc if config.issuer_from_domain else expected
     return [
         Warning(
             f"The issuer {config.issuer!r} (from {setting}) is not spelt as Auth0 writes iss, "
@@ -129,20 +132,21 @@ def _issued_by_auth0(config: conf.Auth0Config) -> bool:
     )
 
 
-#: The port a URL names when it names none (RFC 9110 sections 4.2.1 and 4.2.2).
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+def _spelt_by_auth0(config: conf.Auth0Config) -> bool:
+    """Whether Auth0 writes this issuer's ``iss`` for sure: on an Auth0 host, or built from
+    AUTH0_DOMAIN (a custom domain too). ``mock_idp`` writes its issuer as given, and another
+    identity provider may share a custom domain's host."""
+    host = (urlsplit(config.issuer).hostname or "").lower().rstrip(".")
+    return config.issuer_from_domain or host.endswith(".auth0.com")
 
 
 def _as_auth0_writes_it(issuer: str) -> str:
-    """``issuer`` as Auth0 writes ``iss``: scheme and host in lowercase, no final dot, no
-    default port, the path ``/`` (a path of ``mock_idp``'s, on loopback, kept with its slash)."""
+    """An Auth0 ``issuer`` as Auth0 writes ``iss``: ``https://{host}/``, the host in lowercase
+    without a final dot, no default port (RFC 9110 section 4.2.2), no path beyond ``/``."""
     parts = urlsplit(issuer)
     host = (parts.hostname or "").rstrip(".")
-    if ":" in host:  # an IPv6 address (RFC 3986 section 3.2.2)
-        host = f"[{host}]"
-    port = "" if parts.port in (None, _DEFAULT_PORTS.get(parts.scheme)) else f":{parts.port}"
-    path = parts.path.rstrip("/") + "/" if conf.is_loopback_host(parts.hostname) else "/"
-    return f"{parts.scheme}://{host}{port}{path}"
+    port = "" if parts.port in (None, 443) else f":{parts.port}"
+    return f"{parts.scheme}://{host}{port}/"
 
 
 @register(deploy=True)

@@ -164,10 +164,13 @@ class Auth0Config:
     jwks_stale_if_error: float
     jwks_timeout: float
     token_cache_size: int
+    #: Whether the issuer is ``https://{domain}/``, built because AUTH0_ISSUER is unset.
+    issuer_from_domain: bool = False
 
     @classmethod
     def from_settings(cls) -> Auth0Config:
         domain = _text("AUTH0_DOMAIN")
+        issuer_from_domain = not _text("AUTH0_ISSUER") and bool(domain)
         issuer = _text("AUTH0_ISSUER") or (f"https://{domain}/" if domain else "")
         jwks_url = _text("AUTH0_JWKS_URL")
         if not jwks_url and issuer:
@@ -185,6 +188,7 @@ class Auth0Config:
             jwks_stale_if_error=_number("AUTH0_JWKS_STALE_IF_ERROR", DEFAULT_JWKS_STALE_IF_ERROR),
             jwks_timeout=_number("AUTH0_JWKS_TIMEOUT", DEFAULT_JWKS_TIMEOUT),
             token_cache_size=int(cache_size) if _is_count(cache_size) else -1,
+            issuer_from_domain=issuer_from_domain,
         )
 
     @cached_property

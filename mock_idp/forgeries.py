@@ -248,6 +248,20 @@ def other_algorithm(
     return _mint(idp, mint, key=signer, algorithm=alg)
 
 
+#: The size of ``r`` and ``s`` in an ECDSA signature of each algorithm (RFC 7518 section 3.4).
+_ES_INTEGER_BYTES = {"ES256": 32, "ES384": 48, "ES512": 66}
+
+
+@_register("ECDSA with r = s = 0 under a published EC key's kid (CVE-2022-21449, 'psychic')")
+def psychic_signature(idp: MockIdP, *, alg: str = "ES256", **mint: Any) -> str:
+    """Java 15-18 took r = s = 0 as a valid ECDSA signature of anything: the signature is all
+    zero bytes, over a header naming an EC key the issuer publishes (planted if it has none)."""
+    if alg not in _ES_INTEGER_BYTES:
+        raise ValueError(f"not an ECDSA algorithm: {alg!r}")
+    zeros = bytes(2 * _ES_INTEGER_BYTES[alg])
+    return other_algorithm(idp, alg=alg, **{"signature": zeros, **mint})
+
+
 @_register("signed by a published RSA key under 2048 bits (1024 by default)")
 def weak_key(idp: MockIdP, *, bits: int = 1024, key: KeyPair | None = None, **mint: Any) -> str:
     if key is None:
@@ -413,8 +427,10 @@ def tampered_header(idp: MockIdP, *, changes: Mapping[str, Any] | None = None, *
     the same payload and signature must fail, even one a valid token could carry."""
     token = _mint(idp, mint)
     header, _claims, _signature = jws.decode_unverified(token)
-    header.update(changes if changes is not None else {"typ": "at+jwt"})
-    return _replace_segment(token, 0, b64url(jws.json_bytes(header)))
+    tampered = {**header, **(changes if changes is not None else {"typ": "at+jwt"})}
+    if tampered == header:
+        raise ValueError(f"the changes leave the header as signed: {header!r}")
+    return _replace_segment(token, 0, b64url(jws.json_bytes(tampered)))
 
 
 # -- claims --------------------------------------------------------------------------------------
@@ -529,7 +545,9 @@ def duplicate_claim(
     """RFC 7519 section 4: claim names must be unique, and a parser that takes duplicates must
     keep the last member (as Python's does); one that keeps the first reads another claims set."""
     _header, claims, _signature = jws.decode_unverified(_mint(idp, mint))
-    body = jws.json_bytes(claims)[:-1] + (b"," if claims else b"")  # the closing brace cut
+    if claim not in claims:
+        raise ValueError(f"the token has no {claim!r} claim to write twice")
+    body = jws.json_bytes(claims)[:-1] + b","  # the closing brace cut
     duplicate = jws.json_bytes(claim) + b":" + jws.json_bytes(last)
     return _mint(idp, mint, payload=body + duplicate + b"}")
 
@@ -622,11 +640,22 @@ SIGNED_PAYLOAD_SHAPES = {"payload_not_json": b"not json", "payload_array": b"[1,
 
 SegmentWriter = Callable[[dict[str, Any]], bytes]
 
+
 #: Shapes whose claims set is signed in bytes a strict parser refuses (RFC 7519 section 7.2
 #: step 10, RFC 8259 sections 6, 8.1 and 9): each writes the token's claims so.
+def _encoded(encoding: str) -> SegmentWriter:
+    """A writer of the JSON in ``encoding``, its byte order mark first (RFC 8259 section 8.1)."""
+    return lambda members: jws.json_bytes(members).decode("ascii").encode(encoding)
+
+
+def _after_a_bom(members: dict[str, Any]) -> bytes:
+    """The JSON after a UTF-8 byte order mark, which RFC 8259 section 8.1 forbids."""
+    return codecs.BOM_UTF8 + jws.json_bytes(members)
+
+
 SIGNED_CLAIMS_SHAPES: dict[str, SegmentWriter] = {
-    "payload_utf16": lambda claims: jws.json_bytes(claims).decode("ascii").encode("utf-16"),
-    "payload_bom": lambda claims: codecs.BOM_UTF8 + jws.json_bytes(claims),
+    "payload_utf16": _encoded("utf-16"),
+    "payload_bom": _after_a_bom,
     "payload_nan": lambda claims: _json_object(claims, {"exp": b"NaN"}),
     "payload_exp_overflow": lambda claims: _json_object(claims, {"exp": b"1e400"}),
     "payload_exp_5000_digits": lambda claims: _json_object(claims, {"exp": b"9" * 5000}),
@@ -636,9 +665,9 @@ SIGNED_CLAIMS_SHAPES: dict[str, SegmentWriter] = {
 #: Shapes whose protected header is signed as something other than the UTF-8 JSON object RFC
 #: 7515 section 5.2 step 3 requires: each writes the token's header so.
 SIGNED_HEADER_SHAPES: dict[str, SegmentWriter] = {
-    "header_utf16": lambda header: jws.json_bytes(header).decode("ascii").encode("utf-16"),
-    "header_utf32": lambda header: jws.json_bytes(header).decode("ascii").encode("utf-32"),
-    "header_utf8_bom": lambda header: codecs.BOM_UTF8 + jws.json_bytes(header),
+    "header_utf16": _encoded("utf-16"),
+    "header_utf32": _encoded("utf-32"),
+    "header_utf8_bom": _after_a_bom,
     "header_nan": lambda header: _json_object(header, {"n": b"NaN"}),
     "header_json_string": lambda _header: b'"alg"',
 }

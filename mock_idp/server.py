@@ -111,9 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
         request line of one or two words is answered as HTTP/0.9: the body alone."""
         words = getattr(self, "requestline", "").split()
         method, target = [*words, "", ""][:2]
-        if len(words) == 3:  # a version it refused still gets a status line (RFC 9110 15.6.6)
+        if len(words) >= 3:  # a version it refused still gets a status line (RFC 9110 15.6.6)
             self.request_version = self.protocol_version
-        answer = error_response(code, "invalid_request", message or HTTPStatus(code).phrase)
+        answer = error_response(int(code), "invalid_request", message or HTTPStatus(code).phrase)
         self._refuse(_path_of(target), answer, method)
 
     def _read_body(self) -> bytes | None:
@@ -165,7 +165,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _path_of(target: str) -> str:
     """The path of a request target (RFC 9112 section 3.2), or all before its query when it is
-    an absolute URL whose host does not parse."""
+    an absolute URL whose host does not parse. Leading slashes collapse into one first, as
+    ``http.server`` does: ``//x`` is a path, not a host."""
+    if target.startswith("//"):
+        target = "/" + target.lstrip("/")
     try:
         return urlsplit(target).path
     except ValueError:

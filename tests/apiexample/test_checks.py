@@ -180,11 +180,9 @@ TENANT_ISSUER = "https://tenant.us.auth0.com/"
         ("", "https://tenant.us.auth0.com/oauth/", f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."),
         ("tenant.us.auth0.com:443", "", "Set AUTH0_DOMAIN to 'tenant.us.auth0.com'."),
         ("TENANT.us.auth0.com:443", "", "Set AUTH0_DOMAIN to 'tenant.us.auth0.com'."),
-        ("login.example.com", "https://LOGIN.example.com/", (  # the custom domain
-            "Set AUTH0_ISSUER to 'https://login.example.com/'.")),
-        ("", "http://127.0.0.1:80/", "Set AUTH0_ISSUER to 'http://127.0.0.1/'."),
-        ("", "http://localhost:8002/tenant//", (  # mock_idp's path is kept
-            "Set AUTH0_ISSUER to 'http://localhost:8002/tenant/'.")),
+        ("login.example.com:443", "", "Set AUTH0_DOMAIN to 'login.example.com'."),
+        ("tenant.us.auth0.com:443", "https://tenant.us.auth0.com:443/",  # AUTH0_ISSUER wins
+         f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."),
         ("TENANT.us.auth0.com", "", None),  # W004's
         ("", "https://tenant.us.auth0.com", None),  # W005's
         ("", TENANT_ISSUER, None),
@@ -193,7 +191,14 @@ TENANT_ISSUER = "https://tenant.us.auth0.com/"
         ("", "http://127.0.0.1:8002/", None),
         ("", "http://[::1]:8002/", None),
         ("", "http://localhost:8002/tenant/", None),
-        ("", "https://sso.example.org:443/Realms/API/", None),  # not an Auth0 issuer
+        # mock_idp writes its issuer as given: http://127.0.0.1:80/, http://LOCALHOST:8002/
+        ("", "http://127.0.0.1:80/", None),
+        ("", "http://LOCALHOST:8002//", None),
+        ("", "https://localhost.:8443/tenant/", None),
+        # another identity provider's, on a host of its own or on the custom domain's
+        ("", "https://sso.example.org:443/Realms/API/", None),
+        ("login.example.com", "https://LOGIN.example.com:443/", None),
+        ("sso.example.com", "https://sso.example.com/realms/main/", None),
     ],
 )  # fmt: skip
 def test_an_auth0_issuer_spelt_otherwise_than_its_iss_is_a_warning(
@@ -243,6 +248,15 @@ def test_the_issuer_slash_warning_reads_the_host_as_a_host(
         assert messages[0].hint == f"Set AUTH0_ISSUER to {issuer + '/'!r}."
 
 
-def test_the_issuer_slash_warning_s_hint_is_the_issuer_as_auth0_writes_it(tenant: Any) -> None:
-    tenant.AUTH0_ISSUER = "https://TENANT.us.auth0.com:443"
-    assert [m.hint for m in check_issuer_slash()] == [f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."]
+@pytest.mark.parametrize(
+    ("issuer", "hinted"),
+    [
+        ("https://TENANT.us.auth0.com:443", TENANT_ISSUER),  # as Auth0 writes it
+        ("http://LOCALHOST:80", "http://LOCALHOST:80/"),  # as mock_idp writes it: as given
+    ],
+)
+def test_the_issuer_slash_warning_s_hint_is_the_issuer_as_its_idp_writes_it(
+    tenant: Any, issuer: str, hinted: str
+) -> None:
+    tenant.AUTH0_ISSUER = issuer
+    assert [m.hint for m in check_issuer_slash()] == [f"Set AUTH0_ISSUER to {hinted!r}."]

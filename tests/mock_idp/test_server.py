@@ -363,6 +363,8 @@ def test_a_target_whose_host_does_not_parse_gets_400(
         (b"GET /.well-known/jwks.json HTTP/1.0\r\nX-Pad: " + b"a" * 70_000 + b"\r\n\r\n",
          431, "GET", JWKS),
         (b"GET /.well-known/jwks.json?x=1 HTTP/9.9\r\n\r\n", 505, "GET", JWKS),
+        (b"GET //.well-known/jwks.json HTTP/9.9\r\n\r\n", 505, "GET", JWKS),
+        (b"GET /a b HTTP/1.0\r\n\r\n", 400, "GET", "/a"),
         (b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n", 414, "", "/"),
     ],
 )  # fmt: skip
@@ -376,6 +378,7 @@ def test_what_http_server_cannot_parse_is_answered_in_json_and_recorded(
     assert json.loads(body)["error"] == "invalid_request"
     hits = [(h.method, h.path, h.status) for h in mock_idp_live.idp.hits]
     assert hits == [(method, path, status)]
+    assert type(mock_idp_live.idp.hits[0].status) is int  # as every other hit's
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,8 @@ _RAW_MINT_OPTIONS = {"payload", "protected", "signature", "encode_payload"}
 
 class _Made:
     """The tokens ``idp.mint`` and ``idp.forge`` hand the catalogue (not those a forgery mints
-    on its way); a mint with raw bytes is refused there, never inside a forgery."""
+    on its way). Raw bytes passed by the catalogue, to ``mint`` or through a forgery's options,
+    fail the case; a forgery itself may use them."""
 
     def __init__(self, idp: MockIdP, monkeypatch: pytest.MonkeyPatch) -> None:
         self.tokens: set[str] = set()
@@ -112,12 +113,20 @@ class _Made:
         monkeypatch.setattr(idp, "forge", self.forge)
 
     def mint(self, **options: Any) -> str:
-        raw = sorted(_RAW_MINT_OPTIONS & set(options))
-        assert self._depth or not raw, f"mint({'=..., '.join(raw)}=...): a forgery with no name"
+        self._refuse_raw_bytes(options)
         return self._made(self._mint, **options)
 
     def forge(self, name: str, **options: Any) -> str:
+        self._refuse_raw_bytes(options)
         return self._made(self._forge, name, **options)
+
+    def _refuse_raw_bytes(self, options: dict[str, Any]) -> None:
+        """``mint``'s raw options, given to it or passed on by a forgery (a forgery's own option
+        of the same name, such as ``alg_none``'s ``signature``, is a string)."""
+        raw = sorted(
+            n for n, v in options.items() if n in _RAW_MINT_OPTIONS and not isinstance(v, str)
+        )
+        assert self._depth or not raw, f"{', '.join(raw)} given as bytes: a forgery with no name"
 
     def _made(self, make: Callable[..., str], *args: Any, **options: Any) -> str:
         self._depth += 1
@@ -128,6 +137,18 @@ class _Made:
         if not self._depth:
             self.tokens.add(token)
         return token
+
+
+def test_made_fails_a_token_edited_or_given_as_bytes_by_the_catalogue(
+    mock_idp: MockIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _Made(mock_idp, monkeypatch)
+    assert mock_idp.forge("respelled_signature", mode="nul_appended") in made.tokens
+    assert mock_idp.mint(scope="edited") + "A" not in made.tokens
+    with pytest.raises(AssertionError, match="payload given as bytes"):
+        mock_idp.mint(payload=b"{}")
+    with pytest.raises(AssertionError, match="signature given as bytes"):
+        mock_idp.forge("other_algorithm", alg="ES256", signature=bytes(64))
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
