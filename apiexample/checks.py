@@ -97,9 +97,10 @@ def _with_its_slash(config: conf.Auth0Config) -> str:
 @register()
 def check_issuer_spelling(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """apiexample.W006: an Auth0 issuer spelt otherwise than Auth0 writes ``iss``: with the
-    default port (``:443``), a final dot, capital letters (W004 when they are AUTH0_DOMAIN's),
-    or a path beyond ``/``. A reader sees the same issuer, but ``iss`` is compared as a string
-    (RFC 7519 section 4.1.1): every token is refused. An issuer without its slash is W005's."""
+    default port (``:443``), a final dot, capital letters (W004 when they are all that differs
+    in an issuer built from AUTH0_DOMAIN), or a path beyond ``/``. A reader sees the same
+    issuer, but ``iss`` is compared as a string (RFC 7519 section 4.1.1): every token is
+    refused. An issuer without its slash is W005's."""
     config = conf.current()
     if config.problems or not config.issuer.endswith("/") or not _spelt_by_auth0(config):
         return []

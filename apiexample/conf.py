@@ -170,8 +170,10 @@ class Auth0Config:
     @classmethod
     def from_settings(cls) -> Auth0Config:
         domain = _text("AUTH0_DOMAIN")
-        issuer_from_domain = not _text("AUTH0_ISSUER") and bool(domain)
-        issuer = _text("AUTH0_ISSUER") or (f"https://{domain}/" if domain else "")
+        issuer = _text("AUTH0_ISSUER")
+        issuer_from_domain = not issuer and bool(domain)
+        if issuer_from_domain:
+            issuer = f"https://{domain}/"
         jwks_url = _text("AUTH0_JWKS_URL")
         if not jwks_url and issuer:
             jwks_url = f"{issuer if issuer.endswith('/') else issuer + '/'}.well-known/jwks.json"
@@ -217,7 +219,7 @@ class Auth0Config:
                     f"({_EMPTY_IN_ENV}).",
                 )
             )
-        elif self.issuer == f"https://{self.domain}/" and not _HOST.fullmatch(self.domain):
+        elif self.issuer_from_domain and not _HOST.fullmatch(self.domain):
             found.append(
                 Problem(
                     "apiexample.E009",

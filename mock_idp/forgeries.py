@@ -81,6 +81,8 @@ JSON_SERIALIZATIONS = (
     "compact_polyglot",
 )
 _ES_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+#: The size of ``r`` and ``s`` in an ECDSA signature of each algorithm (RFC 7518 section 3.4).
+_ES_INTEGER_BYTES = {"ES256": 32, "ES384": 48, "ES512": 66}
 _B64URL_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
 #: What ``tampered_payload`` and the JSON polyglot escalate the scope to by default.
 _ESCALATED = {"scope": "read:messages admin"}
@@ -246,10 +248,6 @@ def other_algorithm(
         key = _published_key(idp, lambda k: k.crv == curve, lambda: KeyPair.ec(curve))
     signer = key if key is not None else idp.keys.signing_key
     return _mint(idp, mint, key=signer, algorithm=alg)
-
-
-#: The size of ``r`` and ``s`` in an ECDSA signature of each algorithm (RFC 7518 section 3.4).
-_ES_INTEGER_BYTES = {"ES256": 32, "ES384": 48, "ES512": 66}
 
 
 @_register("ECDSA with r = s = 0 under a published EC key's kid (CVE-2022-21449, 'psychic')")
@@ -427,10 +425,11 @@ def tampered_header(idp: MockIdP, *, changes: Mapping[str, Any] | None = None, *
     the same payload and signature must fail, even one a valid token could carry."""
     token = _mint(idp, mint)
     header, _claims, _signature = jws.decode_unverified(token)
-    tampered = {**header, **(changes if changes is not None else {"typ": "at+jwt"})}
-    if tampered == header:
+    header.update(changes if changes is not None else {"typ": "at+jwt"})
+    segment = b64url(jws.json_bytes(header))
+    if segment == token.split(".")[0]:
         raise ValueError(f"the changes leave the header as signed: {header!r}")
-    return _replace_segment(token, 0, b64url(jws.json_bytes(tampered)))
+    return _replace_segment(token, 0, segment)
 
 
 # -- claims --------------------------------------------------------------------------------------
@@ -547,6 +546,8 @@ def duplicate_claim(
     _header, claims, _signature = jws.decode_unverified(_mint(idp, mint))
     if claim not in claims:
         raise ValueError(f"the token has no {claim!r} claim to write twice")
+    if jws.json_bytes(claims[claim]) == jws.json_bytes(last):
+        raise ValueError(f"{claim!r} is {last!r} already: both members would agree")
     body = jws.json_bytes(claims)[:-1] + b","  # the closing brace cut
     duplicate = jws.json_bytes(claim) + b":" + jws.json_bytes(last)
     return _mint(idp, mint, payload=body + duplicate + b"}")
@@ -641,8 +642,6 @@ SIGNED_PAYLOAD_SHAPES = {"payload_not_json": b"not json", "payload_array": b"[1,
 SegmentWriter = Callable[[dict[str, Any]], bytes]
 
 
-#: Shapes whose claims set is signed in bytes a strict parser refuses (RFC 7519 section 7.2
-#: step 10, RFC 8259 sections 6, 8.1 and 9): each writes the token's claims so.
 def _encoded(encoding: str) -> SegmentWriter:
     """A writer of the JSON in ``encoding``, its byte order mark first (RFC 8259 section 8.1)."""
     return lambda members: jws.json_bytes(members).decode("ascii").encode(encoding)
@@ -653,6 +652,8 @@ def _after_a_bom(members: dict[str, Any]) -> bytes:
     return codecs.BOM_UTF8 + jws.json_bytes(members)
 
 
+#: Shapes whose claims set is signed in bytes a strict parser refuses (RFC 7519 section 7.2
+#: step 10, RFC 8259 sections 6, 8.1 and 9): each writes the token's claims so.
 SIGNED_CLAIMS_SHAPES: dict[str, SegmentWriter] = {
     "payload_utf16": _encoded("utf-16"),
     "payload_bom": _after_a_bom,

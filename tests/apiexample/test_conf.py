@@ -181,6 +181,8 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
         ({"AUTH0_DOMAIN": "tenant .example"}, {"apiexample.E009", "apiexample.E004"}),
         ({"AUTH0_DOMAIN": "tenant.example:8443"}, set()),
         ({"AUTH0_DOMAIN": "https://x/", "AUTH0_ISSUER": "https://tenant.example/"}, set()),
+        # the issuer is set, so the domain is not used, even where the issuer is built alike
+        ({"AUTH0_DOMAIN": "login.example/x", "AUTH0_ISSUER": "https://login.example/x/"}, set()),
         (
             {"AUTH0_ISSUER": "http://evil.example\\@127.0.0.1/"},
             {"apiexample.E003", "apiexample.E004"},

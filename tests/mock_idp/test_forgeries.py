@@ -642,6 +642,8 @@ def test_tampered_header_changes(idp: MockIdP) -> None:
     for unchanged in ({}, {"typ": "JWT"}):  # the header as signed: a valid token, no forgery
         with pytest.raises(ValueError, match="leave the header as signed"):
             idp.forge("tampered_header", changes=unchanged)
+    with pytest.raises(ValueError, match="leave the header as signed"):  # equal once written
+        idp.forge("tampered_header", header={"x": [1]}, changes={"x": (1,)})
 
 
 @pytest.mark.parametrize(("alg", "size"), [("ES384", 96), ("ES512", 132)])
@@ -736,6 +738,8 @@ def test_duplicate_claim_of_any_name_and_value(idp: MockIdP) -> None:
     assert json.loads(raw)["sub"] == ["admin"]
     with pytest.raises(ValueError, match="no 'x' claim to write twice"):
         idp.forge("duplicate_claim", claim="x")
+    with pytest.raises(ValueError, match="both members would agree"):  # a valid token
+        idp.forge("duplicate_claim", last=idp.audience)
 
 
 def test_nested_jwt_options(idp: MockIdP) -> None:

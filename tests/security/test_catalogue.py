@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,7 +13,7 @@ import responses
 from django.test import Client
 
 from mock_idp import MockIdP
-from mock_idp.forgeries import ATTACKER_URL
+from mock_idp.forgeries import ATTACKER_URL, FORGERIES
 from mock_idp.pytest_plugin import MockIdPKeys
 from tests.apiexample.helpers import assert_refused, jwks_fetches
 from tests.security.catalogue import CASES, REQUEST, Attack, Case, Scene
@@ -102,8 +102,8 @@ _RAW_MINT_OPTIONS = {"payload", "protected", "signature", "encode_payload"}
 
 class _Made:
     """The tokens ``idp.mint`` and ``idp.forge`` hand the catalogue (not those a forgery mints
-    on its way). Raw bytes passed by the catalogue, to ``mint`` or through a forgery's options,
-    fail the case; a forgery itself may use them."""
+    on its way). ``mint``'s raw options, given by the catalogue to ``mint`` or passed through a
+    forgery that has no option of that name, fail the case; a forgery itself may use them."""
 
     def __init__(self, idp: MockIdP, monkeypatch: pytest.MonkeyPatch) -> None:
         self.tokens: set[str] = set()
@@ -113,20 +113,16 @@ class _Made:
         monkeypatch.setattr(idp, "forge", self.forge)
 
     def mint(self, **options: Any) -> str:
-        self._refuse_raw_bytes(options)
+        self._refuse_raw(options)
         return self._made(self._mint, **options)
 
     def forge(self, name: str, **options: Any) -> str:
-        self._refuse_raw_bytes(options)
+        self._refuse_raw(options, own=FORGERIES[name].options)  # alg_none's "signature" mode
         return self._made(self._forge, name, **options)
 
-    def _refuse_raw_bytes(self, options: dict[str, Any]) -> None:
-        """``mint``'s raw options, given to it or passed on by a forgery (a forgery's own option
-        of the same name, such as ``alg_none``'s ``signature``, is a string)."""
-        raw = sorted(
-            n for n, v in options.items() if n in _RAW_MINT_OPTIONS and not isinstance(v, str)
-        )
-        assert self._depth or not raw, f"{', '.join(raw)} given as bytes: a forgery with no name"
+    def _refuse_raw(self, options: dict[str, Any], own: Iterable[str] = ()) -> None:
+        raw = sorted((_RAW_MINT_OPTIONS & set(options)) - set(own))
+        assert self._depth or not raw, f"{', '.join(raw)} given raw: a forgery with no name"
 
     def _made(self, make: Callable[..., str], *args: Any, **options: Any) -> str:
         self._depth += 1
@@ -145,10 +141,12 @@ def test_made_fails_a_token_edited_or_given_as_bytes_by_the_catalogue(
     made = _Made(mock_idp, monkeypatch)
     assert mock_idp.forge("respelled_signature", mode="nul_appended") in made.tokens
     assert mock_idp.mint(scope="edited") + "A" not in made.tokens
-    with pytest.raises(AssertionError, match="payload given as bytes"):
-        mock_idp.mint(payload=b"{}")
-    with pytest.raises(AssertionError, match="signature given as bytes"):
-        mock_idp.forge("other_algorithm", alg="ES256", signature=bytes(64))
+    for raw in ({"payload": b"{}"}, {"payload": "{}"}, {"protected": '"alg"'}):
+        with pytest.raises(AssertionError, match=f"{next(iter(raw))} given raw"):
+            mock_idp.mint(**raw)
+    with pytest.raises(AssertionError, match="encode_payload, signature given raw"):
+        mock_idp.forge("other_algorithm", signature=bytes(64), encode_payload=False)
+    assert mock_idp.forge("alg_none", signature="original") in made.tokens  # its own option
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
