@@ -159,11 +159,15 @@ def test_the_issuer_slash_warning_comes_with_every_check_unless_there_is_an_erro
     assert "apiexample.W005" not in {m.id for m in run_checks()}
 
 
-def test_the_domain_case_warning_comes_with_every_check(tenant: Any) -> None:
+def test_the_domain_case_warning_comes_with_every_check_unless_there_is_an_error(
+    tenant: Any,
+) -> None:
     from django.core.checks import run_checks
 
     tenant.AUTH0_DOMAIN = "TENANT.us.auth0.com"
     assert "apiexample.W004" in {m.id for m in run_checks()}
+    tenant.AUTH0_AUDIENCE = ""  # E001
+    assert "apiexample.W004" not in {m.id for m in run_checks()}
 
 
 TENANT_ISSUER = "https://tenant.us.auth0.com/"
@@ -181,6 +185,7 @@ TENANT_ISSUER = "https://tenant.us.auth0.com/"
         ("tenant.us.auth0.com:443", "", "Set AUTH0_DOMAIN to 'tenant.us.auth0.com'."),
         ("TENANT.us.auth0.com:443", "", "Set AUTH0_DOMAIN to 'tenant.us.auth0.com'."),
         ("login.example.com:443", "", "Set AUTH0_DOMAIN to 'login.example.com'."),
+        ("login.example.com:08443", "", "Set AUTH0_DOMAIN to 'login.example.com:8443'."),
         ("tenant.us.auth0.com:443", "https://tenant.us.auth0.com:443/",  # AUTH0_ISSUER wins
          f"Set AUTH0_ISSUER to {TENANT_ISSUER!r}."),
         ("TENANT.us.auth0.com", "", None),  # W004's
@@ -188,6 +193,7 @@ TENANT_ISSUER = "https://tenant.us.auth0.com/"
         ("", TENANT_ISSUER, None),
         ("login.example.com", "", None),
         ("", "https://tenant.us.auth0.com:8443/", None),  # not the default port
+        ("", "https://notauth0.com:443/", None),  # not an Auth0 host
         ("", "http://127.0.0.1:8002/", None),
         ("", "http://[::1]:8002/", None),
         ("", "http://localhost:8002/tenant/", None),
@@ -214,6 +220,12 @@ def test_an_auth0_issuer_spelt_otherwise_than_its_iss_is_a_warning(
     )
     if hint:
         assert f"{issuer or f'https://{domain}/'!r}" in messages[0].msg
+
+
+def test_the_issuer_spelling_warning_names_the_issuer_as_auth0_writes_it(tenant: Any) -> None:
+    tenant.AUTH0_ISSUER = "https://TENANT.us.auth0.com:443/"
+    [message] = check_issuer_spelling()
+    assert f"is not spelt as Auth0 writes iss, {TENANT_ISSUER!r}:" in message.msg
 
 
 def test_the_issuer_spelling_warning_comes_with_every_check_unless_there_is_an_error(
@@ -252,6 +264,7 @@ def test_the_issuer_slash_warning_reads_the_host_as_a_host(
     ("issuer", "hinted"),
     [
         ("https://TENANT.us.auth0.com:443", TENANT_ISSUER),  # as Auth0 writes it
+        ("https://tenant.us.auth0.com.", TENANT_ISSUER),  # an Auth0 host, after its final dot
         ("http://LOCALHOST:80", "http://LOCALHOST:80/"),  # as mock_idp writes it: as given
     ],
 )

@@ -654,6 +654,24 @@ def test_psychic_signature_of_each_curve(idp: MockIdP, alg: str, size: int) -> N
         idp.forge("psychic_signature", alg="RS256")
 
 
+def test_psychic_signature_takes_the_caller_s_signature(idp: MockIdP) -> None:
+    """The caller's mint options are merged on top, as for every forgery."""
+    signature = parts(idp.forge("psychic_signature", signature=b"\x01" * 64))[2]
+    assert signature == b"\x01" * 64
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("duplicate_claim", {}), ("nested_jwt", {}), ("malformed", {"shape": "payload_bom"})],
+)
+def test_a_forgery_writing_its_own_payload_takes_the_caller_s_header(
+    name: str, options: dict[str, Any], idp: MockIdP
+) -> None:
+    """The payload is the forgery's; the caller's mint options still shape the token around it."""
+    token = idp.forge(name, header={"x": 1}, **options)
+    assert json.loads(b64url_decode(token.split(".")[0]))["x"] == 1
+
+
 def test_time_offsets(idp: MockIdP) -> None:
     assert parts(idp.forge("expired", by=31))[1]["exp"] == NOW - 31
     for lifetime in (600, 172800):  # the caller's lifetime: still expired 31 s ago
@@ -740,6 +758,11 @@ def test_duplicate_claim_of_any_name_and_value(idp: MockIdP) -> None:
         idp.forge("duplicate_claim", claim="x")
     with pytest.raises(ValueError, match="both members would agree"):  # a valid token
         idp.forge("duplicate_claim", last=idp.audience)
+    # compared as written: 1 == True in Python, not in JSON; [1] and (1,) are written alike
+    token = idp.forge("duplicate_claim", claim="x", last=True, claims={"x": 1})
+    assert b64url_decode(token.split(".")[1]).endswith(b'"x":1,"x":true}')
+    with pytest.raises(ValueError, match="both members would agree"):
+        idp.forge("duplicate_claim", claim="x", last=(1,), claims={"x": [1]})
 
 
 def test_nested_jwt_options(idp: MockIdP) -> None:
@@ -799,6 +822,8 @@ HEADER_SHAPES: dict[str, Callable[[bytes], bytes]] = {
 def test_every_signed_shape_is_pinned() -> None:
     assert set(CLAIMS_SHAPES) == set(f.SIGNED_CLAIMS_SHAPES)
     assert set(HEADER_SHAPES) == set(f.SIGNED_HEADER_SHAPES)
+    signed = {"SIGNED_PAYLOAD_SHAPES", "SIGNED_CLAIMS_SHAPES", "SIGNED_HEADER_SHAPES"}
+    assert signed <= set(f.__all__)
 
 
 @pytest.mark.parametrize(
@@ -864,7 +889,10 @@ def test_json_serializations(form: str, idp: MockIdP) -> None:
 def test_json_compact_polyglot(idp: MockIdP) -> None:
     """CVE-2022-39227: a compact token with escalated claims and no signature as the first
     member's name, a real token's flattened JWS members after it."""
-    document = json.loads(idp.forge("json_serialization", form="compact_polyglot", scope="openid"))
+    assert "compact_polyglot" in f.JSON_SERIALIZATIONS
+    token = idp.forge("json_serialization", form="compact_polyglot", scope="openid")
+    document = json.loads(token)
+    assert token == json.dumps(document, separators=(",", ":"))  # compact, as the exploit's
     name, protected, payload, signature = document
     assert [protected, payload, signature] == ["protected", "payload", "signature"]
     assert document[name] == ""

@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from http import HTTPStatus
 
 import pytest
 import requests
@@ -364,6 +365,7 @@ def test_a_target_whose_host_does_not_parse_gets_400(
          431, "GET", JWKS),
         (b"GET /.well-known/jwks.json?x=1 HTTP/9.9\r\n\r\n", 505, "GET", JWKS),
         (b"GET //.well-known/jwks.json HTTP/9.9\r\n\r\n", 505, "GET", JWKS),
+        (b"GET ///.well-known/jwks.json HTTP/9.9\r\n\r\n", 505, "GET", JWKS),
         (b"GET /a b HTTP/1.0\r\n\r\n", 400, "GET", "/a"),
         (b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n", 414, "", "/"),
     ],
@@ -379,6 +381,20 @@ def test_what_http_server_cannot_parse_is_answered_in_json_and_recorded(
     hits = [(h.method, h.path, h.status) for h in mock_idp_live.idp.hits]
     assert hits == [(method, path, status)]
     assert type(mock_idp_live.idp.hits[0].status) is int  # as every other hit's
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "description"),
+    [
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n", HTTPStatus(414).phrase),  # no message
+        (b"GET / HTTP/1.0\r\nX-Pad: " + b"a" * 70_000 + b"\r\n\r\n", "Line too long"),
+    ],
+)
+def test_what_http_server_cannot_parse_is_described_by_its_message_or_else_the_status(
+    mock_idp_live: MockIdPServer, request_bytes: bytes, description: str
+) -> None:
+    body = raw(mock_idp_live, request_bytes).partition(b"\r\n\r\n")[2]
+    assert json.loads(body)["error_description"] == description
 
 
 @pytest.mark.parametrize(
