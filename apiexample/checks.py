@@ -125,7 +125,7 @@ def check_issuer_spelling(app_configs: Any = None, **kwargs: Any) -> list[CheckM
 def _issued_by_auth0(config: conf.Auth0Config) -> bool:
     """Whether the issuer is one Auth0 or ``mock_idp`` serves: an Auth0 host, the tenant's own
     domain (``AUTH0_DOMAIN``, a custom domain too), or loopback."""
-    host = (urlsplit(config.issuer).hostname or "").lower().rstrip(".")
+    host = (urlsplit(config.issuer).hostname or "").rstrip(".")  # hostname is lowercase
     return (
         host.endswith(".auth0.com")
         or host == config.domain.lower().partition(":")[0]
@@ -137,7 +137,7 @@ def _spelt_by_auth0(config: conf.Auth0Config) -> bool:
     """Whether Auth0 writes this issuer's ``iss`` for sure: on an Auth0 host, or built from
     AUTH0_DOMAIN (a custom domain too). ``mock_idp`` writes its issuer as given, and another
     identity provider may share a custom domain's host."""
-    host = (urlsplit(config.issuer).hostname or "").lower().rstrip(".")
+    host = (urlsplit(config.issuer).hostname or "").rstrip(".")  # hostname is lowercase
     return config.issuer_from_domain or host.endswith(".auth0.com")
 
 
