@@ -51,8 +51,13 @@ class Problem:
     hint: str = ""
 
 
-#: Why a setting written in .env can read as unset (python-dotenv never overrides the environment).
-_EMPTY_IN_ENV = "an empty environment variable counts as set: it overrides the value in .env"
+#: Where a missing setting goes: ``apiexample.settings`` reads the environment and ``.env``, and
+#: python-dotenv never overrides the environment, so an empty variable hides the ``.env`` value; a
+#: project of one's own has settings of its own.
+_WHERE_TO_SET = (
+    "with apiexample's settings.py, in the environment or .env, where an empty environment "
+    "variable counts as set and overrides .env; otherwise in your settings module"
+)
 #: A host name with an optional port: what AUTH0_DOMAIN holds (``https://{domain}/`` is the issuer).
 _HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
 
@@ -207,7 +212,7 @@ class Auth0Config:
                 Problem(
                     "apiexample.E001",
                     "AUTH0_AUDIENCE is not set.",
-                    f"Set it to the API Identifier from the Auth0 dashboard ({_EMPTY_IN_ENV}).",
+                    f"Set it to the API Identifier from the Auth0 dashboard ({_WHERE_TO_SET}).",
                 )
             )
         if not self.issuer:
@@ -216,7 +221,7 @@ class Auth0Config:
                     "apiexample.E002",
                     "Neither AUTH0_DOMAIN nor AUTH0_ISSUER is set.",
                     "Set AUTH0_DOMAIN to your tenant, e.g. example.us.auth0.com "
-                    f"({_EMPTY_IN_ENV}).",
+                    f"({_WHERE_TO_SET}).",
                 )
             )
         elif self.issuer_from_domain and not _HOST.fullmatch(self.domain):

@@ -13,6 +13,8 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from apiexample import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -100,78 +102,4 @@ DEFAULT_EXCEPTION_REPORTER = "apiexample.error_reports.TokenSafeExceptionReporte
 # query string: a token sent as ``?access_token=`` would be written whole), on Django's loggers
 # that write what a client sent, and on the API's own. With DEBUG off, Django prints nothing of a
 # view that crashed (it mails ADMINS): the ``crashes`` handler prints its traceback, redacted.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "redact_tokens": {"()": "apiexample.log_redaction.TokenRedactingFilter"},
-        # The exception stays on the record for the error emails (mail_admins) to report it.
-        "redact_tokens_keep_exception": {
-            "()": "apiexample.log_redaction.TokenRedactingFilter",
-            "keep_exception": True,
-        },
-        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
-        "require_debug_true": {"()": "django.utils.log.RequireDebugTrue"},
-        # An exception on the record: a view that crashed, not a 5xx it answered (a 503).
-        "with_exception": {
-            "()": "django.utils.log.CallbackFilter",
-            "callback": lambda record: record.exc_info is not None,
-        },
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        },
-    },
-    "handlers": {
-        # Django's own two handlers of the ``django`` logger, each redacting what it is given: a
-        # filter on a logger misses its children (django.security.csrf logs a Referer).
-        "django_console": {
-            "level": "INFO",
-            "class": "logging.StreamHandler",
-            "filters": ["require_debug_true", "redact_tokens_keep_exception"],
-        },
-        "mail_admins": {
-            "level": "ERROR",
-            "class": "django.utils.log.AdminEmailHandler",
-            "filters": ["require_debug_false", "redact_tokens_keep_exception"],
-        },
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_tokens"],
-        },
-        "django.server": {
-            "level": "INFO",
-            "class": "logging.StreamHandler",
-            "formatter": "django.server",
-        },
-        # No redacting filter of its own: it would drop the exception the error emails need.
-        # django.request's filter has already redacted the message and the traceback's text.
-        # A handler you add on the root logger prints the crash too (records propagate).
-        "crashes": {
-            "level": "ERROR",
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["require_debug_false", "with_exception"],
-        },
-    },
-    "loggers": {
-        "django": {"handlers": ["django_console", "mail_admins"], "level": "INFO"},
-        "apiexample": {"handlers": ["console"], "level": "INFO", "propagate": True},
-        "django.server": {
-            "handlers": ["django.server"],
-            "level": "INFO",
-            "propagate": False,
-            "filters": ["redact_tokens"],
-        },
-        # They propagate to Django's handlers: a filter on each is all they need, and a crash's
-        # traceback printed. One logs the path of every 4xx and 5xx, the other a Host header it
-        # refused.
-        "django.request": {"handlers": ["crashes"], "filters": ["redact_tokens_keep_exception"]},
-        "django.security.DisallowedHost": {"filters": ["redact_tokens_keep_exception"]},
-    },
-}
+LOGGING = logging_config.LOGGING

@@ -273,3 +273,16 @@ def test_the_issuer_slash_warning_s_hint_is_the_issuer_as_its_idp_writes_it(
 ) -> None:
     tenant.AUTH0_ISSUER = issuer
     assert [m.hint for m in check_issuer_slash()] == [f"Set AUTH0_ISSUER to {hinted!r}."]
+
+
+def test_a_missing_setting_s_hint_says_where_to_set_it_in_either_kind_of_project(
+    tenant: Any,
+) -> None:
+    """apiexample's settings.py reads the environment and .env; a project of one's own, its
+    settings module (found by a walk-through copying apiexample into a new project)."""
+    tenant.AUTH0_AUDIENCE = ""
+    tenant.AUTH0_DOMAIN = ""
+    hints = {m.id: m.hint for m in check_auth0_settings()}
+    for check_id in ("apiexample.E001", "apiexample.E002"):
+        assert "in the environment or .env" in hints[check_id]
+        assert "otherwise in your settings module" in hints[check_id]

@@ -1,0 +1,33 @@
+"""``apiexample.logging_config``: ``LOGGING`` for a project of one's own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.imports import ROOT, packages_loaded_by
+
+
+def test_it_reads_no_setting_and_no_environment() -> None:
+    """So a project with settings of its own imports it (``apiexample.settings`` reads ``.env``)."""
+    among = ("dotenv", "apiexample.settings", "django")
+    assert packages_loaded_by("import apiexample.logging_config", among) == []
+
+
+def test_a_project_of_its_own_gets_its_redaction() -> None:
+    """Under settings that are not ``apiexample.settings``, ``runserver``'s request log (the
+    ``django.server`` logger) still hides a token sent in the query."""
+    program = """
+import logging
+import django
+from django.conf import settings
+from apiexample.logging_config import LOGGING
+settings.configure(DEBUG=False, LOGGING=LOGGING)
+django.setup()
+logging.getLogger("django.server").info('"GET /notes?access_token=%s HTTP/1.1" 200 2', "x.y.z")
+"""
+    written = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stderr
+    assert '"GET /notes?access_token=[redacted] HTTP/1.1" 200 2' in written
+    assert "x.y.z" not in written
