@@ -148,28 +148,6 @@ def test_an_auth0_issuer_without_its_trailing_slash_is_a_warning(
     assert [m.id for m in check_issuer_slash()] == (["apiexample.W005"] if warned else [])
 
 
-def test_the_issuer_slash_warning_comes_with_every_check_unless_there_is_an_error(
-    tenant: Any,
-) -> None:
-    from django.core.checks import run_checks
-
-    tenant.AUTH0_ISSUER = "https://tenant.us.auth0.com"
-    assert "apiexample.W005" in {m.id for m in run_checks()}
-    tenant.AUTH0_AUDIENCE = ""  # E001: the errors say what to fix first
-    assert "apiexample.W005" not in {m.id for m in run_checks()}
-
-
-def test_the_domain_case_warning_comes_with_every_check_unless_there_is_an_error(
-    tenant: Any,
-) -> None:
-    from django.core.checks import run_checks
-
-    tenant.AUTH0_DOMAIN = "TENANT.us.auth0.com"
-    assert "apiexample.W004" in {m.id for m in run_checks()}
-    tenant.AUTH0_AUDIENCE = ""  # E001
-    assert "apiexample.W004" not in {m.id for m in run_checks()}
-
-
 TENANT_ISSUER = "https://tenant.us.auth0.com/"
 
 
@@ -228,17 +206,6 @@ def test_the_issuer_spelling_warning_names_the_issuer_as_auth0_writes_it(tenant:
     assert f"is not spelt as Auth0 writes iss, {TENANT_ISSUER!r}:" in message.msg
 
 
-def test_the_issuer_spelling_warning_comes_with_every_check_unless_there_is_an_error(
-    tenant: Any,
-) -> None:
-    from django.core.checks import run_checks
-
-    tenant.AUTH0_ISSUER = "https://tenant.us.auth0.com:443/"
-    assert "apiexample.W006" in {m.id for m in run_checks()}
-    tenant.AUTH0_AUDIENCE = ""  # E001
-    assert "apiexample.W006" not in {m.id for m in run_checks()}
-
-
 @pytest.mark.parametrize(
     ("domain", "issuer", "warned"),
     [
@@ -286,3 +253,22 @@ def test_a_missing_setting_s_hint_says_where_to_set_it_in_either_kind_of_project
     for check_id in ("apiexample.E001", "apiexample.E002"):
         assert "in the environment or .env" in hints[check_id]
         assert "otherwise in your settings module" in hints[check_id]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "check_id"),
+    [
+        ("AUTH0_DOMAIN", "TENANT.us.auth0.com", "apiexample.W004"),
+        ("AUTH0_ISSUER", "https://tenant.us.auth0.com", "apiexample.W005"),
+        ("AUTH0_ISSUER", "https://tenant.us.auth0.com:443/", "apiexample.W006"),
+    ],
+)
+def test_the_issuer_warnings_come_with_every_check_unless_there_is_an_error(
+    tenant: Any, name: str, value: str, check_id: str
+) -> None:
+    from django.core.checks import run_checks
+
+    setattr(tenant, name, value)
+    assert check_id in {m.id for m in run_checks()}
+    tenant.AUTH0_AUDIENCE = ""  # E001: the errors say what to fix first
+    assert check_id not in {m.id for m in run_checks()}
