@@ -220,8 +220,8 @@ class Auth0Config:
                 Problem(
                     "apiexample.E002",
                     "Neither AUTH0_DOMAIN nor AUTH0_ISSUER is set.",
-                    "Set AUTH0_DOMAIN to your tenant, e.g. example.us.auth0.com "
-                    f"({_WHERE_TO_SET}).",
+                    "Set AUTH0_DOMAIN to your tenant, e.g. example.us.auth0.com, or AUTH0_ISSUER "
+                    f"to another issuer's URL, a local mock_idp's say ({_WHERE_TO_SET}).",
                 )
             )
         elif self.issuer_from_domain and not _HOST.fullmatch(self.domain):

@@ -1,6 +1,6 @@
 """Bearer tokens kept out of log lines: ``logging`` filters, for logs that hold what a client
 sent: gunicorn's (``apiexample.gunicorn_config``), uvicorn's (``apiexample.asgi``) and
-``runserver``'s (``LOGGING`` in ``apiexample.settings``).
+``runserver``'s (``LOGGING`` in ``apiexample.logging_config``).
 
 Token material is a compact JWS or JWE (RFC 7515 section 7.1, RFC 7516 section 7.1), or the part
 of one after a line break, its dots written as they are or percent-encoded, whatever stands

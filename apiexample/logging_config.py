@@ -6,15 +6,23 @@ no environment.
 - ``apiexample``'s refusal lines (``auth refused: ... reason=...``) at INFO on the console;
 - Django's loggers that write what a client sent (``runserver``'s request log with the query
   string, ``django.request``'s paths, ``django.security.DisallowedHost``'s Host headers, the error
-  emails) pass through ``TokenRedactingFilter`` (RFC 6750 section 5.3: bearer tokens are kept out
-  of logs), the exception kept on the record for the error emails;
+  emails) pass through ``TokenRedactingFilter`` (RFC 6750 section 5.3 asks that bearer tokens be
+  safeguarded; section 2.3 warns that a URL holding one is likely to be logged), the exception
+  kept on the record for the error emails;
 - with ``DEBUG`` off, the traceback of a view that crashed is printed, redacted (``crashes``):
   Django itself only mails it to ``ADMINS`` then.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+
+def has_exception(record: logging.LogRecord) -> bool:
+    """An exception on the record: a view that crashed, not a 5xx it answered (a 503)."""
+    return record.exc_info is not None
+
 
 LOGGING: dict[str, Any] = {
     "version": 1,
@@ -28,11 +36,7 @@ LOGGING: dict[str, Any] = {
         },
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
         "require_debug_true": {"()": "django.utils.log.RequireDebugTrue"},
-        # An exception on the record: a view that crashed, not a 5xx it answered (a 503).
-        "with_exception": {
-            "()": "django.utils.log.CallbackFilter",
-            "callback": lambda record: record.exc_info is not None,
-        },
+        "with_exception": {"()": "django.utils.log.CallbackFilter", "callback": has_exception},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},

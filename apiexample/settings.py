@@ -98,8 +98,5 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "apiexample.error_reports.TokenSafeExceptionReporterFilter"
 DEFAULT_EXCEPTION_REPORTER = "apiexample.error_reports.TokenSafeExceptionReporter"
 
-# Django's defaults, and a token-redacting filter on ``runserver``'s request log (which holds the
-# query string: a token sent as ``?access_token=`` would be written whole), on Django's loggers
-# that write what a client sent, and on the API's own. With DEBUG off, Django prints nothing of a
-# view that crashed (it mails ADMINS): the ``crashes`` handler prints its traceback, redacted.
+# Token-free logs, and a crashed view's traceback printed: see apiexample.logging_config.
 LOGGING = logging_config.LOGGING

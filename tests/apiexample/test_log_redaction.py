@@ -432,7 +432,7 @@ def test_named_arguments_go_to_redact_record(mock_idp: MockIdP) -> None:
 
 
 def test_the_filter_class_redacts_what_its_handler_writes(mock_idp: MockIdP) -> None:
-    """What ``LOGGING``'s ``redact_tokens`` filter is (``apiexample.settings``)."""
+    """What ``LOGGING``'s ``redact_tokens`` filter is (``apiexample.logging_config``)."""
     token = mock_idp.mint()
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
+from apiexample.logging_config import has_exception
 from tests.imports import ROOT, packages_loaded_by
 
 
@@ -31,3 +33,15 @@ logging.getLogger("django.server").info('"GET /notes?access_token=%s HTTP/1.1" 2
     ).stderr
     assert '"GET /notes?access_token=[redacted] HTTP/1.1" 200 2' in written
     assert "x.y.z" not in written
+
+
+def test_only_a_record_with_an_exception_reaches_the_crashes_handler() -> None:
+    """A view that crashed, not a 5xx it answered (a 503 while the IdP is down)."""
+    answered = logging.LogRecord("django.request", logging.ERROR, "", 0, "503", None, None)
+    try:
+        raise RuntimeError("crashed")
+    except RuntimeError:
+        crashed = logging.LogRecord(
+            "django.request", logging.ERROR, "", 0, "500", None, sys.exc_info()
+        )
+    assert [has_exception(r) for r in (answered, crashed)] == [False, True]
