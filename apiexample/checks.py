@@ -125,7 +125,7 @@ def check_issuer_spelling(app_configs: Any = None, **kwargs: Any) -> list[CheckM
 def _issued_by_auth0(config: conf.Auth0Config) -> bool:
     """Whether the issuer is one Auth0 or ``mock_idp`` serves: an Auth0 host, the tenant's own
     domain (``AUTH0_DOMAIN``, a custom domain too), or loopback."""
-    host = (urlsplit(config.issuer).hostname or "").rstrip(".")  # hostname is lowercase
+    host = _host_of(config.issuer)
     return (
         host.endswith(".auth0.com")
         or host == config.domain.lower().partition(":")[0]
@@ -137,17 +137,20 @@ def _spelt_by_auth0(config: conf.Auth0Config) -> bool:
     """Whether Auth0 writes this issuer's ``iss`` for sure: on an Auth0 host, or built from
     AUTH0_DOMAIN (a custom domain too). ``mock_idp`` writes its issuer as given, and another
     identity provider may share a custom domain's host."""
-    host = (urlsplit(config.issuer).hostname or "").rstrip(".")  # hostname is lowercase
-    return config.issuer_from_domain or host.endswith(".auth0.com")
+    return config.issuer_from_domain or _host_of(config.issuer).endswith(".auth0.com")
 
 
 def _as_auth0_writes_it(issuer: str) -> str:
     """An Auth0 ``issuer`` as Auth0 writes ``iss``: ``https://{host}/``, the host in lowercase
     without a final dot, no default port (RFC 9110 section 4.2.2), no path beyond ``/``."""
     parts = urlsplit(issuer)
-    host = (parts.hostname or "").rstrip(".")
     port = "" if parts.port in (None, 443) else f":{parts.port}"
-    return f"{parts.scheme}://{host}{port}/"
+    return f"{parts.scheme}://{_host_of(issuer)}{port}/"
+
+
+def _host_of(issuer: str) -> str:
+    """The issuer's host, without a final dot (``urlsplit`` gives it in lowercase)."""
+    return (urlsplit(issuer).hostname or "").rstrip(".")
 
 
 @register(deploy=True)

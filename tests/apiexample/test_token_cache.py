@@ -91,18 +91,22 @@ def test_single_use_tokens_evict_no_stored_token(
     api_settings.AUTH0_TOKEN_CACHE_SIZE = 2
     reused = mock_idp.mint()
     accepted_until_stored(call, reused)
-    for n in range(10):
-        assert call("/api/private", mock_idp.mint(claims={"jti": str(n)})).status_code == 200
+    accept_distinct_tokens(call, mock_idp, 10)
     assert len(verifications) == 2 + 10
     assert call("/api/private", reused).status_code == 200
     assert len(verifications) == 12
 
 
+def accept_distinct_tokens(call: Any, mock_idp: MockIdP, count: int) -> None:
+    """``count`` tokens differing only by ``jti``, each sent once and accepted."""
+    for n in range(count):
+        assert call("/api/private", mock_idp.mint(claims={"jti": str(n)})).status_code == 200
+
+
 def test_distinct_tokens_are_each_verified(
     call: Any, mock_idp: MockIdP, verifications: list[str]
 ) -> None:
-    for n in range(3):
-        assert call("/api/private", mock_idp.mint(claims={"jti": str(n)})).status_code == 200
+    accept_distinct_tokens(call, mock_idp, 3)
     assert len(verifications) == 3
 
 
