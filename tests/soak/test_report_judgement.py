@@ -9,6 +9,7 @@ changes one thing a real failure would change and checks that the run FAILs on t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def flat_rss(pids: tuple[int, ...] = (1, 2), mib: int = 100) -> list[RssSample]:
 
 
 def run(
-    extra: list[Outcome] = (),
+    extra: Sequence[Outcome] = (),
     extra_workers: dict[str, int] | None = None,
     jwks_hits: list[tuple[float, int]] | None = None,
     rss: list[RssSample] | None = None,
