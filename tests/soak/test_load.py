@@ -120,14 +120,16 @@ def test_no_answer_is_status_0() -> None:
 
 def test_a_client_sends_ided_requests_on_both_routes_until_its_end(tmp_path: Path) -> None:
     with recording_server() as recording:
-        port = recording.port
-        outcomes = load.run_client(plan(port, tmp_path / "stop", start_in=0, lasts=0.3))
+        client_plan = plan(recording.port, tmp_path / "stop", start_in=0, lasts=0.3)
+        outcomes = load.run_client(client_plan)
     assert outcomes
+    assert max(o.sent for o in outcomes) < client_plan.end_at
     assert {o.status for o in outcomes} <= {200, 401}
     ids = [headers[load.REQUEST_ID_HEADER] for _, headers in recording.requests]
     assert sorted(ids) == sorted(o.request_id for o in outcomes)
     assert len(set(ids)) == len(ids)
-    assert {path for path, _ in recording.requests} <= set(ROUTES.values())
+    # seed 7: each thread's second request goes to the other route than its first
+    assert {path for path, _ in recording.requests} == set(ROUTES.values())
 
 
 def test_a_stop_file_ends_a_client_still_waiting_to_start(tmp_path: Path) -> None:
