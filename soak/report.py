@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from apiexample import conf
 from soak.load import Outcome
 from soak.processes import RssSample
 from soak.scenario import (
@@ -302,7 +303,7 @@ def _settings_lines(observed: Observed) -> list[str]:
         f"API settings for the soak: AUTH0_JWKS_CACHE_TTL={config.cache_ttl:g}"
         f" AUTH0_JWKS_COOLDOWN={config.cooldown:g} AUTH0_JWKS_TIMEOUT={config.jwks_timeout:g}"
         " (short, so that TTL refreshes and cooldown-gated refetches happen during the run;"
-        " stale-if-error 86400)",
+        f" stale-if-error {conf.DEFAULT_JWKS_STALE_IF_ERROR})",
         f"load: {config.clients} client processes, target {config.rate:g} req/s; sent"
         f" {len(outcomes)} requests ({len(measured) / config.duration:.0f} req/s after warm-up)",
     ]
