@@ -36,13 +36,19 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="ne
 
 
 @pytest.fixture
-def child() -> Iterator[int]:
+def sleeper() -> Iterator[subprocess.Popen[bytes]]:
+    """A child of this process that does nothing until the test kills it."""
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        yield process.pid
+        yield process
     finally:
         process.kill()
         process.wait()
+
+
+@pytest.fixture
+def child(sleeper: subprocess.Popen[bytes]) -> int:
+    return sleeper.pid
 
 
 def test_child_pids_lists_this_process_s_children(child: int) -> None:
@@ -58,15 +64,12 @@ def test_child_pids_scans_proc_where_the_kernel_lists_no_children(
     assert child_pids(child) == []
 
 
-def test_readiness_polls_ignore_a_developer_s_http_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readiness_polls_ignore_a_developer_s_http_proxy(
+    sleeper: subprocess.Popen[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
     with recording_server() as recording:
-        process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-        try:
-            wait_until_serving(f"{recording.base}/", process, timeout=30)
-        finally:
-            process.kill()
-            process.wait()
+        wait_until_serving(f"{recording.base}/", sleeper, timeout=30)
 
 
 def test_start_in_session_runs_in_the_project_root_in_a_session_of_its_own() -> None:
@@ -139,16 +142,6 @@ def test_api_environment_allows_only_loopback_and_takes_the_audience() -> None:
     assert env["DJANGO_ALLOWED_HOSTS"] == "127.0.0.1"
     assert env["AUTH0_AUDIENCE"] == "https://custom.test"
     assert env["AUTH0_LEEWAY"] == "5"
-
-
-@pytest.fixture
-def sleeper() -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        yield process
-    finally:
-        process.kill()
-        process.wait()
 
 
 @pytest.mark.parametrize("answer", [b"", b"garbage\r\n\r\n"], ids=["mute", "not-http"])
