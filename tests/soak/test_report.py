@@ -8,7 +8,7 @@ from pathlib import Path
 from soak.load import Outcome
 from soak.processes import RssSample
 from soak.report import Observed, rss_rows, warm_since
-from soak.scenario import MAX_RSS_GROWTH, WARM_REQUESTS, SoakConfig
+from soak.scenario import MAX_RSS_GROWTH, VALID_OLD, WARM_REQUESTS, SoakConfig
 
 T0 = 1000.0
 CONFIG = SoakConfig.for_duration(8.0, workers=2, clients=1, rate=10.0)  # quarters of 2 s
@@ -23,9 +23,7 @@ def observed(answers: dict[int, list[float]], rss: dict[int, list[tuple[float, i
         for n, at in enumerate(times):
             request_id = f"{pid}-{n}"
             outcomes.append(
-                Outcome(
-                    T0 + at - 0.01, T0 + at, "valid_old_key", "/api/private", 200, request_id, ""
-                )
+                Outcome(T0 + at - 0.01, T0 + at, VALID_OLD, "private", 200, request_id, "old_key")
             )
             worker_of[request_id] = pid
     samples = [
