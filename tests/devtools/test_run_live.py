@@ -27,7 +27,7 @@ import pytest
 
 from devtools import run
 from devtools.run import DevConfig, DevRunError
-from tests.process_checks import free_ports
+from tests.process_checks import alive, free_ports
 
 pytestmark = pytest.mark.live
 
@@ -105,10 +105,9 @@ def survivors(*needles: str) -> list[str]:
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if state != "Z" and any(needle in cmdline for needle in needles):
+        if any(needle in cmdline for needle in needles) and alive(int(entry.name)):
             found.append(cmdline)
     return found
 
