@@ -13,6 +13,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 from apiexample.log_redaction import redact_each_argument, redact_loggers
+from apiexample.request_classes import ContentTypeSafeASGIRequest
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apiexample.settings")
 
@@ -24,3 +25,4 @@ UVICORN_ACCESS_LOGGER = "uvicorn.access"
 redact_loggers(UVICORN_LOGGERS)
 redact_loggers([UVICORN_ACCESS_LOGGER], redact_each_argument)
 application = get_asgi_application()
+application.request_class = ContentTypeSafeASGIRequest  # no 500 on a malformed Content-Type

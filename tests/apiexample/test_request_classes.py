@@ -1,0 +1,103 @@
+"""A ``Content-Type`` whose parameters Django cannot read is no 500 (SPEC: no request, whatever
+its headers, gets any other 5xx): through the WSGI and the ASGI entry points, as gunicorn and
+uvicorn call them, since Django reads the header while building the request, before any
+middleware or view."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Mapping
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+
+from apiexample.asgi import application as asgi_application
+from apiexample.wsgi import application as wsgi_application
+from mock_idp import MockIdP
+
+#: RFC 2231 section 4 parameters Django's ``parse_header_parameters`` raises ``ValueError`` on:
+#: an unknown charset, and a charset name holding a NUL (``codecs.lookup`` refuses it).
+UNREADABLE_CONTENT_TYPES = [
+    "text/plain; charset*=bogus''utf-8",
+    "text/plain; charset*=utf-8''utf-8%00",
+    "application/x-www-form-urlencoded; charset*=utf-8''%00",
+]
+
+
+def wsgi_get(path: str, content_type: str, token: str | None = None) -> tuple[int, bytes]:
+    """One GET through ``apiexample.wsgi.application``, as gunicorn calls it."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "CONTENT_TYPE": content_type,
+        "wsgi.input": io.BytesIO(b""),
+    }
+    if token is not None:
+        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    setup_testing_defaults(environ)
+    environ["HTTP_HOST"] = "127.0.0.1"
+    started: list[str] = []
+    # As Django's test client does: no database here, and pytest-django refuses its access.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        answer = wsgi_application(environ, lambda status, headers, *_: started.append(status))
+        body = b"".join(answer)
+        answer.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return int(started[0].split()[0]), body
+
+
+def asgi_get(path: str, content_type: str, token: str | None = None) -> tuple[int, bytes]:
+    """One GET through ``apiexample.asgi.application``, as uvicorn calls it."""
+    headers = [(b"host", b"127.0.0.1"), (b"content-type", content_type.encode("latin-1"))]
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode("latin-1")))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+    sent: list[Mapping[str, Any]] = []
+
+    async def run() -> None:
+        incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        incoming.put_nowait({"type": "http.request", "body": b"", "more_body": False})
+
+        async def send(message: Mapping[str, Any]) -> None:
+            sent.append(message)
+
+        await asgi_application(scope, incoming.get, send)
+
+    asyncio.run(run())
+    start, *body = sent
+    return start["status"], b"".join(m.get("body", b"") for m in body)
+
+
+@pytest.mark.parametrize("get", [wsgi_get, asgi_get], ids=["wsgi", "asgi"])
+@pytest.mark.parametrize("content_type", UNREADABLE_CONTENT_TYPES)
+def test_unreadable_content_type_parameters_are_dropped_not_a_500(
+    api: Any, mock_idp: MockIdP, get: Any, content_type: str
+) -> None:
+    """The media type is kept and its parameters dropped, as Django drops a plain ``charset``
+    it does not know: each route answers as it would without them."""
+    assert get("/api/public", content_type)[0] == 200
+    status, body = get("/api/private", content_type, mock_idp.forge("alg_none"))
+    assert (status, json.loads(body)["error"]) == (401, "invalid_token")
+    assert get("/api/private-scoped", content_type, mock_idp.mint(scope="read:messages"))[0] == 200
