@@ -76,7 +76,7 @@ def _read_capped(response: requests.Response, deadline: float) -> bytes:
     if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
         raise JWKSFetchError("jwks_content_encoded")
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BYTES:
         raise JWKSFetchError("jwks_too_large")
     raw = response.raw
     body = bytearray()

@@ -127,6 +127,16 @@ def test_the_cap_is_the_documented_256_kib_exactly(network: Any, declared: bool)
     assert fetch_jwks(URL) == KEYS
 
 
+@pytest.mark.parametrize("declared", ["\u00b2", "1e9", "-1", " "])
+def test_a_content_length_that_is_no_ascii_number_is_read_as_undeclared(
+    network: Any, declared: str
+) -> None:
+    """Only ASCII digits declare a length (RFC 9110 section 8.6): ``"\u00b2".isdigit()`` holds but
+    ``int()`` refuses it, which once made a crash of this fetch instead of a read."""
+    network.get(URL, json=KEYS, headers={"Content-Length": declared})
+    assert fetch_jwks(URL) == KEYS
+
+
 def test_a_declared_length_one_over_the_cap_is_refused_unread(network: Any) -> None:
     network.get(URL, body="{}", headers={"Content-Length": str(jwks_fetch.MAX_BYTES + 1)})
     assert refusal() == "jwks_too_large"
