@@ -9,7 +9,7 @@ import asyncio
 import io
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -29,7 +29,15 @@ UNREADABLE_CONTENT_TYPES = [
 ]
 
 
-def wsgi_get(path: str, content_type: str, token: str | None = None) -> tuple[int, bytes]:
+class Answer(NamedTuple):
+    """Status, headers (names lowercased) and body of one answer."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def wsgi_get(path: str, content_type: str, token: str | None = None) -> Answer:
     """One GET through ``apiexample.wsgi.application``, as gunicorn calls it."""
     environ: dict[str, Any] = {
         "REQUEST_METHOD": "GET",
@@ -41,21 +49,24 @@ def wsgi_get(path: str, content_type: str, token: str | None = None) -> tuple[in
         environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     setup_testing_defaults(environ)
     environ["HTTP_HOST"] = "127.0.0.1"
-    started: list[str] = []
+    started: list[tuple[str, list[tuple[str, str]]]] = []
     # As Django's test client does: no database here, and pytest-django refuses its access.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        answer = wsgi_application(environ, lambda status, headers, *_: started.append(status))
+        answer = wsgi_application(
+            environ, lambda status, headers, *_: started.append((status, headers))
+        )
         body = b"".join(answer)
         answer.close()
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
-    return int(started[0].split()[0]), body
+    status, headers = started[0]
+    return Answer(int(status.split()[0]), {name.lower(): value for name, value in headers}, body)
 
 
-def asgi_get(path: str, content_type: str, token: str | None = None) -> tuple[int, bytes]:
+def asgi_get(path: str, content_type: str, token: str | None = None) -> Answer:
     """One GET through ``apiexample.asgi.application``, as uvicorn calls it."""
     headers = [(b"host", b"127.0.0.1"), (b"content-type", content_type.encode("latin-1"))]
     if token is not None:
@@ -87,7 +98,10 @@ def asgi_get(path: str, content_type: str, token: str | None = None) -> tuple[in
 
     asyncio.run(run())
     start, *body = sent
-    return start["status"], b"".join(m.get("body", b"") for m in body)
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in start["headers"]
+    }
+    return Answer(start["status"], headers, b"".join(m.get("body", b"") for m in body))
 
 
 @pytest.mark.parametrize("get", [wsgi_get, asgi_get], ids=["wsgi", "asgi"])
@@ -97,7 +111,10 @@ def test_unreadable_content_type_parameters_are_dropped_not_a_500(
 ) -> None:
     """The media type is kept and its parameters dropped, as Django drops a plain ``charset``
     it does not know: each route answers as it would without them."""
-    assert get("/api/public", content_type)[0] == 200
-    status, body = get("/api/private", content_type, mock_idp.forge("alg_none"))
-    assert (status, json.loads(body)["error"]) == (401, "invalid_token")
-    assert get("/api/private-scoped", content_type, mock_idp.mint(scope="read:messages"))[0] == 200
+    assert get("/api/public", content_type).status == 200
+    refused = get("/api/private", content_type, mock_idp.forge("alg_none"))
+    assert (refused.status, json.loads(refused.body)["error"]) == (401, "invalid_token")
+    assert refused.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert (
+        get("/api/private-scoped", content_type, mock_idp.mint(scope="read:messages")).status == 200
+    )
