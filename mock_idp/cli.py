@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from .idp import MockIdP
+from .idp import DEFAULT_AUDIENCE, MockIdP
 from .keys import KeyRing, KeyState
 from .server import MockIdPServer, is_loopback
 
@@ -101,7 +101,8 @@ def non_empty(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mock_idp", description=__doc__.split("\n")[0])
+    summary = __doc__.split("\n")[0].replace("``", "")  # plain text, not reST, in --help
+    parser = argparse.ArgumentParser(prog="python -m mock_idp", description=summary)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve discovery, JWKS and /oauth/token")
@@ -116,7 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--issuer", type=non_empty, help="issuer URL (default: the server's own URL)"
     )
-    serve.add_argument("--audience", type=non_empty, help="default audience for /oauth/token")
+    serve.add_argument(
+        "--audience",
+        type=non_empty,
+        default=DEFAULT_AUDIENCE,
+        help="the aud of a token from /oauth/token without an audience parameter"
+        " (default: %(default)s)",
+    )
 
     token = commands.add_parser("token", help="print a signed access token")
     token.add_argument(
@@ -152,8 +159,7 @@ def serve(args: argparse.Namespace, out: TextIO) -> int:
     if not any(state is KeyState.SIGNING for _key, state in keys.entries()):  # not a 500 later
         raise LookupError(f"{args.keys}: no key is in the SIGNING state")
     idp = MockIdP(args.issuer, keys=keys) if args.issuer else MockIdP(keys=keys)
-    if args.audience:
-        idp.audience = args.audience
+    idp.audience = args.audience
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:

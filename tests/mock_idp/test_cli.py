@@ -176,6 +176,19 @@ def test_serve_s_help_names_where_it_listens_by_default(
     assert "--port PORT (default: 8001)" in text
 
 
+def test_help_is_plain_text_and_names_the_default_audience(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    texts = []
+    for argv in (["--help"], ["serve", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        texts.append(" ".join(capsys.readouterr().out.split()))
+    assert not any("``" in text for text in texts)
+    assert "python -m mock_idp: serve the IdP on a socket, or mint a token offline" in texts[0]
+    assert "audience parameter (default: https://api.example.test)" in texts[1]
+
+
 class _LineOut(io.StringIO):
     """Signals when a full line has been written."""
 
