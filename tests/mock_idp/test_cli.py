@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import selectors
@@ -138,7 +139,7 @@ def test_serving_on_a_port_in_use_is_one_line_and_exit_1(
         argv = ["serve", "--port", str(port), "--keys", str(keys_file), "--issuer", ISSUER]
         assert main(argv, io.StringIO()) == 1
     err = capsys.readouterr().err
-    assert err.startswith("mock_idp: ")
+    assert err.startswith(f"mock_idp: [Errno {errno.EADDRINUSE}] 127.0.0.1 port {port}: ")
     assert "in use" in err
     assert "Traceback" not in err
 
