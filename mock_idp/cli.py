@@ -29,7 +29,6 @@ from .server import MockIdPServer, is_loopback
 #: between bytecodes: a signal caught just before that thread blocks, or by another thread (the
 #: server's), would leave a wait without a timeout asleep for good.
 SIGNAL_POLL_SECONDS = 0.2
-_BIND_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 
 
 def load_or_create_keys(path: Path) -> KeyRing:
@@ -172,10 +171,9 @@ def serve(args: argparse.Namespace, out: TextIO) -> int:
             print(f"mock_idp serving {server.url} (issuer {idp.issuer})", file=out, flush=True)
             while not stop.wait(SIGNAL_POLL_SECONDS):  # the handlers set it, in this thread
                 pass
-    except OSError as exc:  # name the address a bind failed on (8001 is make run's IdP's too)
-        if exc.errno not in _BIND_ERRORS:
-            raise
-        raise OSError(exc.errno, f"{args.host} port {args.port}: {exc.strerror}") from exc
+    except OSError as exc:  # a bind, mostly: name the address (8001 is make run's IdP's too)
+        reason = exc.strerror or str(exc)
+        raise OSError(exc.errno, f"{args.host} port {args.port}: {reason}") from exc
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
