@@ -1,13 +1,15 @@
 """Django's request classes, made to survive a ``Content-Type`` whose parameters Django cannot read.
 
-Django reads ``Content-Type`` while it builds the request, before any middleware or view. A
-parameter in RFC 2231 form (section 4) naming a charset Python does not know
-(``charset*=bogus''utf-8``), or one whose value holds a NUL (``charset*=utf-8''%00``), raises
-``ValueError`` there (``BadRequest`` from Django 6.1 on), outside the handler's error handling:
-gunicorn and uvicorn answer 500 with a traceback, on every route. These classes drop the
-parameters and keep the media type (RFC 9110 section 8.3.1), as Django itself drops a plain
-``charset`` it does not know. ``apiexample.wsgi`` and ``apiexample.asgi`` install them
-(``request_class``).
+Django reads ``Content-Type`` while it builds the request, before any middleware or view, and
+whatever its parser raises there escapes the handler's error handling: gunicorn and uvicorn
+answer 500 with a traceback, on every route. Parameters in RFC 2231 form (section 4) raise: a
+charset Python does not know (``charset*=bogus''utf-8``) or whose name holds a NUL
+(``charset*=utf-8''%00``) ``ValueError`` (``BadRequest`` from Django 6.1 on), and on Django 4.2,
+with a percent-escape in the value, ``LookupError`` (``charset*=''%41``); so do continuations
+(section 3) the standard library's ``email`` package cannot order, under Django 5.0 and later
+(``x*; x*1``, ``TypeError``). These classes drop the parameters and keep the media type (RFC 9110
+section 8.3.1), as Django itself drops a plain ``charset`` it does not know.
+``apiexample.wsgi`` and ``apiexample.asgi`` install them (``request_class``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import BadRequest
 from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIRequest
 
@@ -29,9 +30,9 @@ class ContentTypeParamsDropped:
     def _set_content_type_params(self, meta: Mapping[str, Any]) -> None:
         try:
             super()._set_content_type_params(meta)  # type: ignore[misc]
-        # ValueError (UnicodeError too) up to Django 6.0; Django 6.1 raises BadRequest, which
-        # escapes the handler all the same, since the request is built outside of it.
-        except (ValueError, BadRequest):
+        # Any exception: the parser (Django's, over the standard library's) raises several kinds
+        # across versions, and none may escape, as the request is built outside the handler.
+        except Exception:
             self.content_type = str(meta.get("CONTENT_TYPE", "")).partition(";")[0].strip().lower()
             self.content_params = {}
 

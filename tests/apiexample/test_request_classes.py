@@ -20,12 +20,17 @@ from apiexample.asgi import application as asgi_application
 from apiexample.wsgi import application as wsgi_application
 from mock_idp import MockIdP
 
-#: RFC 2231 section 4 parameters Django's ``parse_header_parameters`` raises ``ValueError`` on:
-#: an unknown charset, and a charset name holding a NUL (``codecs.lookup`` refuses it).
+#: RFC 2231 parameters Django's ``parse_header_parameters`` raises on: an unknown charset, and a
+#: charset name holding a NUL (``codecs.lookup`` refuses it), ``ValueError`` (section 4); an
+#: unknown or empty charset with a percent-escape, ``LookupError`` on Django 4.2 (section 4);
+#: continuations the ``email`` package cannot order, ``TypeError`` on Django 5.0+ (section 3).
 UNREADABLE_CONTENT_TYPES = [
     "text/plain; charset*=bogus''utf-8",
     "text/plain; charset*=utf-8''utf-8%00",
     "application/x-www-form-urlencoded; charset*=utf-8''%00",
+    "text/plain; charset*=bogus''%41",
+    "text/plain; charset*=''%41",
+    "text/plain; x*; x*1",
 ]
 
 
