@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from django.http import HttpRequest, QueryDict
+from django.utils.datastructures import MultiValueDict
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from apiexample.log_redaction import REDACTED, redact
@@ -53,6 +55,8 @@ class TokenSafeExceptionReporter(ExceptionReporter):
     def get_traceback_data(self) -> dict[str, Any]:
         if self.exc_value is not None and not _prints(self.exc_value):
             self.exc_value = _Unprintable(self.exc_value)  # Django calls its str() unguarded
+        if self.request is not None:
+            self.request = _with_readable_parameters(self.request)
         data: dict[str, Any] = super().get_traceback_data()
         _redact_frames(data.get("frames", ()))
         for name in ("request_insecure_uri", "exception_value", "exception_notes", "user_str"):
@@ -62,6 +66,31 @@ class TokenSafeExceptionReporter(ExceptionReporter):
         if data.get("template_info"):
             data["template_info"] = _redacted_template_info(data["template_info"])
         return data
+
+
+def _with_readable_parameters(request: HttpRequest) -> HttpRequest:
+    """``request``, or a copy of it whose query or body parameters, which Django refuses to
+    parse (more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``, a body over its limit, a multipart body
+    without a boundary: RFC 7578 section 4.1), show as none.
+
+    The report reads them unguarded, and Django's ``mail_admins`` handler makes a report for the
+    ``DisallowedHost`` of an unknown ``Host`` (every time on Django 4.2, with ``ADMINS`` set on
+    later ones): a refused ``Host`` plus ``?a&a&...`` would raise again from the logging call,
+    outside the handler's exception handling, and be a 500.
+    """
+    shown = request
+    try:
+        request.GET  # noqa: B018 (parsed now, as the report would)
+    except Exception:
+        shown = copy.copy(request)
+        shown.GET = QueryDict()
+    try:
+        request.POST  # noqa: B018
+        request.FILES  # noqa: B018
+    except Exception:
+        shown = copy.copy(shown) if shown is request else shown
+        shown._post, shown._files = QueryDict(), MultiValueDict()  # type: ignore[attr-defined]
+    return shown
 
 
 def _redact_frames(frames: Any) -> None:

@@ -6,6 +6,7 @@ import sys
 from html import escape
 from typing import Any
 
+import django
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest
@@ -385,3 +386,46 @@ def test_an_exception_that_cannot_be_shown_keeps_its_type_chain_and_frames(
         assert "invalid literal" not in text  # a suppressed context stays out
     else:
         assert shown in text
+
+
+#: Requests whose parameters Django refuses to parse: too many fields in the query or the form
+#: (``DATA_UPLOAD_MAX_NUMBER_FIELDS``), a multipart body without a boundary (RFC 7578 section
+#: 4.1), a form over ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
+UNPARSEABLE_PARAMETERS = {
+    "query_fields": lambda: RequestFactory().get("/api/public?" + "a&" * 1001, HTTP_X_TRACE="kept"),
+    "form_fields": lambda: RequestFactory().post(
+        "/api/public", "a&" * 1001, "application/x-www-form-urlencoded", HTTP_X_TRACE="kept"
+    ),
+    "multipart_without_boundary": lambda: RequestFactory().post(
+        "/api/public", "a=b", "multipart/form-data", HTTP_X_TRACE="kept"
+    ),
+    "form_too_big": lambda: RequestFactory().post(
+        "/api/public", "a" * 2_700_000, "application/x-www-form-urlencoded", HTTP_X_TRACE="kept"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "make_request", UNPARSEABLE_PARAMETERS.values(), ids=UNPARSEABLE_PARAMETERS
+)
+def test_parameters_django_refuses_to_parse_show_as_none(make_request: Any) -> None:
+    """The report is made all the same (Django's reads them unguarded, and would raise)."""
+    for report in crash_report(make_request()):
+        assert "a view crashed" in report
+        assert "kept" in report
+
+
+def test_a_refused_host_with_too_many_parameters_is_a_400_not_a_500(
+    client: Any, settings: Any, mailoutbox: list[Any]
+) -> None:
+    """``mail_admins`` reports the ``DisallowedHost`` (Django 4.2 always makes the report, later
+    releases when ``ADMINS`` is set): its report must not raise from the logging call, which
+    runs outside the handler's exception handling."""
+    admin = "ops@example.test"  # Django 6.0 deprecates (name, address) pairs
+    settings.ADMINS = [admin] if django.VERSION >= (6, 0) else [("Ops", admin)]
+    # Django 6.1 warns without it; earlier releases ignore it (pytest-django's EMAIL_BACKEND).
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    response = client.get("/api/public?" + "a&" * 1001, HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert len(mailoutbox) == 1
+    assert "evil.example" in mailoutbox[0].subject
