@@ -7,6 +7,7 @@ import gzip
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,6 +50,16 @@ def test_sends_connect_and_read_timeouts(network: Any) -> None:
     assert 0 < read <= jwks_fetch.READ_TIMEOUT
 
 
+def test_with_time_to_spare_the_timeouts_are_3_05_s_to_connect_and_5_s_per_receive(
+    network: Any,
+) -> None:
+    """Just over 3 s to connect (a multiple of TCP's 3 s retransmission, as ``requests``
+    advises), 5 s of silence per receive: a slow IdP is not waited for up to the whole 60."""
+    network.get(URL, json=KEYS)
+    fetch_jwks(URL, 60.0)
+    assert network.calls[0].request.req_kwargs["timeout"] == (3.05, 5.0)
+
+
 def test_timeouts_never_outlast_the_whole_fetch_deadline(network: Any) -> None:
     network.get(URL, json=KEYS)
     fetch_jwks(URL, 0.5)
@@ -75,6 +86,12 @@ def test_the_connection_is_shut_down_a_grace_after_the_fetch_s_own_deadline(
     assert asked == [2.0 + 0.1]
 
 
+def test_the_longest_overrun_is_more_than_the_grace_alone() -> None:
+    """A waiter for the fetch (``signing_keys``) must allow for the shutdown taking effect after
+    the grace, not the grace alone."""
+    assert jwks_fetch.HARD_DEADLINE_GRACE < jwks_fetch.LONGEST_OVERRUN
+
+
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
     [
@@ -98,6 +115,13 @@ def test_asks_for_the_body_uncompressed(network: Any) -> None:
     assert fetch_jwks(URL) == KEYS
     assert network.calls[0].request.headers["Accept-Encoding"] == "identity"
     assert network.calls[0].request.headers["Accept"] == "application/json"
+
+
+@pytest.mark.parametrize("encoding", ["identity ", " identity", "\tIDENTITY "])
+def test_identity_with_whitespace_around_it_is_still_identity(network: Any, encoding: str) -> None:
+    """A field value's surrounding whitespace is no part of it (RFC 9110 section 5.5)."""
+    network.get(URL, json=KEYS, headers={"Content-Encoding": encoding})
+    assert fetch_jwks(URL) == KEYS
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip", "deflate", "br", "x-unknown"])
@@ -148,6 +172,8 @@ def test_a_declared_length_one_over_the_cap_is_refused_unread(network: Any) -> N
         (requests.ConnectTimeout(), "jwks_timeout"),
         (requests.ReadTimeout(), "jwks_timeout"),
         (requests.ConnectionError(), "jwks_unreachable"),
+        (requests.exceptions.InvalidHeader(), "jwks_unreachable"),  # no ConnectionError
+        (requests.exceptions.ChunkedEncodingError(), "jwks_unreachable"),
     ],
 )
 def test_network_failures(network: Any, error: Exception, reason: str) -> None:
@@ -182,15 +208,17 @@ def test_redirect_loops_end(network: Any) -> None:
     assert refusal() == "jwks_too_many_redirects"
 
 
-@pytest.mark.parametrize("hops", [jwks_fetch.MAX_REDIRECTS, jwks_fetch.MAX_REDIRECTS + 1])
+@pytest.mark.parametrize("hops", [3, 4])
 def test_redirects_are_followed_up_to_the_limit(network: Any, hops: int) -> None:
+    """Three redirects are followed, a fourth is refused."""
+    assert jwks_fetch.MAX_REDIRECTS == 3
     network.get(URL, status=302, headers={"Location": "/r1"})
     for n in range(1, hops):
         network.get(
             f"https://tenant.example.test/r{n}", status=302, headers={"Location": f"/r{n + 1}"}
         )
     network.get(f"https://tenant.example.test/r{hops}", json=KEYS)
-    if hops <= jwks_fetch.MAX_REDIRECTS:
+    if hops <= 3:
         assert fetch_jwks(URL) == KEYS
     else:
         assert refusal() == "jwks_too_many_redirects"
@@ -204,12 +232,40 @@ def test_a_relative_redirect_resolves_against_the_url_that_sent_it(network: Any)
     assert fetch_jwks(URL) == KEYS
 
 
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("https://localhost/jwks.json", "http://localhost/jwks.json"),
+        ("https://127.0.0.1:8443/jwks.json", "http://127.0.0.1:8443/jwks.json"),
+        ("http://127.0.0.1:8443/jwks.json", "https://127.0.0.1:8443/jwks.json"),
+    ],
+)
+def test_a_redirect_changing_only_the_scheme_is_off_origin(
+    network: Any, url: str, location: str
+) -> None:
+    """On loopback, where both schemes pass the URL rules, the scheme still counts: an https
+    key set is never taken from plain http (RFC 6454 section 4: scheme, host and port)."""
+    network.get(url, status=302, headers={"Location": location})
+    network.get(location, json=KEYS)
+    assert refusal(url) == "jwks_redirect_off_origin"
+
+
 def test_only_200_is_a_key_set(network: Any) -> None:
     network.get(URL, json=KEYS, status=203)
     assert refusal() == "jwks_http_203"
 
 
 def test_spent_deadline_fails_without_a_request(network: Any) -> None:
+    assert refusal(timeout=0) == "jwks_timeout"
+    assert len(network.calls) == 0
+
+
+def test_a_deadline_reached_exactly_is_spent_before_the_request(
+    network: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No time left is no time: a timeout of 0 would mean no timeout to ``requests``."""
+    network.get(URL, json=KEYS)
+    monkeypatch.setattr(jwks_fetch.time, "monotonic", lambda: 100.0)
     assert refusal(timeout=0) == "jwks_timeout"
     assert len(network.calls) == 0
 
@@ -221,11 +277,18 @@ def test_slow_drip_hits_the_deadline(network: Any, monkeypatch: pytest.MonkeyPat
     assert refusal(timeout=8) == "jwks_timeout"
 
 
-def test_a_body_failing_mid_read_is_unreachable(network: Any, monkeypatch: Any) -> None:
+@pytest.mark.parametrize(
+    "error",
+    [urllib3.exceptions.ProtocolError("connection reset"), ConnectionResetError(104, "reset")],
+    ids=["urllib3", "socket"],
+)
+def test_a_body_failing_mid_read_is_unreachable(
+    network: Any, monkeypatch: Any, error: Exception
+) -> None:
     network.get(URL, json=KEYS)
 
     def broken(self: Any, *args: Any, **kwargs: Any) -> Any:
-        raise urllib3.exceptions.ProtocolError("connection reset")
+        raise error
 
     monkeypatch.setattr(urllib3.response.HTTPResponse, "read1", broken)
     assert refusal() == "jwks_unreachable"
@@ -273,6 +336,42 @@ def test_each_receive_waits_at_most_what_is_left_of_the_deadline(
     response.raw = body = _Body()
     assert jwks_fetch._read_capped(response, 100.0 + left) == b'{"keys": []}'
     assert body.connection.sock.timeouts == [expected] * 3
+
+
+def test_a_deadline_reached_exactly_ends_the_read_without_a_receive(monkeypatch: Any) -> None:
+    """With no time left the next receive would get a timeout of 0 (a non-blocking socket):
+    the fetch ends as a timeout instead."""
+    monkeypatch.setattr(jwks_fetch.time, "monotonic", lambda: 100.0)
+    response = requests.Response()
+    response.raw = body = _Body()
+    with pytest.raises(JWKSFetchError) as caught:
+        jwks_fetch._read_capped(response, 100.0)
+    assert caught.value.reason == "jwks_timeout"
+    assert body.connection.sock.timeouts == []
+    assert len(body.parts) == 3
+
+
+class _WholeBody(_Body):
+    """A body that has all arrived: each receive gets as much of it as it asks for."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self.data = data
+        self.receives = 0
+
+    def read1(self, amount: int, decode_content: bool) -> bytes:
+        self.receives += 1
+        chunk, self.data = self.data[:amount], self.data[amount:]
+        return chunk
+
+
+def test_a_key_set_of_a_few_kib_is_read_in_one_receive() -> None:
+    """Receives ask for 16 KiB, not a byte at a time (Auth0's key set is about 4 KiB)."""
+    document = b'{"keys": []}' + b" " * (16 * 1024 - 12)
+    response = requests.Response()
+    response.raw = body = _WholeBody(document)
+    assert jwks_fetch._read_capped(response, time.monotonic() + 60) == document
+    assert body.receives == 2  # the key set, then the end of the body
 
 
 #: What a peer sends before it trickles, and the byte it then sends every 50 ms, for ever: each
@@ -387,6 +486,20 @@ def test_a_redirect_s_body_is_never_read(redirect_with_an_endless_body: str) -> 
     follow it: here that body never ends, so reading it would end the fetch at its deadline
     (a few KiB of nested gzip instead would be gigabytes)."""
     assert fetch_jwks(redirect_with_an_endless_body, timeout=5) == KEYS
+
+
+def test_an_https_key_set_goes_through_the_environment_s_proxy(
+    network: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """https keeps the environment's proxy (a CONNECT tunnel; TLS still checks the host): a
+    host whose only way out is a proxy can still fetch its keys."""
+    for name in ("NO_PROXY", "no_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.test:3128")
+    network.get(URL, json=KEYS)
+    assert fetch_jwks(URL) == KEYS
+    proxies = network.calls[0].request.req_kwargs["proxies"]
+    assert proxies.get("https") == "http://proxy.example.test:3128"
 
 
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
