@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from apiexample import signing_keys
+from apiexample import jwks_fetch, signing_keys
 from apiexample.jwks_fetch import JWKSFetchError
 from apiexample.signing_keys import SigningKeyCache, SigningKeysUnavailable, usable_keys
 from mock_idp import ControllableClock, MockIdP
@@ -179,10 +180,11 @@ class TestUsableKeys:
         assert "{'no_kid': 1, 'not_an_object': 3}" in caplog.text
 
     def test_skips_every_member_sharing_a_kid(
-        self, jwks: dict[str, Any], mock_idp_keys: Any
+        self, jwks: dict[str, Any], mock_idp_keys: Any, caplog: pytest.LogCaptureFixture
     ) -> None:
         twin = {**mock_idp_keys.secondary.public_jwk(), "kid": kid_of(jwks)}
         assert usable_keys({"keys": [jwks["keys"][0], twin]}, ["RS256"]) == {}
+        assert "jwks members skipped: {'duplicate_kid': 2}" in caplog.text  # both, not one
 
     @pytest.mark.parametrize("other", ["oct", "ec", "use_enc", "rsa_1024", "private"])
     def test_a_kid_shared_with_a_member_skipped_anyway_keeps_the_key(
@@ -404,6 +406,73 @@ class TestCache:
         with pytest.raises(SigningKeysUnavailable):
             cache.get(kid_of(jwks))
 
+    def test_stale_if_error_runs_from_the_end_of_the_ttl(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
+    ) -> None:
+        """README: keys are served for ``AUTH0_JWKS_STALE_IF_ERROR`` past their TTL, not past
+        their fetch (RFC 5861 section 4)."""
+        cache.get(kid_of(jwks))
+        idp.failure = "jwks_http_500"
+        clock.advance(600 + 86_400 - 1)  # 86 999 s after the fetch, past 86 400 from it
+        assert cache.get(kid_of(jwks)) is not None
+        assert wait_for_refreshes(10)
+        assert idp.calls == 2
+
+    def test_a_raced_thread_does_not_fetch_again_after_a_failure_within_the_cooldown(
+        self, cache: Any, idp: FakeIdP, jwks: Any
+    ) -> None:
+        """A failed fetch leaves the key set as it was: the thread that took the lock after it
+        must still see the cooldown, else a failing IdP gets two fetches at once."""
+        idp.failure = "jwks_http_503"
+        seen_before = cache._snapshot
+        with pytest.raises(SigningKeysUnavailable):
+            cache.get(kid_of(jwks))
+        assert cache._lock.acquire(blocking=False)  # as _refresh_if_allowed does, then calls
+        assert cache._refresh_holding_lock(seen_before) is cache._snapshot
+        assert idp.calls == 1
+        assert not cache._lock.locked()
+
+    def test_without_a_thread_for_the_refresh_stale_keys_serve_when_it_fails(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The request refreshes itself and the IdP fails: the key at hand still serves, as it
+        does when the refresh runs in another thread."""
+        key = cache.get(kid_of(jwks))
+        clock.advance(601)
+        idp.failure = "jwks_http_500"
+
+        def no_thread(thread: threading.Thread) -> None:
+            raise RuntimeError("can't start new thread")
+
+        monkeypatch.setattr(threading.Thread, "start", no_thread)
+        assert cache.get(kid_of(jwks)) is key
+        assert idp.calls == 2
+
+    def test_a_key_published_while_the_request_checks_is_served(
+        self, cache: Any, idp: FakeIdP, jwks: Any, mock_idp_keys: Any
+    ) -> None:
+        """A fetch seen in flight may end before the key set is read: the key it brought is
+        served, not refused as ``jwks_refreshing`` (the lock is read before the key set)."""
+        cache.get(kid_of(jwks))
+        new = mock_idp_keys.secondary.public_jwk()
+        fetched = usable_keys({"keys": [*jwks["keys"], new]}, ["RS256"])
+
+        class EndingLock(CountingLock):
+            """Held by a fetch in flight; the fetch publishes its key set as ``get`` checks."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self._lock.acquire()
+
+            def locked(self) -> bool:
+                if sys._getframe(1).f_code.co_name == "get":
+                    cache._snapshot = signing_keys.KeySetSnapshot(fetched, cache.clock())
+                return True
+
+        cache._lock = EndingLock()
+        assert cache.get(new["kid"]) is fetched[new["kid"]]
+        assert idp.calls == 1
+
     def test_concurrent_misses_share_one_fetch(
         self, cache: Any, idp: FakeIdP, jwks: Any, api_settings: Any
     ) -> None:
@@ -589,6 +658,23 @@ def test_a_forked_child_starts_without_key_sets(api_settings: Any) -> None:
         cache._lock.release()
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("AUTH0_DOMAIN", "another-tenant.example"),
+        ("AUTH0_ISSUER", "https://another-tenant.example/"),
+        ("AUTH0_JWKS_URL", "https://another-tenant.example/jwks.json"),
+        ("AUTH0_ALGORITHMS", "PS256"),
+    ],
+)
+def test_each_setting_naming_the_trusted_keys_forgets_fetched_ones(
+    settings: Any, setting: str, value: str
+) -> None:
+    first = signing_keys.cache_for(URL)
+    setattr(settings, setting, value)
+    assert signing_keys.cache_for(URL) is not first
+
+
 def test_a_change_of_trusted_issuer_forgets_fetched_keys(settings: Any) -> None:
     first = signing_keys.cache_for(URL)
     settings.AUTH0_JWKS_COOLDOWN = "5"  # not about which keys to trust: kept
@@ -606,6 +692,108 @@ def test_caches_are_per_url_and_resettable() -> None:
     assert signing_keys.cache_for(URL + "?other") is not first
     signing_keys.reset_caches()
     assert signing_keys.cache_for(URL) is not first
+
+
+class _GivingUpLock:
+    """The cache's lock, held by a fetch in flight; a request waiting for it gives up at once,
+    as if the wait had run out, and the time it would have waited is recorded."""
+
+    def __init__(self, inner: Any = None) -> None:
+        self._lock = inner or threading.Lock()
+        self.waits: list[float] = []
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not blocking:
+            return bool(self._lock.acquire(blocking=False))
+        self.waits.append(timeout)
+        return False
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return bool(self._lock.locked())
+
+
+@pytest.mark.parametrize(
+    ("cooldown", "elapsed", "retry_after"),
+    [(30, 10, 20), (5, 7, 0)],  # the fetch in flight may outlast the cooldown: never negative
+)
+def test_a_cold_request_that_gave_up_waiting_retries_after_the_cooldown_left(
+    api_settings: Any, mock_idp: MockIdP, cooldown: int, elapsed: int, retry_after: float
+) -> None:
+    """The cooldown runs from the start of the fetch in flight; the wait is the fetch's
+    timeout and the most a fetch overruns it (``LONGEST_OVERRUN``)."""
+    api_settings.AUTH0_JWKS_COOLDOWN = cooldown
+    jwks = mock_idp.jwks()
+    clock = ControllableClock(start=1000)
+    idp = FakeIdP(jwks)
+    idp.gate = threading.Event()
+    cache = SigningKeyCache(URL, clock=clock.now, fetch=idp)
+    lock = cache._lock = _GivingUpLock()  # type: ignore[assignment]
+    first = threading.Thread(target=cache.get, args=(kid_of(jwks),))
+    first.start()
+    try:
+        assert idp.fetching.wait(10)
+        clock.advance(elapsed)
+        with pytest.raises(SigningKeysUnavailable) as caught:
+            cache.get(kid_of(jwks))
+    finally:
+        idp.gate.set()
+        first.join(10)
+    assert (caught.value.reason, caught.value.retry_after) == ("jwks_unavailable", retry_after)
+    assert lock.waits == [8 + jwks_fetch.LONGEST_OVERRUN]
+    assert idp.calls == 1
+
+
+def test_a_request_that_gave_up_before_any_attempt_retries_after_a_whole_cooldown(
+    api_settings: Any,
+) -> None:
+    """The lock taken but the fetch not begun: no attempt to count from, so the whole
+    cooldown, never a ``Retry-After`` of 0 that would bring the client straight back."""
+    cache = SigningKeyCache(URL, fetch=FakeIdP({"keys": []}))
+    lock = cache._lock = _GivingUpLock()  # type: ignore[assignment]
+    assert lock.acquire(blocking=False)  # as a refresh about to fetch holds it
+    with pytest.raises(SigningKeysUnavailable) as caught:
+        cache.get("any")
+    assert caught.value.retry_after == 30
+
+
+def test_two_requests_creating_a_url_s_cache_at_once_share_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both found no cache and queued for the lock: the second takes the first one's, else
+    the URL would have two caches, and two fetches."""
+    waiting = threading.Semaphore(0)
+
+    class QueueingLock:
+        def __init__(self) -> None:
+            self._lock = threading.Lock()
+
+        def __enter__(self) -> None:
+            waiting.release()
+            self._lock.acquire()
+
+        def __exit__(self, *exc_info: object) -> None:
+            self._lock.release()
+
+    lock = QueueingLock()
+    monkeypatch.setattr(signing_keys, "_caches_lock", lock)
+    lock._lock.acquire()  # both threads find no cache, then queue behind this
+    caches: list[SigningKeyCache] = []
+    threads = [
+        threading.Thread(target=lambda: caches.append(signing_keys.cache_for(URL)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for _ in threads:
+        assert waiting.acquire(timeout=10)
+    lock._lock.release()
+    for thread in threads:
+        thread.join(10)
+    assert len(caches) == 2
+    assert caches[0] is caches[1] is signing_keys.cache_for(URL)
 
 
 class _WatchedLock:
