@@ -7,6 +7,7 @@ is joined with a bound that only stops a hang should the test fail.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -115,3 +116,77 @@ def test_a_socket_that_cannot_be_watched_is_closed_not_leaked(
     with Deadline(60) as deadline, pytest.raises(OSError, match="Too many open files"):
         deadline.watch(ours)
     assert ours.fileno() == -1
+
+
+def test_the_timer_runs_for_the_seconds_asked_and_never_holds_the_process() -> None:
+    """The deadline is the one given (no slack added), and a fetch still running at exit
+    does not keep the process alive for its timer."""
+    deadline = Deadline(0.25)
+    assert deadline._timer.interval == 0.25
+    assert deadline._timer.daemon
+
+
+def test_a_send_the_peer_never_reads_ends_at_the_deadline(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """Both directions are shut down: a request the peer never reads (its buffer full) holds
+    the fetch as surely as an answer that never comes."""
+    ours, _ = pair
+    failures: list[OSError] = []
+
+    def send() -> None:
+        try:
+            ours.sendall(b"x" * (64 * 1024 * 1024))
+        except OSError as exc:
+            failures.append(exc)
+
+    with Deadline(0.2) as deadline:
+        deadline.watch(ours)
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        sender.join(10)
+        assert not sender.is_alive(), "the send outlived the deadline"
+    assert len(failures) == 1
+
+
+def test_a_socket_already_disconnected_does_not_spare_the_others(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """Shutting down a socket that is no longer connected fails (ENOTCONN): the deadline goes
+    on to the others, and a socket watched after it passed is refused without an error."""
+    ours, _ = pair
+    with socket.socket() as unconnected, Deadline(0.2) as deadline:
+        deadline.watch(unconnected)
+        deadline.watch(ours)
+        assert_receive_ends(ours)
+        deadline.watch(unconnected)  # after the deadline: shut down at once, quietly
+
+
+class _RecordingLock:
+    """The deadline's lock, recording which of its methods took it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.takers: set[str] = set()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self.takers.add(sys._getframe(1).f_code.co_name)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+
+def test_watching_expiring_and_leaving_each_hold_the_lock(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """The timer's thread shuts sockets down while the fetch's thread adds and closes them:
+    a socket watched as the deadline passes must be shut down by one or the other, and none
+    closed under a shutdown."""
+    ours, _ = pair
+    deadline = Deadline(0.2)
+    lock = deadline._lock = _RecordingLock()  # type: ignore[assignment]
+    with deadline:
+        deadline.watch(ours)
+        assert_receive_ends(ours)
+    assert lock.takers == {"watch", "_expire", "__exit__"}
