@@ -13,10 +13,12 @@ from typing import Any, NamedTuple
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from django.core.exceptions import BadRequest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
 from apiexample.asgi import application as asgi_application
+from apiexample.request_classes import ContentTypeParamsDropped, ContentTypeSafeWSGIRequest
 from apiexample.wsgi import application as wsgi_application
 from mock_idp import MockIdP
 
@@ -123,3 +125,42 @@ def test_unreadable_content_type_parameters_are_dropped_not_a_500(
     assert (
         get("/api/private-scoped", content_type, mock_idp.mint(scope="read:messages")).status == 200
     )
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "media_type"),
+    [
+        ("text/plain; charset*=bogus''utf-8", "text/plain"),
+        (" Application/X-WWW-Form-URLencoded ; charset*=utf-8''%00", FORM),
+    ],
+)  # fmt: skip
+def test_the_media_type_is_kept_lowercased_and_the_parameters_dropped(
+    content_type: str, media_type: str
+) -> None:
+    """RFC 9110 section 8.3.1: the type and subtype are case-insensitive, and what the parser
+    refused was only the parameters (here Django's own ``ValueError``)."""
+    environ: dict[str, Any] = {"CONTENT_TYPE": content_type, "wsgi.input": io.BytesIO(b"")}
+    setup_testing_defaults(environ)
+    request = ContentTypeSafeWSGIRequest(environ)
+    assert (request.content_type, request.content_params) == (media_type, {})
+
+
+class _Django61Parser:
+    """A request base class parsing ``Content-Type`` as Django 6.1 does: ``BadRequest``."""
+
+    def _set_content_type_params(self, meta: Mapping[str, Any]) -> None:
+        raise BadRequest("Content-Type parameters")
+
+
+class _Django61Request(ContentTypeParamsDropped, _Django61Parser):
+    pass
+
+
+def test_django_6_1_s_bad_request_is_handled_as_a_value_error() -> None:
+    """From Django 6.1 the same header raises ``BadRequest``, as far from the handler."""
+    request = _Django61Request()
+    request._set_content_type_params({"CONTENT_TYPE": "Text/Plain; charset*=bogus''utf-8"})
+    assert (request.content_type, request.content_params) == ("text/plain", {})
