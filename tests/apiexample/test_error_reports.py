@@ -35,6 +35,17 @@ def test_it_hides_what_django_hides_and_the_authorization_header() -> None:
     assert reporter_filter.cleanse_setting("HTTP_X_TRACE", "x") == "x"
 
 
+def test_a_lowercase_secret_name_inside_a_setting_is_hidden_as_well() -> None:
+    """Django's filter matches names in any case, and settings nest dictionaries whose keys
+    are often lowercase (a cache's ``OPTIONS``): adding ``AUTH`` keeps that."""
+    shown = TokenSafeExceptionReporterFilter().cleanse_setting(
+        "CACHES", {"default": {"OPTIONS": {"password": "s3cret", "auth": "s3cret", "db": 1}}}
+    )
+    options = shown["default"]["OPTIONS"]
+    assert options["db"] == 1
+    assert "s3cret" not in (options["password"], options["auth"])
+
+
 def request_with_a_token(idp: MockIdP) -> HttpRequest:
     """A request whose token is held by nothing but its headers (a report shows frame locals)."""
     return RequestFactory().get(
