@@ -133,7 +133,7 @@ FORM = "application/x-www-form-urlencoded"
 @pytest.mark.parametrize(
     ("content_type", "media_type"),
     [
-        ("text/plain; charset*=bogus''utf-8", "text/plain"),
+        ("text/plain; charset*=bogus''%41", "text/plain"),
         (" Application/X-WWW-Form-URLencoded ; charset*=utf-8''%00", FORM),
     ],
 )  # fmt: skip
@@ -141,7 +141,7 @@ def test_the_media_type_is_kept_lowercased_and_the_parameters_dropped(
     content_type: str, media_type: str
 ) -> None:
     """RFC 9110 section 8.3.1: the type and subtype are case-insensitive, and what the parser
-    refused was only the parameters (here Django's own ``ValueError``)."""
+    refused was only the parameters (Django raises on each of these, from 4.2 to 6.1)."""
     environ: dict[str, Any] = {"CONTENT_TYPE": content_type, "wsgi.input": io.BytesIO(b"")}
     setup_testing_defaults(environ)
     request = ContentTypeSafeWSGIRequest(environ)
