@@ -11,7 +11,6 @@ sections 2.2 and 2.3), or in a path, to a view that crashed would show there.
 
 from __future__ import annotations
 
-import copy
 import pprint
 import re
 import sys
@@ -82,14 +81,23 @@ def _with_readable_parameters(request: HttpRequest) -> HttpRequest:
     try:
         request.GET  # noqa: B018 (parsed now, as the report would)
     except Exception:
-        shown = copy.copy(request)
+        shown = _copy_of(request)
         shown.GET = QueryDict()
     try:
         request.POST  # noqa: B018
         request.FILES  # noqa: B018
     except Exception:
-        shown = copy.copy(shown) if shown is request else shown
+        shown = _copy_of(shown) if shown is request else shown
         shown._post, shown._files = QueryDict(), MultiValueDict()  # type: ignore[attr-defined]
+    return shown
+
+
+def _copy_of(request: HttpRequest) -> HttpRequest:
+    """A shallow copy of ``request``'s attributes. Not ``copy.copy``, which goes through
+    ``__getstate__``: Django 4.2.0's leaves out the WSGI environ and deletes ``wsgi.input`` from
+    the very ``META`` the request itself still holds."""
+    shown = object.__new__(type(request))
+    shown.__dict__.update(request.__dict__)
     return shown
 
 
@@ -116,7 +124,7 @@ def _redact_request_data(data: dict[str, Any]) -> None:
         for key, value in data["request_meta"].items()
     }
     if data.get("request") is not None:
-        shown = copy.copy(data["request"])
+        shown = _copy_of(data["request"])
         shown.path_info = redact(shown.path_info)
         data["request"] = shown
 

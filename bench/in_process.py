@@ -11,8 +11,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from django.core.wsgi import get_wsgi_application
-
 from bench.measure import median, status, timed
 from bench.minting import Mints
 
@@ -70,7 +68,8 @@ def in_process(
     requests_per_round: int,
 ) -> list[str]:
     """The report's lines: microseconds per request, requests/s and the ratio to public."""
-    app = get_wsgi_application()
+    from apiexample.wsgi import application as app  # as gunicorn loads it; Django set up once
+
     n = requests_per_round
     status(f"minting {n * rounds} tokens for the in-process runs")
     fresh = minter.mint(n * rounds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -10,7 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from django.http import HttpResponse
 
+# At collection, as test modules import this: its get_asgi_application() sets Django up again,
+# logging included, whose handlers would keep a test's captured stream if imported in a test.
+from apiexample.asgi import application
 from apiexample.signing_keys import REFRESH_THREAD_NAME
 from devtools.processes import serving
 from mock_idp import MockIdP
@@ -70,3 +75,42 @@ def log_of_requests_with_a_token(
     for segment in token.split("."):
         assert segment not in written
     return written
+
+
+async def asgi_get(
+    path: str, token: str | None = None, *, content_type: str | None = None
+) -> HttpResponse:
+    """One GET through ``apiexample.asgi.application`` as an ASGI server makes it (ASGI 3.0
+    HTTP scope), read back into an ``HttpResponse`` for the usual assertions."""
+    headers = [(b"host", b"testserver")]
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode("latin-1")))
+    if content_type is not None:
+        headers.append((b"content-type", content_type.encode("latin-1")))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    incoming.put_nowait({"type": "http.request", "body": b"", "more_body": False})
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await application(scope, incoming.get, send)  # waits for a disconnect only after the answer
+    start, *body = sent
+    response = HttpResponse(b"".join(m.get("body", b"") for m in body), status=start["status"])
+    for name, value in start["headers"]:
+        response[name.decode("latin-1")] = value.decode("latin-1")
+    return response

@@ -14,49 +14,18 @@ from django.urls import path
 from django.utils.decorators import method_decorator
 from django.views import View
 
-from apiexample.asgi import application
 from apiexample.log_redaction import REDACTED
 from apiexample.views import require_auth
 from devtools.processes import api_environment
 from mock_idp import MockIdP
 from mock_idp.http import JWKS, Fault
 from mock_idp.server import MockIdPServer
-from tests.apiexample.helpers import assert_refused, jwks_fetches, log_of_requests_with_a_token
-
-
-async def asgi_get(path: str, token: str | None = None) -> HttpResponse:
-    """One GET through ``application`` as an ASGI server makes it (ASGI 3.0 HTTP scope), read
-    back into an ``HttpResponse`` for the usual assertions."""
-    headers = [(b"host", b"testserver")]
-    if token is not None:
-        headers.append((b"authorization", f"Bearer {token}".encode("latin-1")))
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    incoming.put_nowait({"type": "http.request", "body": b"", "more_body": False})
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await application(scope, incoming.get, send)  # waits for a disconnect only after the answer
-    start, *body = sent
-    response = HttpResponse(b"".join(m.get("body", b"") for m in body), status=start["status"])
-    for name, value in start["headers"]:
-        response[name.decode("latin-1")] = value.decode("latin-1")
-    return response
+from tests.apiexample.helpers import (
+    asgi_get,
+    assert_refused,
+    jwks_fetches,
+    log_of_requests_with_a_token,
+)
 
 
 def test_asgi_serves_the_routes_and_their_refusals(api: Any, mock_idp: MockIdP) -> None:

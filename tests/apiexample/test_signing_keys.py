@@ -22,6 +22,15 @@ from tests.apiexample.helpers import wait_for_refreshes
 URL = "https://tenant.example.test/.well-known/jwks.json"
 
 
+def refresh_as_a_raced_thread(cache: Any, seen_before: Any) -> None:
+    """The refresh of a thread that read the key set ``seen_before`` and then waited for the
+    lock while another thread's fetch ended: taken as ``_refresh_if_allowed`` takes it, it
+    answers the key set as it is now and releases the lock."""
+    assert cache._lock.acquire(blocking=False)
+    assert cache._refresh_holding_lock(seen_before) is cache._snapshot
+    assert not cache._lock.locked()
+
+
 class CountingLock:
     """The cache's lock, counting the threads that asked to wait for it."""
 
@@ -257,10 +266,8 @@ class TestCache:
         api_settings.AUTH0_JWKS_COOLDOWN = 0
         seen_before = cache._snapshot
         cache.get(kid_of(jwks))
-        assert cache._lock.acquire(blocking=False)  # as _refresh_if_allowed does, then calls
-        assert cache._refresh_holding_lock(seen_before) is cache._snapshot
+        refresh_as_a_raced_thread(cache, seen_before)
         assert idp.calls == 1
-        assert not cache._lock.locked()
 
     def test_fetches_once_within_the_ttl(
         self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any
@@ -427,10 +434,8 @@ class TestCache:
         seen_before = cache._snapshot
         with pytest.raises(SigningKeysUnavailable):
             cache.get(kid_of(jwks))
-        assert cache._lock.acquire(blocking=False)  # as _refresh_if_allowed does, then calls
-        assert cache._refresh_holding_lock(seen_before) is cache._snapshot
+        refresh_as_a_raced_thread(cache, seen_before)
         assert idp.calls == 1
-        assert not cache._lock.locked()
 
     def test_without_a_thread_for_the_refresh_stale_keys_serve_when_it_fails(
         self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, monkeypatch: pytest.MonkeyPatch

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
+from apiexample.wsgi import application
 from bench import measure
 from mock_idp import MockIdP
 from tests.apiexample.conftest import (
@@ -51,11 +51,13 @@ def minter(mock_idp: MockIdP) -> IdPMinter:
 def wsgi_app() -> Iterator[WSGIHandler]:
     """The API's WSGI application, called as gunicorn calls it, minus what Django's test client
     also leaves out: closing database connections around each request (the API has none, and
-    pytest-django refuses database access to a test that did not ask for it)."""
+    pytest-django refuses database access to a test that did not ask for it). Imported at
+    collection: importing ``apiexample.wsgi`` sets Django up again, logging included, whose
+    handlers would keep a stream a test captured (``capsys``) and later find it closed."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield get_wsgi_application()
+        yield application
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
