@@ -3,12 +3,13 @@
 Django reads ``Content-Type`` while it builds the request, before any middleware or view, and
 whatever its parser raises there escapes the handler's error handling: gunicorn and uvicorn
 answer 500 with a traceback, on every route. Parameters in RFC 2231 form (section 4) raise: a
-charset Python does not know (``charset*=bogus''utf-8``) or whose name holds a NUL
-(``charset*=utf-8''%00``) ``ValueError`` (``BadRequest`` from Django 6.1 on), and on Django 4.2,
-with a percent-escape in the value, ``LookupError`` (``charset*=''%41``); so do continuations
-(section 3) the standard library's ``email`` package cannot order, under Django 5.0 and later
-(``x*; x*1``, ``TypeError``). These classes drop the parameters and keep the media type (RFC 9110
-section 8.3.1), as Django itself drops a plain ``charset`` it does not know.
+charset Python does not know (``charset*=bogus''utf-8``), ``ValueError``, ``BadRequest`` from
+Django 6.1 on (on Django 4.2 only with a percent-escape in the value, as ``LookupError``, an empty
+charset too: ``charset*=''%41``); a ``charset`` whose value holds a NUL (``charset*=utf-8''%00``),
+``ValueError`` from ``codecs.lookup`` on every release; continuations (section 3) the standard
+library's ``email`` package cannot order, under Django 5.0 and later (``x*; x*1``,
+``TypeError``). These classes drop the parameters and keep the media type (RFC 9110 section
+8.3.1), as Django itself drops a plain ``charset`` it does not know.
 ``apiexample.wsgi`` and ``apiexample.asgi`` install them (``request_class``).
 """
 
