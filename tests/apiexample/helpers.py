@@ -6,11 +6,14 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import requests
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.http import HttpResponse
 
 # At collection, as test modules import this: its get_asgi_application() sets Django up again,
@@ -30,6 +33,20 @@ def wait_for_refreshes(timeout: float) -> bool:
         if thread.name == REFRESH_THREAD_NAME:
             thread.join(max(0.0, deadline - time.monotonic()))
     return not any(t.name == REFRESH_THREAD_NAME and t.is_alive() for t in threading.enumerate())
+
+
+@contextmanager
+def without_closing_old_connections() -> Iterator[None]:
+    """Around calls to a WSGI application, as gunicorn makes them: Django's request signals
+    without closing database connections, as its test client sends them (the API has none, and
+    pytest-django refuses database access to a test that did not ask for it)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def jwks_fetches(idp: MockIdP) -> int:

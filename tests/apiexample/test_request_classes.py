@@ -13,14 +13,12 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.core.exceptions import BadRequest
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.http import HttpResponse
 
 from apiexample.request_classes import ContentTypeParamsDropped, ContentTypeSafeWSGIRequest
 from apiexample.wsgi import application as wsgi_application
 from mock_idp import MockIdP
-from tests.apiexample.helpers import asgi_get, assert_refused
+from tests.apiexample.helpers import asgi_get, assert_refused, without_closing_old_connections
 
 #: RFC 2231 parameters Django's ``parse_header_parameters`` raises on: an unknown charset, and a
 #: charset name holding a NUL (``codecs.lookup`` refuses it), ``ValueError`` (section 4); an
@@ -50,18 +48,12 @@ def wsgi_get(path: str, content_type: str, token: str | None = None) -> HttpResp
     setup_testing_defaults(environ)
     environ["HTTP_HOST"] = "testserver"
     started: list[tuple[str, list[tuple[str, str]]]] = []
-    # As Django's test client does: no database here, and pytest-django refuses its access.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
+    with without_closing_old_connections():
         answer = wsgi_application(
             environ, lambda status, headers, *_: started.append((status, headers))
         )
         body = b"".join(answer)
         answer.close()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
     status, headers = started[0]
     response = HttpResponse(body, status=int(status.split()[0]))
     for name, value in headers:

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from apiexample.wsgi import application
 from bench import measure
@@ -21,6 +19,7 @@ from tests.apiexample.conftest import (
     api_settings,
     call,
 )
+from tests.apiexample.helpers import without_closing_old_connections
 
 __all__ = ["_documented_defaults", "_fresh_key_caches", "api", "api_settings", "call"]
 
@@ -49,18 +48,12 @@ def minter(mock_idp: MockIdP) -> IdPMinter:
 
 @pytest.fixture
 def wsgi_app() -> Iterator[WSGIHandler]:
-    """The API's WSGI application, called as gunicorn calls it, minus what Django's test client
-    also leaves out: closing database connections around each request (the API has none, and
-    pytest-django refuses database access to a test that did not ask for it). Imported at
-    collection: importing ``apiexample.wsgi`` sets Django up again, logging included, whose
-    handlers would keep a stream a test captured (``capsys``) and later find it closed."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
+    """The API's WSGI application, to be called as gunicorn calls it (see
+    ``without_closing_old_connections``). Imported at collection: importing ``apiexample.wsgi``
+    sets Django up again, logging included, whose handlers would keep a stream a test captured
+    (``capsys``) and later find it closed."""
+    with without_closing_old_connections():
         yield application
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)
