@@ -68,14 +68,15 @@ class TokenSafeExceptionReporter(ExceptionReporter):
 
 
 def _with_readable_parameters(request: HttpRequest) -> HttpRequest:
-    """``request``, or a copy of it whose query or body parameters, which Django refuses to
-    parse (more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``, a body over its limit, a multipart body
-    without a boundary: RFC 7578 section 4.1), show as none.
+    """``request``, or a copy of it whose query or body parameters show as none: those Django
+    refuses to parse (more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``, a body over its limit, a
+    multipart body without a boundary: RFC 7578 section 4.1), and a body nothing has read.
 
     The report reads them unguarded, and Django's ``mail_admins`` handler makes a report for the
     ``DisallowedHost`` of an unknown ``Host`` (every time on Django 4.2, with ``ADMINS`` set on
     later ones): a refused ``Host`` plus ``?a&a&...`` would raise again from the logging call,
-    outside the handler's exception handling, and be a 500.
+    outside the handler's exception handling, and be a 500; a refused ``Host`` on a form whose
+    body is shorter than its ``Content-Length`` would hold a sync worker until it timed out.
     """
     shown = request
     try:
@@ -83,13 +84,26 @@ def _with_readable_parameters(request: HttpRequest) -> HttpRequest:
     except Exception:
         shown = _copy_of(request)
         shown.GET = QueryDict()
+    if not _body_parameters_readable(request):
+        shown = _copy_of(shown) if shown is request else shown
+        shown._post, shown._files = QueryDict(), MultiValueDict()  # type: ignore[attr-defined]
+    return shown
+
+
+def _body_parameters_readable(request: HttpRequest) -> bool:
+    """Whether the body's parameters are parsed, or parse from a body already read whole.
+
+    A body nothing has read stays unread: reading it waits on the client (RFC 9112 section
+    6.3), and a report is no reason to.
+    """
+    if not hasattr(request, "_post") and not hasattr(request, "_body"):
+        return False
     try:
         request.POST  # noqa: B018
         request.FILES  # noqa: B018
     except Exception:
-        shown = _copy_of(shown) if shown is request else shown
-        shown._post, shown._files = QueryDict(), MultiValueDict()  # type: ignore[attr-defined]
-    return shown
+        return False
+    return True
 
 
 def _copy_of(request: HttpRequest) -> HttpRequest:

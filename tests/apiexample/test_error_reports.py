@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from html import escape
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import django
 import pytest
+from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest
 from django.template import Context, Engine
@@ -20,7 +24,9 @@ from django.views.debug import (
 )
 
 from apiexample.error_reports import TokenSafeExceptionReporter, TokenSafeExceptionReporterFilter
+from apiexample.wsgi import application as wsgi_application
 from mock_idp import MockIdP
+from tests.apiexample.helpers import without_closing_old_connections
 
 
 def test_the_project_uses_the_filter() -> None:
@@ -105,6 +111,7 @@ def test_a_report_shows_no_token_sent_in_a_form(mock_idp: MockIdP) -> None:
     request = RequestFactory().post(
         "/api/public", f"access_token={token}&q=kept", "application/x-www-form-urlencoded"
     )
+    request.POST  # noqa: B018 (read, as the protector reads a form looking for a token)
     for report in crash_report(request):
         assert token.split(".")[2] not in report
         assert "kept" in report
@@ -332,6 +339,7 @@ def test_cookie_and_upload_names_holding_a_token_are_redacted(mock_idp: MockIdP)
     token = mock_idp.mint()
     request = RequestFactory().post("/", {token: SimpleUploadedFile("a.txt", b"x")})
     request.COOKIES = {token: "1"}
+    request.FILES  # noqa: B018 (read, as a view taking uploads would)
     text, html = reports(request, crashed(lambda: 1 / 0))
     assert_no_segment(token, text, html)
     assert "a.txt" in text  # the upload is still reported
@@ -423,6 +431,8 @@ UNPARSEABLE_PARAMETERS = {
 def test_parameters_django_refuses_to_parse_show_as_none(make_request: Any) -> None:
     """The report is made all the same (Django's reads them unguarded, and would raise)."""
     request = make_request()
+    with contextlib.suppress(RequestDataTooBig):
+        request.body  # noqa: B018 (read, as a view would, so that the report parses it)
     for report in crash_report(request):
         assert "a view crashed" in report
         assert "kept" in report
@@ -446,3 +456,60 @@ def test_a_refused_host_with_too_many_parameters_is_a_400_not_a_500(
     assert response.status_code == 400
     assert len(mailoutbox) == 1
     assert "evil.example" in mailoutbox[0].subject
+
+
+class RecordingInput(io.BytesIO):
+    """A request's ``wsgi.input`` that records whether anything read from it."""
+
+    reads = 0
+
+    def read(self, *args: Any) -> bytes:
+        self.reads += 1
+        return super().read(*args)
+
+    def readline(self, *args: Any) -> bytes:
+        self.reads += 1
+        return super().readline(*args)
+
+
+def test_a_body_nothing_read_is_not_read_for_the_report() -> None:
+    """Reading it would wait on the client for as long as it withholds its ``Content-Length``."""
+    request = RequestFactory().post(
+        "/api/public", "q=unread-value", "application/x-www-form-urlencoded", HTTP_X_TRACE="kept"
+    )
+    stream = RecordingInput(b"q=unread-value")
+    request.META["wsgi.input"] = stream
+    request._stream = stream  # type: ignore[attr-defined]
+    for report in crash_report(request):
+        assert "a view crashed" in report
+        assert "kept" in report
+        assert "unread-value" not in report
+    assert stream.reads == 0
+    assert request.POST["q"] == "unread-value"  # the request itself can still read its body
+
+
+def test_a_refused_host_does_not_read_a_form_body(settings: Any, mailoutbox: list[Any]) -> None:
+    """A refused ``Host`` on a form whose body has not all arrived: the ``DisallowedHost``
+    report must not read it (a sync worker would wait for the rest until it timed out)."""
+    admin = "ops@example.test"
+    settings.ADMINS = [admin] if django.VERSION >= (6, 0) else [("Ops", admin)]
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    stream = RecordingInput(b"q=1")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/api/public",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": "100",  # more than will ever come
+        "wsgi.input": stream,
+    }
+    setup_testing_defaults(environ)
+    environ["HTTP_HOST"] = "evil.example"
+    started: list[str] = []
+    with without_closing_old_connections():
+        answer = wsgi_application(environ, lambda status, headers, *_: started.append(status))
+        b"".join(answer)
+        answer.close()
+    assert started == ["400 Bad Request"]
+    assert len(mailoutbox) == 1
+    assert "evil.example" in mailoutbox[0].subject
+    assert stream.reads == 0
