@@ -2,10 +2,11 @@
 load generator of ``bench.load``).
 
 ``/api/public``, ``/api/private`` with one repeated token, and with a fresh token from a pool
-minted before the timed runs, in requests/s and in the workers' CPU time per request; each
-protected case also against ``/api/public`` receiving the same headers. Beside the API, a
-second gunicorn serves the floor (``bench/floor_app.py``: the signature checked, nothing else)
-with the same fresh tokens. The JWKS fetches are counted from the mock IdP's hit log.
+minted before each round (sized from the fastest rate seen yet), in requests/s and in the
+workers' CPU time per request; each protected case also against ``/api/public`` receiving the
+same headers. Beside the API, a second gunicorn serves the floor (``bench/floor_app.py``: the
+signature checked, nothing else) with the same fresh tokens. The JWKS fetches are counted from
+the mock IdP's hit log.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ from mock_idp.server import MockIdPServer
 
 #: The API with its protected routes checking the signature only (bench/floor_app.py).
 FLOOR_APP = "bench.floor_app:create_application()"
+#: A round's token pool: this many times what a case sends at the fastest rate seen yet, plus a
+#: lead (wrk's threads each take every other token, and one may run faster).
+POOL_MARGIN = 1.3
+POOL_LEAD = 1000
+
+
+def pool_size(fastest_rps: float, seconds: float) -> int:
+    """The fresh tokens one round's cases need, none sent twice, at ``fastest_rps``."""
+    return int(fastest_rps * seconds * POOL_MARGIN) + POOL_LEAD
 
 
 @contextmanager
@@ -121,26 +131,32 @@ def under_load(
         bases = {"api": api_base, "floor": floor_base}
         workers = {"api": WorkerCPU(api.pid), "floor": WorkerCPU(floor.pid)}
         status("gunicorn up (the API, and the signature-only floor); warming up")
-        run(f"{api_base}/api/private", 1, token=repeated)
-        run(f"{floor_base}/api/private", 1, token=repeated)
-        probe = run(f"{api_base}/api/public", 1)
-        per_run = int(probe.rps * seconds * 1.3) + 1000
-        status(f"minting {per_run * rounds} tokens for the fresh-token runs")
-        pools = [minter.mint(per_run) for _ in range(rounds)]
+        warm_ups = [
+            run(f"{api_base}/api/private", 1, token=repeated),
+            run(f"{floor_base}/api/private", 1, token=repeated),
+            run(f"{api_base}/api/public", 1),
+        ]
+        # A round's pool is minted just before it, from the fastest rate seen yet: a slow second
+        # while warming up would otherwise size every pool short, and tokens would repeat.
+        fastest = max(r.rps for r in warm_ups)
         for round_ in range(rounds):
-            status(f"load round {round_ + 1}/{rounds} ({seconds:.0f} s a case)")
+            pool = minter.mint(pool_size(fastest, seconds))
+            status(f"load round {round_ + 1}/{rounds} ({seconds:.0f} s a case, {len(pool)} tokens)")
             for name in round_order(round_):
                 case = CASES[name]
-                options = case.load_options(repeated, pools[round_])
+                options = case.load_options(repeated, pool)
                 before = workers[case.server].sample()
                 result = run(f"{bases[case.server]}{case.path}", seconds, **options)
                 after = workers[case.server].sample()
                 used = WorkerCPU.per_request_us(before, after, result.requests)
                 results[name].append(result)
+                fastest = max(fastest, result.rps)
                 if used is not None:
                     cpu_us[name].append(used)
     fetches = idp.hit_count(JWKS_PATH) - fetches_before
-    requests = sum(r.requests for rs in results.values() for r in rs) + probe.requests
+    # The requests the API's workers served (the floor trusts an IdP of its own).
+    requests = sum(r.requests for n, rs in results.items() if CASES[n].server == "api" for r in rs)
+    requests += warm_ups[0].requests + warm_ups[2].requests
 
     generator = "wrk -t2 -c8" if use_wrk else "python, 2 processes x 4 threads"
     heading = (

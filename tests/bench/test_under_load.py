@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.load import LoadResult
-from bench.under_load import API_ROWS, CASES, FLOOR_ROWS, load_report, round_order
+from bench.under_load import API_ROWS, CASES, FLOOR_ROWS, load_report, pool_size, round_order
 
 #: Each measured protected case and the baselines its ratios are read against.
 BASELINES = {
@@ -102,3 +102,11 @@ def test_without_worker_cpu_the_table_says_so_and_skips_the_cpu_ratios() -> None
     lines, figures = load_report("h", RESULTS, {name: [] for name in RESULTS}, 2, 1)
     assert "cpu_fresh" not in figures
     assert all(" n/a " in line for line in lines if line.startswith("  /api/"))
+
+
+@pytest.mark.parametrize("rps", [500.0, 6000.0, 20000.0])
+def test_a_round_s_pool_outlasts_its_busiest_wrk_thread(rps: float) -> None:
+    """wrk's two threads each take every other token: one thread sending 60% of a case's
+    requests, at the fastest rate seen, still sends no token twice."""
+    seconds = 4.0
+    assert pool_size(rps, seconds) // 2 >= 0.6 * rps * seconds
