@@ -10,7 +10,10 @@ import django
 import pytest
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.utils.decorators import method_decorator
 from django.utils.log import AdminEmailHandler
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 
 from apiexample.protector import FORM_CONTENT_TYPE
 from apiexample.validator import Auth0JWTBearerTokenValidator
@@ -402,7 +405,6 @@ def test_a_class_based_view_method_needs_method_decorator(
 ) -> None:
     """Decorated directly, a method gets the view instance first: say how to do it."""
     from django.http import HttpResponse
-    from django.views import View
 
     from apiexample.views import require_auth
 
@@ -434,8 +436,6 @@ if django.VERSION >= (5,):  # 4.2's method_decorator makes an async handler sync
 
 def _async_view(case: str) -> Any:
     from django.http import JsonResponse
-    from django.utils.decorators import method_decorator
-    from django.views import View
 
     from apiexample.views import require_auth
 
@@ -486,7 +486,23 @@ async def posted_async(request: HttpRequest) -> HttpResponse:
     return HttpResponse(request.method)
 
 
-urlpatterns = [path("posted", posted), path("posted-async", posted_async)]  # ROOT_URLCONF below
+class PostHandler(View):
+    @method_decorator(require_auth_for_urls(None))
+    def post(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse(request.method)
+
+
+#: What the README says to add for a handler of a method Django's CSRF check applies to.
+ExemptPostHandler = method_decorator(csrf_exempt, name="dispatch")(
+    type("ExemptPostHandler", (PostHandler,), {})
+)
+
+urlpatterns = [  # ROOT_URLCONF below
+    path("posted", posted),
+    path("posted-async", posted_async),
+    path("posted-handler", PostHandler.as_view()),
+    path("posted-exempt-handler", ExemptPostHandler.as_view()),
+]
 
 
 @pytest.mark.parametrize("route", ["/posted", "/posted-async"])
@@ -506,6 +522,25 @@ def test_a_protected_view_needs_no_csrf_token(
     assert_refused(client.post(route), 401, "missing_authorization")
 
 
+def test_a_protected_post_handler_needs_its_class_csrf_exempt(
+    api_settings: Any, mock_idp: MockIdP, mock_idp_network: Any
+) -> None:
+    """``as_view()`` carries ``dispatch``'s CSRF mark, not a handler's (README, "Class-based
+    views"): without ``csrf_exempt`` on ``dispatch``, Django refuses before the token is read."""
+    from django.test import Client
+
+    api_settings.ROOT_URLCONF = __name__
+    client = Client(enforce_csrf_checks=True)
+    authorization = f"Bearer {mock_idp.mint()}"
+    refused = client.post("/posted-handler", HTTP_AUTHORIZATION=authorization)
+    assert refused.status_code == 403
+    assert "WWW-Authenticate" not in refused  # Django's CSRF page, not ours
+    response = client.post("/posted-exempt-handler", HTTP_AUTHORIZATION=authorization)
+    assert response.status_code == 200
+    assert response.content == b"POST"
+    assert_refused(client.post("/posted-exempt-handler"), 401, "missing_authorization")
+
+
 def test_a_view_result_that_is_no_response_is_passed_on_untouched(
     api_settings: Any, mock_idp_network: Any, mock_idp: MockIdP, rf: Any
 ) -> None:
@@ -519,8 +554,6 @@ def test_a_sync_class_based_view_under_method_decorator_stays_sync(
     api_settings: Any, mock_idp_network: Any, mock_idp: MockIdP, rf: Any
 ) -> None:
     """Found by mutation testing: taking every class-based view for async survived."""
-    from django.utils.decorators import method_decorator
-    from django.views import View
 
     class Handlers(View):
         def get(self, request: Any) -> HttpResponse:
