@@ -996,6 +996,7 @@ for _slug, _values, _reason in (
     ("nbf-boolean", {"nbf": True}, "claim_invalid_nbf"),
     ("nbf-1e308", {"nbf": 1e308}, "claim_invalid_nbf"),
     ("sub-empty", {"sub": ""}, "claim_invalid_sub"),
+    ("exp-null", {"exp": None}, "claim_missing"),
     ("iss-null", {"iss": None}, "claim_missing"),
     ("aud-null", {"aud": None}, "claim_missing"),
     ("aud-list-with-number", {"aud": [DEFAULT_AUDIENCE, 5]}, "claim_invalid_aud"),
