@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from apiexample import conf
+from tests.apiexample.conftest import DOCUMENTED_DEFAULTS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: conf's defaults, as a setting would spell them.
+CONF_DEFAULTS = {
+    "AUTH0_ALGORITHMS": ",".join(conf.DEFAULT_ALGORITHMS),
+    "AUTH0_LEEWAY": str(conf.DEFAULT_LEEWAY),
+    "AUTH0_JWKS_CACHE_TTL": str(conf.DEFAULT_JWKS_CACHE_TTL),
+    "AUTH0_JWKS_COOLDOWN": str(conf.DEFAULT_JWKS_COOLDOWN),
+    "AUTH0_JWKS_TIMEOUT": str(conf.DEFAULT_JWKS_TIMEOUT),
+    "AUTH0_JWKS_STALE_IF_ERROR": str(conf.DEFAULT_JWKS_STALE_IF_ERROR),
+    "AUTH0_TOKEN_CACHE_SIZE": str(conf.DEFAULT_TOKEN_CACHE_SIZE),
+}
 
 
 def problem_ids(settings: Any, **values: Any) -> set[str]:
@@ -53,6 +69,19 @@ def test_settings_are_reread_after_a_change(tenant: Any) -> None:
 def test_algorithms_accept_lists_and_comma_strings(tenant: Any, raw: Any, parsed: Any) -> None:
     tenant.AUTH0_ALGORITHMS = raw
     assert conf.current().algorithms == parsed
+
+
+def test_the_readme_env_example_and_the_suite_show_conf_s_defaults() -> None:
+    """A default changed in conf alone would leave the README's table, ``.env.example`` and the
+    defaults every API test runs with (``DOCUMENTED_DEFAULTS``) at the old one."""
+    readme = (ROOT / "README.md").read_text()
+    table = dict(re.findall(r"^\| `(AUTH0_\w+)` \|.*\| `([^`|]+)` \|$", readme, re.MULTILINE))
+    example = (ROOT / ".env.example").read_text()
+    commented = dict(re.findall(r"^# (AUTH0_\w+)=(\S+)$", example, re.MULTILINE))
+    for name, value in CONF_DEFAULTS.items():
+        assert (table.get(name), commented.get(name), DOCUMENTED_DEFAULTS[name]) == (value,) * 3, (
+            name
+        )
 
 
 @pytest.mark.parametrize("unset", ["", " ", None])
