@@ -5,6 +5,11 @@ One table drives both ``test_catalogue.py`` (``pytest -m security``) and ``docs/
 drift from the tests. Every case builds its request with the mock IdP (a forgery by name with
 ``MockIdP.forge``, a plain ``mint``, or a JWKS fault), never by editing a token afterwards
 (``test_catalogue.py`` checks), and cites where the attack comes from.
+
+A new case goes in the section it attacks (``# -- header --``, ``# -- claims --``...), beside
+its closest neighbours: one ``case(...)`` call, or a row of the section's table when it has one
+(the claim values refused by one reason each, for instance). The document lists the cases in the
+order they are defined here; regenerate it after adding one.
 """
 
 from __future__ import annotations
