@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,16 @@ def test_register_client_returns_the_client(mock_idp: MockIdP) -> None:
         "s",
         ("read:messages",),
     )
+
+
+def test_the_readme_s_tour_runs_as_written() -> None:
+    """README, "mock_idp: a local Auth0 tenant": its Python block, run as a reader would."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## mock_idp: a local Auth0 tenant") :]
+    block = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    names: dict[str, Any] = {}
+    exec(compile(block.group(1), "README.md", "exec"), names)  # noqa: S102 (our own README)
+    assert decode_unverified(names["odd"])[1]["exp"] is None  # None is written as null
+    first_kid = decode_unverified(names["token"])[0]["kid"]
+    assert names["idp"].keys.state(first_kid) is KeyState.RETIRED  # the block ran to its end
