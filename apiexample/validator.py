@@ -279,8 +279,14 @@ class Auth0JWTBearerTokenValidator(JWTBearerTokenValidator):  # type: ignore[mis
             raise InvalidToken("kid_unknown")
         try:
             policies.check_key(header, key)
-            key.public_key.verify(
-                _b64decode(signature),
+            public_key = key.public_key
+            signature_bytes = _b64decode(signature)
+            # Exactly k bytes (RFC 8017 sections 8.1.2 and 8.2.2, step 1): OpenSSL verifies a
+            # PSS signature one leading zero byte short, a second spelling of the same token.
+            if len(signature_bytes) != (public_key.key_size + 7) // 8:
+                raise InvalidSignature
+            public_key.verify(
+                signature_bytes,
                 f"{header_segment}.{payload_segment}".encode("ascii"),
                 *header.scheme,
             )

@@ -349,9 +349,13 @@ def stripped_signature(idp: MockIdP, *, keep_dot: bool = True, **mint: Any) -> s
 
 @_register(
     "the signature altered: mode 'flip' (one bit), 'truncate', 'zero', 'other_token', "
-    "'leading_zero' (k + 1 bytes), 'one_byte' or 'modulus' (RFC 8017 section 8.2.2)"
+    "'leading_zero' (k + 1 bytes), 'leading_zero_stripped' (a real signature whose first byte "
+    "is 0x00, that byte dropped: the same integer in k - 1 bytes), 'one_byte' or 'modulus' "
+    "(RFC 8017 sections 8.1.2 and 8.2.2)"
 )
 def tampered_signature(idp: MockIdP, *, mode: str = "flip", **mint: Any) -> str:
+    if mode == "leading_zero_stripped":
+        return _leading_zero_stripped(idp, mint)
     token = _mint(idp, mint)
     signature = bytearray(b64url_decode(token.rpartition(".")[2]))
     if mode == "flip":
@@ -375,6 +379,17 @@ def tampered_signature(idp: MockIdP, *, mode: str = "flip", **mint: Any) -> str:
     else:
         raise ValueError(f"unknown mode {mode!r}")
     return _replace_segment(token, 2, b64url(bytes(signature)))
+
+
+def _leading_zero_stripped(idp: MockIdP, mint: Mapping[str, Any]) -> str:
+    """A token whose real signature begins with a 0x00 byte (one in 256), that byte dropped."""
+    for attempt in range(5000):  # until a signature begins with 0x00
+        claims = {**mint.get("claims", {}), "jti": f"leading-zero-{attempt}"}
+        token = _mint(idp, {**mint, "claims": claims})
+        signature = b64url_decode(token.rpartition(".")[2])
+        if signature[0] == 0:
+            return _replace_segment(token, 2, b64url(signature[1:]))
+    raise RuntimeError("no signature beginning with 0x00 in 5000 tokens")  # pragma: no cover
 
 
 @_register(

@@ -581,6 +581,19 @@ def test_tampered_signature_lengths(idp: MockIdP) -> None:
         idp.forge("tampered_signature", mode="modulus", key=idp.keys.add(KeyPair.ec()))
 
 
+def test_tampered_signature_leading_zero_stripped(idp: MockIdP) -> None:
+    """RFC 8017 sections 8.1.2 and 8.2.2: the same integer one byte short is no signature."""
+    token = idp.forge("tampered_signature", mode="leading_zero_stripped", claims={"x": 1})
+    head, _, signature = token.rpartition(".")
+    short = b64url_decode(signature)
+    assert len(short) == 255
+    claims = parts(token)[1]
+    assert claims["x"] == 1
+    assert claims["jti"].startswith("leading-zero-")
+    padded = b64url(bytes(1) + short)  # the real signature, k bytes
+    assert rs256_valid(f"{head}.{padded}", idp.keys.signing_key.public_key)
+
+
 def test_respelled_signature_in_standard_base64(idp: MockIdP) -> None:
     token = idp.forge("respelled_signature", mode="standard_base64")
     head, _, signature = token.rpartition(".")

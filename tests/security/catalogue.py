@@ -689,6 +689,33 @@ for _mode, _slug, _what in (
         fetches=1,
         reason="signature_invalid",
     )
+
+
+def _leading_zero_stripped(alg: str) -> Build:
+    """A real ``alg`` signature beginning with 0x00, that byte dropped: the same integer in
+    k - 1 bytes. OpenSSL refuses it for PKCS #1 v1.5 but verifies it for PSS."""
+
+    def build(scene: Scene) -> Attack:
+        scene.settings.AUTH0_ALGORITHMS = alg
+        serve_jwks(scene, [{**scene.idp.jwks()["keys"][0], "alg": alg}])
+        token = scene.idp.forge("tampered_signature", mode="leading_zero_stripped", algorithm=alg)
+        return bearer(token)
+
+    return build
+
+
+for _alg in ("RS256", "PS256", "PS512"):
+    case(
+        f"sig-leading-zero-stripped-{_alg.lower()}",
+        SIG,
+        f"a real {_alg} signature beginning with 0x00, that byte dropped (k - 1 bytes, the same "
+        "integer): one token, two spellings",
+        _leading_zero_stripped(_alg),
+        INVALID,
+        "RFC 8017 §8.1.2, §8.2.2; RFC 7515 §5.2",
+        fetches=1,
+        reason="signature_invalid",
+    )
 case(
     "sig-pss-labelled-rs256",
     SIG,
