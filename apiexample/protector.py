@@ -64,9 +64,16 @@ def _access_token_parameter(request: HttpRequest) -> bool:
     Parameters are parsed only when there can be some: most requests carry none. A body is
     read only when form-encoded, in any method with a body (section 2.2): a multipart upload
     is left for the view, which may set its own upload handlers or read ``request.body``.
+
+    The query is read as percent-encoded UTF-8 (RFC 3986 section 2.5), as Django's ASGI request
+    reads it: under WSGI, ``request.GET`` decodes it in the charset the body's ``Content-Type``
+    names, in which ``access_token`` may read as other characters (``charset=utf-16``).
     """
     try:
-        if request.META.get("QUERY_STRING") and "access_token" in request.GET:
+        query = request.META.get("QUERY_STRING")
+        if query and "access_token" in (
+            request.GET if request.encoding is None else QueryDict(query)
+        ):
             return True
         if request.method in ("GET", "HEAD") or request.content_type != FORM_CONTENT_TYPE:
             return False

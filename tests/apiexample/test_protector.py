@@ -80,6 +80,23 @@ def test_header_plus_query_token_is_invalid_request(call: Any, mock_idp: MockIdP
     assert_refused(response, 400, "invalid_request")
 
 
+@pytest.mark.parametrize("charset", ["utf-16", "utf-16-be", "cp500", "cp037"])
+@pytest.mark.parametrize("name", ["access_token", "%61ccess_token"])
+def test_a_body_charset_does_not_hide_the_query_token(
+    call: Any, mock_idp: MockIdP, caplog: Any, charset: str, name: str
+) -> None:
+    """The query is percent-encoded UTF-8 (RFC 3986 section 2.5), whatever charset the body's
+    ``Content-Type`` names: Django's WSGI ``request.GET`` decodes it in that charset, where
+    ``access_token=...`` reads as other characters (a GET under gunicorn answered 200)."""
+    token = mock_idp.mint()
+    with caplog.at_level(logging.INFO, logger="apiexample"):
+        response = call(
+            f"/api/private?{name}={token}", token, CONTENT_TYPE=f"text/plain; charset={charset}"
+        )
+    assert_refused(response, 400, "invalid_request")
+    assert "reason=token_in_two_places " in caplog.text
+
+
 def test_an_unexpected_exception_becomes_401_not_500(
     call: Any, mock_idp: MockIdP, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
