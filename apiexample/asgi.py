@@ -1,5 +1,8 @@
 """ASGI entry point, for servers such as uvicorn or daphne.
 
+A request body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is refused (413) before Django reads it
+(``apiexample.body_limit``): Django's ASGI handler reads every body whole before routing.
+
 uvicorn's logs hold what a client sent (the query string, in its access log and, at
 ``--log-level trace``, in each request's scope), so a token would be written whole: its loggers
 pass every record through ``apiexample.log_redaction``'s filters. uvicorn sets up its logging
@@ -12,6 +15,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from apiexample.body_limit import BodyLimit
 from apiexample.log_redaction import redact_each_argument, redact_loggers
 from apiexample.request_classes import ContentTypeSafeASGIRequest
 
@@ -24,5 +28,6 @@ UVICORN_ACCESS_LOGGER = "uvicorn.access"
 
 redact_loggers(UVICORN_LOGGERS)
 redact_loggers([UVICORN_ACCESS_LOGGER], redact_each_argument)
-application = get_asgi_application()
-application.request_class = ContentTypeSafeASGIRequest  # no 500 on a malformed Content-Type
+django_application = get_asgi_application()
+django_application.request_class = ContentTypeSafeASGIRequest  # no 500 on a bad Content-Type
+application = BodyLimit(django_application)

@@ -152,6 +152,14 @@ class NotFound(RequestError):
     description = "No such resource."
 
 
+class ContentTooLarge(RequestError):
+    """A request body over the limit, refused before it is read (RFC 9110 section 15.5.14)."""
+
+    error = "request_too_large"
+    status_code = 413
+    description = "The request body is larger than this API accepts."
+
+
 class ServerError(RequestError):
     """A view that crashed (RFC 9110 section 15.6.1): never ``require_auth``, which fails closed."""
 

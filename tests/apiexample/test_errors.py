@@ -8,6 +8,7 @@ import pytest
 
 from apiexample.errors import (
     BadRequest,
+    ContentTooLarge,
     InsufficientScope,
     InvalidRequest,
     InvalidToken,
@@ -106,6 +107,14 @@ def test_a_hostile_kid_cannot_forge_log_fields(kid: str, logged: str) -> None:
             {"error": "invalid_request", "error_description": "The request is malformed."},
         ),
         (NotFound, 404, {"error": "not_found", "error_description": "No such resource."}),
+        (
+            ContentTooLarge,
+            413,
+            {
+                "error": "request_too_large",
+                "error_description": "The request body is larger than this API accepts.",
+            },
+        ),
         (
             ServerError,
             500,

@@ -1,0 +1,188 @@
+"""``BodyLimit``: a body over the limit is refused (413) before Django reads it, under ASGI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from apiexample.asgi import application, django_application
+from apiexample.body_limit import BodyLimit
+from devtools.processes import api_environment, serving
+from mock_idp.server import MockIdPServer
+from tests.apiexample.test_asgi import uvicorn_command
+
+#: Django's default DATA_UPLOAD_MAX_MEMORY_SIZE, the limit unless one is given.
+LIMIT = 2_621_440
+
+
+class Exchange:
+    """One HTTP request through an ASGI application, as a server makes it: the body arrives
+    in ``chunks``; what the application sent, and how often it asked for the body."""
+
+    def __init__(self, chunks: Sequence[bytes], headers: Sequence[tuple[bytes, bytes]] = ()):
+        self.chunks = list(chunks)
+        self.headers = [(b"host", b"testserver"), *headers]
+        self.receives = 0
+        self.sent: list[dict[str, Any]] = []
+
+    def scope(self) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/api/public",
+            "raw_path": b"/api/public",
+            "query_string": b"",
+            "root_path": "",
+            "headers": self.headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+
+    async def receive(self) -> dict[str, Any]:
+        self.receives += 1
+        if self.receives <= len(self.chunks):
+            more = self.receives < len(self.chunks)
+            return {
+                "type": "http.request",
+                "body": self.chunks[self.receives - 1],
+                "more_body": more,
+            }
+        await asyncio.sleep(3600)  # the client waits for the answer: a disconnect comes only then
+        raise AssertionError("unreachable")
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    def run(self, app: Any = application) -> Exchange:
+        asyncio.run(app(self.scope(), self.receive, self.send))
+        return self
+
+    @property
+    def status(self) -> int:
+        starts = [m for m in self.sent if m["type"] == "http.response.start"]
+        assert len(starts) == 1, self.sent
+        return int(starts[0]["status"])
+
+    def header(self, name: bytes) -> bytes | None:
+        start = next(m for m in self.sent if m["type"] == "http.response.start")
+        return dict(start["headers"]).get(name)
+
+    def raw_body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.sent[1:])
+
+    def body(self) -> Any:
+        return json.loads(self.raw_body())
+
+
+def assert_too_large(exchange: Exchange) -> None:
+    assert exchange.status == 413
+    assert exchange.body()["error"] == "request_too_large"
+    assert exchange.header(b"Cache-Control") == b"no-store"
+    assert exchange.header(b"Content-Type") == b"application/json"
+    assert exchange.header(b"connection") == b"close"
+    assert exchange.header(b"content-length") == b"%d" % len(exchange.raw_body())
+    assert exchange.header(b"WWW-Authenticate") is None  # not about credentials
+
+
+def test_a_declared_length_over_the_limit_is_refused_unread(caplog: Any) -> None:
+    with caplog.at_level(logging.INFO, logger="apiexample.body_limit"):
+        exchange = Exchange([b"x"], [(b"content-length", str(LIMIT + 1).encode())]).run()
+    assert_too_large(exchange)
+    assert exchange.receives == 0
+    assert "status=413 reason=body_too_large (declared)" in caplog.text
+
+
+def test_a_streamed_body_is_refused_at_the_chunk_that_passes_the_limit() -> None:
+    """No ``Content-Length`` (chunked): Django is told the client left, and answers nothing."""
+    chunk = b"x" * 2**20
+    exchange = Exchange([chunk] * 10).run()
+    assert_too_large(exchange)
+    assert exchange.receives == 3  # 3 MiB > 2.5 MiB: the other seven are never asked for
+
+
+def test_a_body_within_the_limit_reaches_django() -> None:
+    exchange = Exchange([b"x" * LIMIT], [(b"content-length", str(LIMIT).encode())]).run()
+    assert exchange.status == 200
+    assert exchange.body()["message"].startswith("Hello from a public endpoint!")
+
+
+@pytest.mark.parametrize("declared", [b"", b"-1", b"1e9", b"\xb2", b" 12 "])
+def test_a_length_that_is_no_number_is_left_to_the_server(declared: bytes) -> None:
+    """uvicorn refuses such a request itself; here it counts as undeclared (the stream rules)."""
+    exchange = Exchange([b"x"], [(b"content-length", declared)]).run()
+    assert exchange.status == 200
+
+
+def test_the_limit_follows_data_upload_max_memory_size(settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    assert_too_large(Exchange([b"x" * 11]).run())
+    assert Exchange([b"x" * 10]).run().status == 200
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None  # Django's "no limit"
+    assert Exchange([b"x" * (LIMIT + 1)]).run().status == 200
+
+
+def test_a_limit_given_wins_over_the_setting(settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
+    limited = BodyLimit(django_application, limit=5)
+    assert_too_large(Exchange([b"abc", b"def"]).run(limited))
+    assert Exchange([b"abcde"]).run(limited).status == 200
+
+
+def test_an_application_that_answered_is_not_answered_for() -> None:
+    """A body read after the answer started, past the limit: the answer stands alone."""
+
+    async def answers_then_reads(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        while (await receive())["type"] == "http.request":
+            pass
+        await send({"type": "http.response.body", "body": b""})
+
+    exchange = Exchange([b"x" * 6, b"y"]).run(BodyLimit(answers_then_reads, limit=5))
+    assert exchange.status == 204
+    assert len(exchange.sent) == 2
+
+
+def test_other_scopes_pass_through() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    asyncio.run(BodyLimit(app, limit=0)({"type": "lifespan"}, None, None))  # type: ignore[arg-type]
+    assert seen == ["lifespan"]
+
+
+@pytest.mark.live
+def test_uvicorn_refuses_a_large_chunked_get(mock_idp_live: MockIdPServer, tmp_path: Path) -> None:
+    """The attack as it comes: a chunked ``GET`` whose body would go to a temporary file."""
+    env = api_environment(mock_idp_live.idp.issuer)
+    with serving(uvicorn_command, env, log=tmp_path / "uvicorn.log") as server:
+        address = urlsplit(server.base)
+        with socket.create_connection((address.hostname, address.port), timeout=30) as client:
+            client.sendall(
+                b"GET /api/public HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            )
+            chunk = b"x" * 2**20
+            try:
+                for _ in range(8):
+                    client.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:
+                pass  # the server answered and closed while the body was still coming
+            answer = b""
+            while block := client.recv(65536):
+                answer += block
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), head
+    assert b"connection: close" in head.lower()
+    assert json.loads(body)["error"] == "request_too_large"
