@@ -17,6 +17,7 @@ import responses
 import urllib3
 
 from apiexample import jwks_fetch
+from apiexample.fetch_deadline import deadline_session
 from apiexample.jwks_fetch import JWKSFetchError, fetch_jwks
 from tests.recording_server import recording_server
 
@@ -74,7 +75,7 @@ def test_the_connection_is_shut_down_a_grace_after_the_fetch_s_own_deadline(
     """The README's 0.1 s: a fetch ending on time ends on its own, with its own reason."""
     network.get(URL, json=KEYS)
     asked: list[float] = []
-    original = jwks_fetch.deadline_session
+    original = deadline_session
 
     def spy(seconds: float, session_class: type[requests.Session]) -> Any:
         asked.append(seconds)
@@ -265,7 +266,7 @@ def test_a_deadline_reached_exactly_is_spent_before_the_request(
 ) -> None:
     """No time left is no time: a timeout of 0 would mean no timeout to ``requests``."""
     network.get(URL, json=KEYS)
-    monkeypatch.setattr(jwks_fetch.time, "monotonic", lambda: 100.0)
+    monkeypatch.setattr("apiexample.jwks_fetch.time.monotonic", lambda: 100.0)
     assert refusal(timeout=0) == "jwks_timeout"
     assert len(network.calls) == 0
 
@@ -273,7 +274,7 @@ def test_a_deadline_reached_exactly_is_spent_before_the_request(
 def test_slow_drip_hits_the_deadline(network: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     network.get(URL, body=b'{"keys": []}' + b" " * 40_000)
     ticks = iter(range(0, 1000, 5))
-    monkeypatch.setattr(jwks_fetch.time, "monotonic", lambda: float(next(ticks)))
+    monkeypatch.setattr("apiexample.jwks_fetch.time.monotonic", lambda: float(next(ticks)))
     assert refusal(timeout=8) == "jwks_timeout"
 
 
@@ -331,7 +332,7 @@ class _Body:
 def test_each_receive_waits_at_most_what_is_left_of_the_deadline(
     monkeypatch: Any, left: float, expected: float
 ) -> None:
-    monkeypatch.setattr(jwks_fetch.time, "monotonic", lambda: 100.0)
+    monkeypatch.setattr("apiexample.jwks_fetch.time.monotonic", lambda: 100.0)
     response = requests.Response()
     response.raw = body = _Body()
     assert jwks_fetch._read_capped(response, 100.0 + left) == b'{"keys": []}'
@@ -341,7 +342,7 @@ def test_each_receive_waits_at_most_what_is_left_of_the_deadline(
 def test_a_deadline_reached_exactly_ends_the_read_without_a_receive(monkeypatch: Any) -> None:
     """With no time left the next receive would get a timeout of 0 (a non-blocking socket):
     the fetch ends as a timeout instead."""
-    monkeypatch.setattr(jwks_fetch.time, "monotonic", lambda: 100.0)
+    monkeypatch.setattr("apiexample.jwks_fetch.time.monotonic", lambda: 100.0)
     response = requests.Response()
     response.raw = body = _Body()
     with pytest.raises(JWKSFetchError) as caught:

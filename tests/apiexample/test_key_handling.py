@@ -14,8 +14,9 @@ import pytest
 
 from apiexample import signing_keys
 from mock_idp import ControllableClock, KeyState, MockIdP
+from mock_idp.http import JWKS as JWKS_PATH
 from mock_idp.http import Fault
-from tests.apiexample.helpers import JWKS_PATH, assert_refused, jwks_fetches, wait_for_refreshes
+from tests.apiexample.helpers import assert_refused, jwks_fetches, wait_for_refreshes
 
 
 def test_keys_are_fetched_lazily_and_once(call: Any, mock_idp: MockIdP) -> None:

@@ -23,8 +23,9 @@ from apiexample.token_format import MAX_TOKEN_LENGTH
 from apiexample.validator import Auth0JWTBearerTokenValidator
 from apiexample.views import require_auth
 from mock_idp import ControllableClock, MockIdP
+from mock_idp.http import JWKS as JWKS_PATH
 from mock_idp.http import Fault
-from tests.apiexample.helpers import JWKS_PATH, assert_refused, jwks_fetches, wait_for_refreshes
+from tests.apiexample.helpers import assert_refused, jwks_fetches, wait_for_refreshes
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def test_the_in_process_api_gets_every_setting_pinned(monkeypatch: pytest.Monkey
     from apiexample import conf
 
     environ = {"AUTH0_TOKEN_CACHE_SIZE": "0", "AUTH0_LEEWAY": "0", "HOME": "/home/dev"}
-    monkeypatch.setattr(run.os, "environ", environ)
+    monkeypatch.setattr("bench.run.os.environ", environ)
     monkeypatch.setattr("django.setup", lambda: None)
     levels: list[int] = []  # the bench quiets the API's logger; this process's tests read it
     monkeypatch.setattr(logging.getLogger("apiexample"), "setLevel", levels.append)

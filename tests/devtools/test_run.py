@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from devtools import run
-from devtools.processes import no_control_socket
+from devtools.processes import PROJECT_ROOT, no_control_socket
 from devtools.run import DevConfig, DevRunError
 from tests.process_checks import free_ports
 from tests.recording_server import recording_server
@@ -32,8 +32,8 @@ def test_config_derives_urls_and_keys_file() -> None:
 def test_default_config_keeps_keys_in_gitignored_var() -> None:
     config = DevConfig()
     assert (config.api_port, config.idp_port) == (8000, 8001)
-    assert config.keys_file.parent == run.PROJECT_ROOT / "var"
-    gitignore = (run.PROJECT_ROOT / ".gitignore").read_text().splitlines()
+    assert config.keys_file.parent == PROJECT_ROOT / "var"
+    gitignore = (PROJECT_ROOT / ".gitignore").read_text().splitlines()
     assert "/var/" in gitignore
 
 
@@ -310,9 +310,7 @@ def test_mint_token_runs_in_the_project_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert run.mint_token(DevConfig(python=fake_python(tmp_path, "pwd")), {}) == str(
-        run.PROJECT_ROOT
-    )
+    assert run.mint_token(DevConfig(python=fake_python(tmp_path, "pwd")), {}) == str(PROJECT_ROOT)
 
 
 def test_a_hung_mint_is_a_devtools_error_not_a_traceback(tmp_path: Path) -> None:
@@ -401,7 +399,7 @@ def test_ensure_port_free_probes_127_0_0_1_only() -> None:
 def test_the_state_dir_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert run.parse_args(["--state-dir", "rel"]).state_dir == tmp_path / "rel"
-    assert run.parse_args([]).state_dir == run.PROJECT_ROOT / "var"
+    assert run.parse_args([]).state_dir == PROJECT_ROOT / "var"
 
 
 def test_spawn_without_a_pipe_leaves_stdout_alone() -> None:

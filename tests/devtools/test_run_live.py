@@ -26,6 +26,7 @@ from typing import IO
 import pytest
 
 from devtools import run
+from devtools.processes import PROJECT_ROOT
 from devtools.run import DevConfig, DevRunError
 from tests.process_checks import alive, free_ports
 
@@ -217,9 +218,7 @@ def runner(config: DevConfig) -> Iterator[Runner]:
     ]  # fmt: skip
     # Without PYTHONUNBUFFERED, so the banner reaches a pipe only if devtools.run flushes it.
     env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
-    process = subprocess.Popen(
-        argv, cwd=run.PROJECT_ROOT, env=env, stdout=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     output: list[str] = []
     reader = threading.Thread(target=read_until, args=(process.stdout, "Ctrl-C stops", output))

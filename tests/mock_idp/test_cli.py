@@ -487,7 +487,7 @@ def test_processes_creating_the_keys_file_at_once_share_one_key(
         theirs.save(path)
         return ours
 
-    monkeypatch.setattr(cli.KeyRing, "generate", generate_while_another_process_saves)
+    monkeypatch.setattr(KeyRing, "generate", generate_while_another_process_saves)
     loaded = cli.load_or_create_keys(path)
     assert loaded.signing_key.kid == mock_idp_keys.primary.kid
     assert KeyRing.load(path).signing_key.kid == mock_idp_keys.primary.kid
