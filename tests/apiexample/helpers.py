@@ -120,9 +120,9 @@ async def asgi_get(
     }
     incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     incoming.put_nowait({"type": "http.request", "body": b"", "more_body": False})
-    sent: list[dict[str, Any]] = []
+    sent: list[Mapping[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Mapping[str, Any]) -> None:
         sent.append(message)
 
     await application(scope, incoming.get, send)  # waits for a disconnect only after the answer

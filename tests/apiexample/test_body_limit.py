@@ -169,6 +169,7 @@ def test_uvicorn_refuses_a_large_chunked_get(mock_idp_live: MockIdPServer, tmp_p
     env = api_environment(mock_idp_live.idp.issuer)
     with serving(uvicorn_command, env, log=tmp_path / "uvicorn.log") as server:
         address = urlsplit(server.base)
+        assert address.port is not None
         with socket.create_connection((address.hostname, address.port), timeout=30) as client:
             client.sendall(
                 b"GET /api/public HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"

@@ -251,8 +251,10 @@ def test_a_missing_setting_s_hint_says_where_to_set_it_in_either_kind_of_project
     tenant.AUTH0_DOMAIN = ""
     hints = {m.id: m.hint for m in check_auth0_settings()}
     for check_id in ("apiexample.E001", "apiexample.E002"):
-        assert "in the environment or .env" in hints[check_id]
-        assert "otherwise in your settings module" in hints[check_id]
+        hint = hints[check_id]
+        assert hint is not None
+        assert "in the environment or .env" in hint
+        assert "otherwise in your settings module" in hint
 
 
 @pytest.mark.parametrize(

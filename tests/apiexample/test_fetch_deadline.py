@@ -10,9 +10,11 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 import urllib3
+from requests.adapters import HTTPAdapter
 
 from apiexample import fetch_deadline
 from apiexample.fetch_deadline import Deadline, deadline_session
@@ -79,7 +81,8 @@ def test_leaving_in_time_stops_the_timer_and_leaves_the_connection_alone(
 def test_the_session_watches_connections_only_while_it_is_open() -> None:
     with deadline_session(60) as (session, deadline):
         assert fetch_deadline._active.deadline is deadline
-        manager = session.get_adapter("https://tenant.example.test/").poolmanager
+        adapter = cast(HTTPAdapter, session.get_adapter("https://tenant.example.test/"))
+        manager = adapter.poolmanager
         pool = manager.connection_from_url("https://tenant.example.test/")
         assert issubclass(pool.ConnectionCls, fetch_deadline._WatchedHTTPConnection)
         assert issubclass(pool.ConnectionCls, urllib3.connection.HTTPSConnection)
@@ -90,7 +93,7 @@ def test_the_session_watches_connections_only_while_it_is_open() -> None:
 
 def test_connections_through_an_http_proxy_are_watched_too() -> None:
     with deadline_session(60) as (session, _):
-        adapter = session.get_adapter("https://tenant.example.test/")
+        adapter = cast(HTTPAdapter, session.get_adapter("https://tenant.example.test/"))
         manager = adapter.proxy_manager_for("http://127.0.0.1:3128")
         assert manager.pool_classes_by_scheme is fetch_deadline._WATCHED_POOL_CLASSES
 

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.live
 def gunicorn(issuer: str, **env: str) -> Iterator[str]:
     """``gunicorn apiexample.wsgi`` on 127.0.0.1, configured by environment variables only."""
     options = ("--workers", "1", "--worker-class", "gthread", "--threads", "4")
-    with api_server(api_environment(issuer, **env), *options) as server:
+    with api_server(api_environment(issuer, base=None, **env), *options) as server:
         yield server.base
 
 
@@ -138,6 +138,7 @@ def test_tokens_up_to_the_longest_accepted_pass_gunicorn(mock_idp_live: MockIdPS
 def raw_status(base: str, request: bytes) -> int:
     """The status gunicorn answers to ``request``, sent byte for byte on a connection of its own."""
     address = urlsplit(base)
+    assert address.port is not None
     with socket.create_connection((address.hostname, address.port), timeout=15) as connection:
         connection.sendall(request)
         answer = b""
@@ -155,7 +156,7 @@ def test_no_token_reaches_gunicorn_s_logs_and_a_script_name_header_is_no_500(
     idp = mock_idp_live.idp
     token = idp.mint(audience=AUDIENCE, scope="read:messages").encode()
     access = '%(h)s "%(r)s" %(s)s "%({authorization}i)s"'  # the header too, as operators may
-    options = (
+    options: tuple[str, ...] = (
         "--workers",
         "1",
         "-k",

@@ -426,7 +426,7 @@ def test_a_class_based_view_method_needs_method_decorator(
     from apiexample.views import require_auth
 
     class Misused(View):
-        @require_auth(None)  # type: ignore[misc]
+        @require_auth(None)
         def get(self, request: Any) -> HttpResponse:
             return HttpResponse("ok")
 
@@ -510,7 +510,7 @@ class PostHandler(View):
 
 
 #: What the README says to add for a handler of a method Django's CSRF check applies to.
-ExemptPostHandler = method_decorator(csrf_exempt, name="dispatch")(
+ExemptPostHandler: type[PostHandler] = method_decorator(csrf_exempt, name="dispatch")(
     type("ExemptPostHandler", (PostHandler,), {})
 )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from apiexample import conf, signing_keys
 from apiexample.errors import InsufficientScope
@@ -116,6 +116,7 @@ def test_a_pss_signature_needs_a_salt_the_size_of_the_hash(
     assert call("/api/private", good).status_code == 200
     header, payload, _signature = good.split(".")
     no_salt = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=0)
+    assert isinstance(key.private_key, rsa.RSAPrivateKey)
     signature = key.private_key.sign(f"{header}.{payload}".encode(), no_salt, hashes.SHA256())
     salt_free = f"{header}.{payload}.{b64url(signature)}"
     assert_refused(call("/api/private", salt_free), 401, "invalid_token")
@@ -259,6 +260,7 @@ def test_issuer_must_match_exactly(call: Any, mock_idp: MockIdP) -> None:
 
 
 def test_audience_list_containing_ours_is_accepted(call: Any, mock_idp: MockIdP) -> None:
+    assert mock_idp.audience is not None
     token = mock_idp.mint(audience=["https://other.api", mock_idp.audience])
     assert call("/api/private", token).status_code == 200
 

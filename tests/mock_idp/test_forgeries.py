@@ -16,7 +16,7 @@ import jwt
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jwt.warnings import InsecureKeyLengthWarning
 
 from mock_idp import FORGERIES, KeyPair, KeyState, MockIdP
@@ -277,11 +277,18 @@ def _pkcs1_sha256() -> tuple[Any, Any]:
     return padding.PKCS1v15(), hashes.SHA256()
 
 
+def _rsa_public_key(key: KeyPair) -> rsa.RSAPublicKey:
+    """The public key of ``key``, an RSA key wherever a test verifies a PKCS #1 signature."""
+    public = key.public_key
+    assert isinstance(public, rsa.RSAPublicKey)
+    return public
+
+
 def check_duplicate_header(idp: MockIdP, token: str) -> None:
     raw = b64url_decode(token.split(".")[0])
     assert raw.startswith(b'{"alg":"RS256","alg":"none",')
     assert json.loads(raw)["alg"] == "none"  # last member wins in Python
-    public = idp.keys.signing_key.public_key
+    public = _rsa_public_key(idp.keys.signing_key)
     public.verify(parts(token)[2], signing_input(token), *_pkcs1_sha256())
 
 
@@ -430,7 +437,9 @@ def test_alg_none_casings(alg: str, idp: MockIdP) -> None:
 def test_alg_none_with_the_original_signature(idp: MockIdP) -> None:
     token = idp.forge("alg_none", signature="original")
     assert parts(token)[0]["alg"] == "none"
-    idp.keys.signing_key.public_key.verify(parts(token)[2], signing_input(token), *_pkcs1_sha256())
+    _rsa_public_key(idp.keys.signing_key).verify(
+        parts(token)[2], signing_input(token), *_pkcs1_sha256()
+    )
     with pytest.raises(ValueError, match="signature"):
         idp.forge("alg_none", signature="bogus")
 
@@ -490,7 +499,7 @@ def test_embedded_jwk_of_a_given_attacker_key(idp: MockIdP, mock_idp_keys: MockI
     assert header["jwk"] == small.public_jwk()
     assert header["kid"] == real_kid(idp)
     signature = b64url_decode(token.split(".")[2])
-    small.public_key.verify(signature, signing_input(token), *_pkcs1_sha256())
+    _rsa_public_key(small).verify(signature, signing_input(token), *_pkcs1_sha256())
     assert len(token.split(".")[0]) <= 512  # within joserfc's header bound
     assert len(idp.forge("embedded_jwk").split(".")[0]) > 512
 
@@ -500,7 +509,7 @@ def test_malformed_payloads_are_signed(shape: str, idp: MockIdP) -> None:
     """Only the claims parse can refuse them: the signature is the real key's."""
     token = idp.forge("malformed", shape=shape)
     signature = b64url_decode(token.split(".")[2])
-    idp.keys.signing_key.public_key.verify(signature, signing_input(token), *_pkcs1_sha256())
+    _rsa_public_key(idp.keys.signing_key).verify(signature, signing_input(token), *_pkcs1_sha256())
     assert b64url_decode(token.split(".")[1]) in (b"not json", b"[1,2]")
 
 
@@ -950,7 +959,7 @@ def test_mint_options_compose_with_forgeries(idp: MockIdP) -> None:
 
 def _verify_rs256(idp: MockIdP, token: str) -> None:
     signing_input, _, signature = token.rpartition(".")
-    idp.keys.signing_key.public_key.verify(
+    _rsa_public_key(idp.keys.signing_key).verify(
         b64url_decode(signature), signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
     )
 

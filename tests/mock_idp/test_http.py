@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 
-from mock_idp import ControllableClock, Fault, MockIdP, Request
+from mock_idp import ControllableClock, Fault, MockIdP, Request, Response
 from mock_idp.http import JWKS, OPENID_CONFIGURATION, TOKEN
 from mock_idp.jws import decode_unverified
 
@@ -195,7 +196,7 @@ def test_fault_for_the_next_n_requests(mock_idp: MockIdP) -> None:
 
 
 #: Each fault factory, and what its answer must show whatever the route.
-FAULT_SIGNS = {
+FAULT_SIGNS: dict[str, tuple[Fault, Callable[[Response], bool]]] = {
     "error": (Fault.error(503), lambda r: r.status == 503),
     "html": (Fault.html(), lambda r: r.headers["Content-Type"].startswith("text/html")),
     "garbage": (Fault.garbage(), lambda r: r.body.startswith(b"\x89")),
@@ -294,7 +295,7 @@ def test_request_header_lookup_is_case_insensitive() -> None:
 
 def post(
     idp: MockIdP, body: str, content_type: str = "application/x-www-form-urlencoded", **headers: str
-):  # type: ignore[no-untyped-def]
+) -> Response:
     return idp.handle(
         Request("POST", TOKEN, {"Content-Type": content_type, **headers}, body.encode())
     )

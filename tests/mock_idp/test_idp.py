@@ -6,12 +6,13 @@ import hashlib
 import hmac
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from jwt.types import Options
 
 from mock_idp import ControllableClock, KeyState, MockIdP
 from mock_idp.jws import decode_unverified
@@ -30,7 +31,7 @@ def verify(idp: MockIdP, token: str, **options: Any) -> dict[str, Any]:
         algorithms=[header["alg"]],
         audience=options.pop("audience", idp.audience),
         issuer=idp.issuer,
-        options={"verify_exp": False, "verify_iat": False, **options},
+        options=cast(Options, {"verify_exp": False, "verify_iat": False, **options}),
     )
 
 
@@ -164,7 +165,9 @@ def test_protected_override_signs_the_header_bytes_verbatim(idp: MockIdP) -> Non
     token = idp.mint(protected=header)
     signing_input, _, signature = token.rpartition(".")
     assert signing_input.split(".")[0] == b64url(header)
-    idp.keys.signing_key.private_key.public_key().verify(  # raises unless it signed these bytes
+    private = idp.keys.signing_key.private_key
+    assert isinstance(private, rsa.RSAPrivateKey)
+    private.public_key().verify(  # raises unless it signed these bytes
         b64url_decode(signature), signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
     )
 
@@ -263,7 +266,7 @@ def test_a_clock_given_to_the_idp_is_the_one_it_reads() -> None:
         def now(self) -> float:
             return 1_000_000.5
 
-    idp = MockIdP(clock=Fixed())  # type: ignore[arg-type]
+    idp = MockIdP(clock=Fixed())
     assert decode_unverified(idp.mint())[1]["iat"] == 1_000_000
     assert decode_unverified(idp.forge("expired", by=10))[1]["exp"] == 1_000_000 - 10
 

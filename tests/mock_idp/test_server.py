@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from http import HTTPStatus
+from typing import cast
 
 import pytest
 import requests
@@ -414,10 +415,11 @@ def test_clients_connecting_at_once_all_get_in(mock_idp_keys: MockIdPKeys) -> No
     """The kernel queues 100 connections nobody has accepted yet; socketserver's default
     backlog (5) would drop the rest of the SYNs, retried only after a second."""
     server = _Server(("127.0.0.1", 0), MockIdPServer(mock_idp_keys.idp()))  # never accepts
+    address = cast("tuple[str, int]", server.server_address[:2])  # an AF_INET server's
     clients: list[socket.socket] = []
     try:
         for _ in range(100):
-            clients.append(socket.create_connection(server.server_address[:2], timeout=2))
+            clients.append(socket.create_connection(address, timeout=2))
     finally:
         for client in clients:
             client.close()

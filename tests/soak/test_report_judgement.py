@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -447,7 +448,7 @@ def test_a_worker_without_a_first_quarter_sample_fails_the_memory_check() -> Non
 def test_the_total_is_the_sum_and_is_judged_only_once_every_worker_is_warm() -> None:
     observed = run(rss=[*flat_rss((1,), 100), *flat_rss((2,), 50)])
     rows, _ = rss_rows(observed)
-    assert rows[-1][2].startswith("150.0 ")
+    assert cast(str, rows[-1][2]).startswith("150.0 ")
     cold = run(rss=[*flat_rss((1, 2)), *flat_rss((3,))])  # worker 3 answered nothing
     rows, _ = rss_rows(cold)
     assert rows[-1][4] == "not judged"
