@@ -442,14 +442,14 @@ _KIDS = {
     # One over the validator's 256 (token_format.MAX_KID_LENGTH): the boundary.
     "very-long": "k" * 257,
 }
-for _slug, _kid in _KIDS.items():
+for _slug, _bad_kid in _KIDS.items():
     case(
         f"header-kid-{_slug}",
         HEADER,
         f"`kid` {_slug.replace('-', ' ')}"
-        + (f": `{_kid}`" if len(_kid) < 40 else f" ({len(_kid)} characters)")
+        + (f": `{_bad_kid}`" if len(_bad_kid) < 40 else f" ({len(_bad_kid)} characters)")
         + ", signed by the real key",
-        forged("unknown_kid", kid=_kid),
+        forged("unknown_kid", kid=_bad_kid),
         INVALID,
         f"{RFC7515_41}; {PS_KID}; {JT_INJECT}",
         fetches=0 if _slug == "very-long" else 1,
@@ -1002,6 +1002,7 @@ case(
 )
 
 
+_reason: str | None  # a refusal, and only a refusal, names the reason
 for _slug, _what, _build, _reason, _source in (
     ("payload-utf16", "the claims set in UTF-16", forged("malformed", shape="payload_utf16"),
      "claims_not_json", f"{RFC7519_41}; RFC 8259 §8.1"),
@@ -1448,6 +1449,7 @@ def _unknown_kid_flood(scene: Scene) -> Attack:
     return bearer(scene.idp.forge("unknown_kid", kid="flood-last"))
 
 
+_fetches: int | None  # None: not checked
 for _slug, _what, _build, _answer, _reason, _fetches in (
     ("symmetric-key-hs256", "JWKS publishes an `oct` key; HS256 token with its kid", _symmetric_key,
      INVALID, "alg_not_allowed", 0),
@@ -1965,7 +1967,7 @@ def _kid(transform: Callable[[str], str]) -> Build:
     )
 
 
-_FULLWIDTH = {c: chr(ord(c) + 0xFEE0) for c in map(chr, range(0x21, 0x7F))}
+_FULLWIDTH = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in map(chr, range(0x21, 0x7F))})
 
 for _id, _category, _what, _build, _answer, _path, _fetches, _reason, _source in (
     ("cve-2022-21449-es256-psychic-signature", CVE,
@@ -1984,7 +1986,7 @@ for _id, _category, _what, _build, _answer, _path, _fetches, _reason, _source in
      PRIVATE, 1, "claim_invalid_aud", f"{RFC8725_39}; RFC 8725 §2.8; {RFC9068_4}"),
     ("header-kid-fullwidth-twin", HEADER,
      "the real `kid` in fullwidth characters (the same after NFKC normalisation)",
-     _kid(lambda kid: kid.translate(str.maketrans(_FULLWIDTH))), INVALID, PRIVATE, 1,
+     _kid(lambda kid: kid.translate(_FULLWIDTH)), INVALID, PRIVATE, 1,
      "kid_unknown", RFC7515_41),
     ("header-kid-zero-width-space", HEADER, "the real `kid` with a zero-width space appended",
      _kid(lambda kid: kid + "\u200b"), INVALID, PRIVATE, 1, "kid_unknown", RFC7515_41),
