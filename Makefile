@@ -69,7 +69,7 @@ tox: $(STAMP) ## Run the tox matrix, lowest deps and lint (TOX_ARGS=...)
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy apiexample mock_idp devtools bench soak
+	$(BIN)/mypy apiexample mock_idp devtools bench soak tests
 
 # Tried once per change of requirements-fast.txt, not on every `make bench`.
 $(FAST_STAMP): requirements-fast.txt | $(STAMP)
