@@ -14,6 +14,7 @@ file data that setting leaves out, gives its own (``BodyLimit(application, limit
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -79,11 +80,15 @@ class _LimitedBody:
 
 def _declared_length(scope: Scope) -> int:
     """The ``Content-Length`` the client declared; 0 when absent or not one decimal number
-    (uvicorn refuses such a request before the application sees it)."""
+    (uvicorn refuses such a request before the application sees it); ``sys.maxsize`` when
+    longer than 18 digits, which ``int()`` would refuse past 4,300 (a ValueError, a 500)."""
     for name, value in scope.get("headers", ()):
         if name.lower() == b"content-length":
             text = value.decode("latin-1").strip()
-            return int(text) if text.isascii() and text.isdigit() else 0
+            if not (text.isascii() and text.isdigit()):
+                return 0
+            digits = text.lstrip("0") or "0"
+            return int(digits) if len(digits) <= 18 else sys.maxsize
     return 0
 
 

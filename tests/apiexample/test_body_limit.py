@@ -124,6 +124,16 @@ def test_a_length_that_is_no_number_is_left_to_the_server(declared: bytes) -> No
     assert exchange.status == 200
 
 
+@pytest.mark.parametrize(
+    ("declared", "status"),
+    [(b"9" * 4301, 413), (b"1" + b"0" * 5000, 413), (b"0" * 5000 + b"12", 200)],
+)
+def test_a_length_longer_than_int_reads_is_no_500(declared: bytes, status: int) -> None:
+    """Python's ``int()`` refuses a string of more than 4,300 digits (ValueError): h11 and
+    llhttp refuse such a header, an ASGI server that passes it on must not make it a 500."""
+    assert Exchange([b"x"], [(b"content-length", declared)]).run().status == status
+
+
 def test_the_limit_follows_data_upload_max_memory_size(settings: Any) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
     assert_too_large(Exchange([b"x" * 11]).run())
