@@ -164,6 +164,40 @@ def test_an_application_that_answered_is_not_answered_for() -> None:
     assert len(exchange.sent) == 2
 
 
+def test_a_client_that_leaves_mid_body_is_not_answered() -> None:
+    """A real ``http.disconnect`` under the limit passes through: Django stops, nobody answers."""
+    messages = [
+        {"type": "http.request", "body": b"x" * 10, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    asyncio.run(application(Exchange([]).scope(), receive, send))
+    assert sent == []
+    assert messages == []
+
+
+def test_an_application_asking_again_past_the_limit_is_told_again_the_client_left() -> None:
+    """The rest of the body is never asked of the server, however often the application asks."""
+    told: list[str] = []
+
+    async def asks_twice(scope: Any, receive: Any, send: Any) -> None:
+        while (message := await receive())["type"] == "http.request":
+            pass
+        told.extend([message["type"], (await receive())["type"]])
+
+    exchange = Exchange([b"x" * 6, b"y"]).run(BodyLimit(asks_twice, limit=5))
+    assert told == ["http.disconnect", "http.disconnect"]
+    assert exchange.receives == 1
+    assert_too_large(exchange)
+
+
 def test_other_scopes_pass_through() -> None:
     seen: list[str] = []
 
