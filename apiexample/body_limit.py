@@ -96,7 +96,11 @@ async def _refuse(send: Send, how: str) -> None:
     """The API's JSON error answer; ``Connection: close``, so the unread body goes with it."""
     logger.info("request refused: status=413 reason=body_too_large (%s)", how)
     response = error_response(ContentTooLarge())
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
-    headers += [(b"content-length", b"%d" % len(response.content)), (b"connection", b"close")]
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
+    headers += [
+        (b"content-length", b"%d" % len(response.content)),
+        (b"x-content-type-options", b"nosniff"),  # as SecurityMiddleware, which it never reaches
+        (b"connection", b"close"),
+    ]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": response.content})

@@ -93,8 +93,9 @@ def _with_readable_parameters(request: HttpRequest) -> HttpRequest:
 def _body_parameters_readable(request: HttpRequest) -> bool:
     """Whether the body's parameters are parsed, or parse from a body already read whole.
 
-    A body nothing has read stays unread: reading it waits on the client (RFC 9112 section
-    6.3), and a report is no reason to.
+    A body nothing has read stays unread: under WSGI reading it waits on the client (RFC 9112
+    section 6.3), and a report is no reason to (under ASGI the body is buffered already, and
+    the report shows no form parameters all the same).
     """
     if not hasattr(request, "_post") and not hasattr(request, "_body"):
         return False

@@ -94,17 +94,9 @@ def log_of_requests_with_a_token(
     return written
 
 
-async def asgi_get(
-    path: str, token: str | None = None, *, content_type: str | None = None
-) -> HttpResponse:
-    """One GET through ``apiexample.asgi.application`` as an ASGI server makes it (ASGI 3.0
-    HTTP scope), read back into an ``HttpResponse`` for the usual assertions."""
-    headers = [(b"host", b"testserver")]
-    if token is not None:
-        headers.append((b"authorization", f"Bearer {token}".encode("latin-1")))
-    if content_type is not None:
-        headers.append((b"content-type", content_type.encode("latin-1")))
-    scope = {
+def asgi_http_scope(path: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> dict[str, Any]:
+    """The ASGI 3.0 HTTP scope of a ``GET path`` to ``testserver``, as an ASGI server makes it."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -114,10 +106,23 @@ async def asgi_get(
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": headers,
+        "headers": [(b"host", b"testserver"), *headers],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
+
+
+async def asgi_get(
+    path: str, token: str | None = None, *, content_type: str | None = None
+) -> HttpResponse:
+    """One GET through ``apiexample.asgi.application`` as an ASGI server makes it, read back
+    into an ``HttpResponse`` for the usual assertions."""
+    headers = []
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode("latin-1")))
+    if content_type is not None:
+        headers.append((b"content-type", content_type.encode("latin-1")))
+    scope = asgi_http_scope(path, headers)
     incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     incoming.put_nowait({"type": "http.request", "body": b"", "more_body": False})
     sent: list[Mapping[str, Any]] = []
