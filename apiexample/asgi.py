@@ -1,7 +1,9 @@
 """ASGI entry point, for servers such as uvicorn or daphne.
 
 A request body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is refused (413) before Django reads it
-(``apiexample.body_limit``): Django's ASGI handler reads every body whole before routing.
+(``apiexample.body_limit``): Django's ASGI handler reads every body whole before routing. A
+websocket is refused and the lifespan protocol answered (``apiexample.asgi_scopes``), where
+Django's handler would raise.
 
 uvicorn's logs hold what a client sent (the query string, in its access log and, at
 ``--log-level trace``, in each request's scope), so a token would be written whole: its loggers
@@ -15,6 +17,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from apiexample.asgi_scopes import HTTPOnly
 from apiexample.body_limit import BodyLimit
 from apiexample.log_redaction import redact_each_argument, redact_loggers
 from apiexample.request_classes import ContentTypeSafeASGIRequest
@@ -30,4 +33,4 @@ redact_loggers(UVICORN_LOGGERS)
 redact_loggers([UVICORN_ACCESS_LOGGER], redact_each_argument)
 django_application = get_asgi_application()
 django_application.request_class = ContentTypeSafeASGIRequest  # no 500 on a bad Content-Type
-application = BodyLimit(django_application)
+application = HTTPOnly(BodyLimit(django_application))
