@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import requests
 from django.core.signals import request_finished, request_started
@@ -20,6 +21,7 @@ from django.http import HttpResponse
 # logging included, whose handlers would keep a test's captured stream if imported in a test.
 from apiexample.asgi import application
 from apiexample.signing_keys import REFRESH_THREAD_NAME
+from apiexample.wsgi import application as wsgi_application
 from devtools.processes import serving
 from mock_idp import MockIdP
 from mock_idp.http import JWKS as JWKS_PATH
@@ -47,6 +49,26 @@ def without_closing_old_connections() -> Iterator[None]:
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+def wsgi_call(environ: dict[str, Any]) -> HttpResponse:
+    """One request through ``apiexample.wsgi.application``, as gunicorn calls it, read back
+    into an ``HttpResponse``; ``environ`` completed with wsgiref's defaults (``Host``:
+    ``testserver`` unless it names one)."""
+    environ = {"HTTP_HOST": "testserver", **environ}
+    setup_testing_defaults(environ)
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+    with without_closing_old_connections():
+        answer = wsgi_application(
+            environ, lambda status, headers, *_: started.append((status, headers))
+        )
+        body = b"".join(answer)
+        answer.close()
+    status, headers = started[0]
+    response = HttpResponse(body, status=int(status.split()[0]))
+    for name, value in headers:
+        response[name] = value
+    return response
 
 
 def jwks_fetches(idp: MockIdP) -> int:

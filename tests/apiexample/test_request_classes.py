@@ -16,9 +16,8 @@ from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 
 from apiexample.request_classes import ContentTypeParamsDropped, ContentTypeSafeWSGIRequest
-from apiexample.wsgi import application as wsgi_application
 from mock_idp import MockIdP
-from tests.apiexample.helpers import asgi_get, assert_refused, without_closing_old_connections
+from tests.apiexample.helpers import asgi_get, assert_refused, wsgi_call
 
 #: RFC 2231 parameters Django's ``parse_header_parameters`` raises on: an unknown charset, and a
 #: charset name holding a NUL (``codecs.lookup`` refuses it), ``ValueError`` (section 4); an
@@ -35,8 +34,7 @@ UNREADABLE_CONTENT_TYPES = [
 
 
 def wsgi_get(path: str, content_type: str, token: str | None = None) -> HttpResponse:
-    """One GET through ``apiexample.wsgi.application``, as gunicorn calls it, read back into an
-    ``HttpResponse``."""
+    """One GET through ``apiexample.wsgi.application``, as gunicorn calls it."""
     environ: dict[str, Any] = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
@@ -45,20 +43,7 @@ def wsgi_get(path: str, content_type: str, token: str | None = None) -> HttpResp
     }
     if token is not None:
         environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    setup_testing_defaults(environ)
-    environ["HTTP_HOST"] = "testserver"
-    started: list[tuple[str, list[tuple[str, str]]]] = []
-    with without_closing_old_connections():
-        answer = wsgi_application(
-            environ, lambda status, headers, *_: started.append((status, headers))
-        )
-        body = b"".join(answer)
-        answer.close()
-    status, headers = started[0]
-    response = HttpResponse(body, status=int(status.split()[0]))
-    for name, value in headers:
-        response[name] = value
-    return response
+    return wsgi_call(environ)
 
 
 def asgi_get_now(path: str, content_type: str, token: str | None = None) -> HttpResponse:
