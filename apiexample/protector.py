@@ -71,9 +71,7 @@ def _access_token_parameter(request: HttpRequest) -> bool:
     """
     try:
         query = request.META.get("QUERY_STRING")
-        if query and "access_token" in (
-            request.GET if request.encoding is None else QueryDict(query)
-        ):
+        if query and "access_token" in QueryDict(query):
             return True
         if request.method in ("GET", "HEAD") or request.content_type != FORM_CONTENT_TYPE:
             return False
