@@ -43,7 +43,10 @@ DEFAULT_IDP_PORT = 8001
 DEFAULT_SCOPE = "read:messages"
 TOKEN_LIFETIME = 3600
 IDP_READY_PREFIX = "mock_idp serving"
-ROUTES = ("/api/public", "/api/private", "/api/private-scoped")
+PUBLIC_ROUTE = "/api/public"
+PRIVATE_ROUTE = "/api/private"
+SCOPED_ROUTE = "/api/private-scoped"  # needs DEFAULT_SCOPE
+ROUTES = (PUBLIC_ROUTE, PRIVATE_ROUTE, SCOPED_ROUTE)
 #: gunicorn's default access log without the query string and the referrer: a token sent as
 #: ``?access_token=`` (refused, RFC 6750 section 2.3) must not reach the log either.
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
@@ -141,17 +144,16 @@ def curl(url: str, token: str | None = None, *, show_headers: bool = False) -> s
 def curl_lines(config: DevConfig, token: str) -> list[str]:
     """One ready-to-paste ``curl`` per route; the protected ones carry ``token``."""
     return [
-        curl(config.api_url + route, None if route == "/api/public" else token) for route in ROUTES
+        curl(config.api_url + route, None if route == PUBLIC_ROUTE else token) for route in ROUTES
     ]
 
 
 def refusal_lines(config: DevConfig, unscoped_token: str) -> list[str]:
     """Two refused requests: no token (401), and a token without ``DEFAULT_SCOPE`` on the
     route that needs it (403)."""
-    private, scoped = ROUTES[1:]
     return [
-        curl(config.api_url + private, show_headers=True),
-        curl(config.api_url + scoped, unscoped_token, show_headers=True),
+        curl(config.api_url + PRIVATE_ROUTE, show_headers=True),
+        curl(config.api_url + SCOPED_ROUTE, unscoped_token, show_headers=True),
     ]
 
 
