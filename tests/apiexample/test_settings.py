@@ -36,15 +36,36 @@ PROBE = (
     "seen['leeway'] = format(conf.current().leeway, 'g'); "
     "print(json.dumps(seen))"
 )
+#: Every AUTH0_* Django setting, and the secret key's, as the project sets them.
+SETTINGS_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "seen = {n: getattr(settings, n) for n in dir(settings) if n.startswith('AUTH0_')}; "
+    "seen.update(SECRET_KEY=settings.SECRET_KEY, FROM_ENV=settings.SECRET_KEY_FROM_ENV); "
+    "print(json.dumps(seen))"
+)
+#: A value for each AUTH0_* variable, none of them its default.
+AUTH0_VARIABLES = {
+    "AUTH0_DOMAIN": "t.auth0.com",
+    "AUTH0_AUDIENCE": "https://a",
+    "AUTH0_ISSUER": "https://issuer.example/",
+    "AUTH0_JWKS_URL": "https://issuer.example/keys.json",
+    "AUTH0_ALGORITHMS": "PS256,RS256",
+    "AUTH0_LEEWAY": "45",
+    "AUTH0_JWKS_CACHE_TTL": "900",
+    "AUTH0_JWKS_COOLDOWN": "60",
+    "AUTH0_JWKS_TIMEOUT": "5",
+    "AUTH0_JWKS_STALE_IF_ERROR": "3600",
+    "AUTH0_TOKEN_CACHE_SIZE": "128",
+}
 
 
-def settings_with(env: dict[str, str], cwd: Path) -> dict[str, str]:
+def settings_with(env: dict[str, str], cwd: Path, probe: str = PROBE) -> dict[str, Any]:
     clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("AUTH0_", "DJANGO_", "CORS_"))
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="apiexample.settings", PYTHONPATH=str(cwd))
     out = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe],
         env=clean,
         cwd=cwd,
         capture_output=True,
@@ -82,6 +103,25 @@ def test_environment_variables(tmp_path: Path) -> None:
         "ALLOWED_HOSTS": "['api.example.com']",
         "CORS_ALLOWED_ORIGINS": "['https://app.example.com']",
     }
+
+
+def test_each_auth0_variable_becomes_the_django_setting_of_its_name(tmp_path: Path) -> None:
+    """SPEC section 2: settings.py reads each variable into the Django setting of the same
+    name, which the API reads per request (so tests can override them); none is left out."""
+    seen = settings_with(AUTH0_VARIABLES, copy_project(tmp_path), SETTINGS_PROBE)
+    assert {n: v for n, v in seen.items() if n.startswith("AUTH0_")} == AUTH0_VARIABLES
+
+
+def test_the_secret_key_comes_from_the_environment_else_is_random_per_process(
+    tmp_path: Path,
+) -> None:
+    project = copy_project(tmp_path)
+    given = settings_with({"DJANGO_SECRET_KEY": "k" * 50}, project, SETTINGS_PROBE)
+    assert (given["SECRET_KEY"], given["FROM_ENV"]) == ("k" * 50, True)
+    first, second = (settings_with({}, project, SETTINGS_PROBE) for _ in range(2))
+    assert first["FROM_ENV"] is False
+    assert len(first["SECRET_KEY"]) >= 50
+    assert first["SECRET_KEY"] != second["SECRET_KEY"]
 
 
 def test_dotenv_file_with_environment_winning(tmp_path: Path) -> None:
