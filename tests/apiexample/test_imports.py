@@ -11,13 +11,20 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import sys, warnings
 warnings.simplefilter("error")
+import socket
 import requests
+# Recorded, since whatever a fetch raises the key cache catches: keys that cannot be fetched
+# are a 503 to a request, never an exception out of the module.
+attempts = []
 def no_network(*args, **kwargs):
+    attempts.append(args[1:2])
     raise AssertionError("network at import time")
 requests.Session.request = no_network
+socket.socket.connect = no_network
 import django
 django.setup()
 import apiexample.views, apiexample.wsgi, apiexample.asgi
+assert not attempts, f"network at import time: {attempts}"
 assert "authlib.jose" not in sys.modules, "authlib.jose was imported"
 print("clean")
 """
