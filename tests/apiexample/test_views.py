@@ -54,6 +54,7 @@ def test_other_methods_answer_405_with_allow(api: Any, path: str, method: str) -
     response = getattr(api, method)(path)
     assert response.status_code == 405
     assert response["Allow"] == "GET"
+    assert response.content == b""  # README: "A 405 has an empty body and `Allow: GET`."
 
 
 @pytest.mark.parametrize("path", ["/api/public", "/api/private", "/api/private-scoped"])
@@ -65,8 +66,9 @@ def test_views_are_csrf_exempt(api_settings: Any, mock_idp_network: Any, path: s
     assert strict.post(path).status_code == 405
 
 
-def test_trailing_slash_is_not_a_route(call: Any) -> None:
-    response = call("/api/public/")
+@pytest.mark.parametrize("path", ["/api/public/", "/api/private/", "/api/private-scoped/"])
+def test_trailing_slash_is_not_a_route(call: Any, mock_idp: MockIdP, path: str) -> None:
+    response = call(path, mock_idp.mint(scope="read:messages"))
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "error_description": "No such resource."}
     assert response["Cache-Control"] == "no-store"
