@@ -67,11 +67,13 @@ class FakeIdP:
         self.document = document
         self.failure: str | None = None
         self.calls = 0
+        self.timeouts: list[float] = []
         self.gate: threading.Event | None = None
         self.fetching = threading.Event()
 
     def __call__(self, url: str, timeout: float) -> dict[str, Any]:
         self.calls += 1
+        self.timeouts.append(timeout)
         self.fetching.set()
         if self.gate is not None:
             self.gate.wait(60)  # every test opens it: the bound only stops a hang
@@ -629,6 +631,13 @@ class TestCache:
         assert started == [signing_keys.REFRESH_THREAD_NAME]
         assert wait_for_refreshes(10)
         assert idp.calls == 3
+
+    def test_each_fetch_is_given_the_jwks_timeout_setting(
+        self, cache: Any, idp: FakeIdP, jwks: Any, api_settings: Any
+    ) -> None:
+        api_settings.AUTH0_JWKS_TIMEOUT = "2.5"
+        cache.get(kid_of(jwks))
+        assert idp.timeouts == [2.5]
 
     def test_settings_are_read_at_call_time(
         self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, api_settings: Any
