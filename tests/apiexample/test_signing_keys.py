@@ -427,6 +427,19 @@ class TestCache:
         assert wait_for_refreshes(10)
         assert idp.calls == 2
 
+    def test_stale_if_error_is_the_setting(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, api_settings: Any
+    ) -> None:
+        api_settings.AUTH0_JWKS_STALE_IF_ERROR = 100
+        cache.get(kid_of(jwks))
+        idp.failure = "jwks_http_500"
+        clock.advance(600 + 99)  # 99 s past the TTL: the failed refresh leaves the keys serving
+        assert cache.get(kid_of(jwks)) is not None
+        assert wait_for_refreshes(10)
+        clock.advance(1)  # 100 s past the TTL
+        with pytest.raises(SigningKeysUnavailable):
+            cache.get(kid_of(jwks))
+
     def test_a_raced_thread_does_not_fetch_again_after_a_failure_within_the_cooldown(
         self, cache: Any, idp: FakeIdP, jwks: Any
     ) -> None:
