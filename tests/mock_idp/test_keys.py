@@ -516,3 +516,18 @@ def test_a_directory_made_meanwhile_by_another_process_is_left_alone(
     write_private_file(tmp_path / "var" / "k.json", b"{}")
     assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o750
     assert (tmp_path / "var" / "k.json").read_bytes() == b"{}"
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_a_keys_file_is_0600_even_when_the_umask_takes_the_owner_s_write_bit(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys, exclusive: bool
+) -> None:
+    """The umask applies to the temporary file first written (0400 under 0o277): the mode is
+    set again, so the file is 0600 as ``save`` says, not read-only."""
+    path = tmp_path / "k.json"
+    previous = os.umask(0o277)
+    try:
+        KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)]).save(path, exclusive=exclusive)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
