@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from mock_idp import jws
-from mock_idp.keys import b64url, b64url_decode
+from mock_idp.keys import KeyPair, b64url, b64url_decode
 from mock_idp.pytest_plugin import MockIdPKeys
 
 
@@ -91,3 +91,15 @@ def test_decode_unverified() -> None:
 
 def test_lower_case_algorithm_names_are_signed_too() -> None:
     assert jws.signer_for("hs256", b"k")(b"d") == hmac.new(b"k", b"d", hashlib.sha256).digest()
+
+
+@pytest.mark.parametrize(
+    ("curve", "alg", "size"),
+    [("P-256", "ES256", 64), ("P-384", "ES384", 96), ("P-521", "ES512", 132)],
+)
+def test_ecdsa_r_and_s_take_the_curve_s_octets_each(curve: str, alg: str, size: int) -> None:
+    """RFC 7518 section 3.4: P-521's 521 bits take 66 octets each, not 521 // 8 = 65."""
+    key = KeyPair.ec(curve)
+    token = jws.encode({"alg": alg}, {"sub": "x"}, jws.signer_for(alg, key.private_key))
+    assert len(b64url_decode(token.split(".")[2])) == size
+    assert jwt.decode(token, key.public_key, algorithms=[alg]) == {"sub": "x"}
