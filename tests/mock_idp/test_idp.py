@@ -291,3 +291,20 @@ def test_the_readme_s_tour_runs_as_written() -> None:
     assert decode_unverified(names["odd"])[1]["exp"] is None  # None is written as null
     first_kid = decode_unverified(names["token"])[0]["kid"]
     assert names["idp"].keys.state(first_kid) is KeyState.RETIRED  # the block ran to its end
+
+
+def test_discovery_points_at_the_jwks_and_token_endpoint_under_the_issuer(
+    mock_idp: MockIdP,
+) -> None:
+    mock_idp.issuer = "https://host.test/tenant"
+    document = mock_idp.openid_configuration()
+    assert document["issuer"] == "https://host.test/tenant/"
+    assert document["jwks_uri"] == "https://host.test/tenant/.well-known/jwks.json"
+    assert document["token_endpoint"] == "https://host.test/tenant/oauth/token"
+
+
+def test_paths_outside_the_issuer_s_path_are_not_the_idp_s(mock_idp: MockIdP) -> None:
+    mock_idp.issuer = "https://host.test/tenant/"
+    assert mock_idp.relative_path("/tenant/.well-known/jwks.json") == "/.well-known/jwks.json"
+    assert mock_idp.relative_path("/.well-known/jwks.json") is None
+    assert mock_idp.relative_path("/other/oauth/token") is None
