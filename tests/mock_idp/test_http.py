@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from mock_idp import ControllableClock, Fault, MockIdP, Request, Response
-from mock_idp.http import JWKS, OPENID_CONFIGURATION, TOKEN
+from mock_idp.http import JWKS, MAX_REQUEST_BODY, OPENID_CONFIGURATION, TOKEN, too_large, unread
 from mock_idp.jws import decode_unverified
 
 
@@ -440,3 +440,46 @@ def test_a_bearer_header_on_the_token_endpoint_is_not_client_authentication(
     response = mock_idp.handle(request)
     assert response.status == 200, response.body
     assert response.json()["token_type"] == "Bearer"
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_a_fault_with_a_status_that_has_no_content_drops_the_body(
+    mock_idp: MockIdP, status: int
+) -> None:
+    """RFC 9110 sections 15.3.5 and 15.4.5; a 204 has no ``Content-Length`` either."""
+    mock_idp.inject_fault(JWKS, Fault(status=status))
+    response = mock_idp.handle(Request("GET", JWKS))
+    assert (response.status, response.body) == (status, b"")
+    assert response.content_length == (None if status == 204 else "0")
+    assert Response(200, body=b"abc").content_length == "3"
+
+
+def test_leading_slashes_collapse_for_routes_faults_and_hits(mock_idp: MockIdP) -> None:
+    """As CPython's ``http.server`` reads ``//path``, so that every transport routes it alike."""
+    mock_idp.inject_fault(JWKS, Fault.error(503), times=1)
+    assert mock_idp.handle(Request("GET", "//" + JWKS)).status == 503
+    assert mock_idp.handle(Request("GET", "///" + JWKS)).status == 200
+    assert [(h.path, h.status) for h in mock_idp.hits] == [(JWKS, 503), (JWKS, 200)]
+
+
+def test_faults_are_injected_at_the_path_relative_to_the_issuer(mock_idp: MockIdP) -> None:
+    """The path a fault names is the one hits record: relative to a non-root issuer's path."""
+    mock_idp.issuer = "https://host.test/tenant/"
+    mock_idp.inject_fault(JWKS, Fault.error(503), times=1)
+    assert mock_idp.handle(Request("GET", "/tenant" + JWKS)).status == 503
+    assert mock_idp.handle(Request("GET", "/tenant" + JWKS)).status == 200
+
+
+def test_a_transport_s_own_refusal_is_recorded_without_a_route_or_fault(
+    mock_idp: MockIdP,
+) -> None:
+    mock_idp.inject_fault(TOKEN, Fault.error(503), times=1)
+    answer = unread(mock_idp, "POST", "//" + TOKEN, too_large())
+    assert (answer.status, answer.json()["error"]) == (413, "invalid_request")
+    assert [(h.method, h.path, h.status) for h in mock_idp.hits] == [("POST", TOKEN, 413)]
+    assert mock_idp.handle(token_request("grant_type=client_credentials")).status == 503
+
+
+def test_the_largest_body_a_transport_takes_is_the_1_mib_its_413_names() -> None:
+    assert MAX_REQUEST_BODY == 1024 * 1024
+    assert "over 1 MiB" in too_large().json()["error_description"]
