@@ -10,7 +10,7 @@ import responses
 import urllib3
 
 from mock_idp import Fault, MockIdP
-from mock_idp.http import JWKS
+from mock_idp.http import JWKS, MAX_REQUEST_BODY, TOKEN
 from mock_idp.responses_adapter import mocked_network, origin_pattern, read_timeout, register
 from mock_idp.server import MockIdPServer
 
@@ -142,6 +142,13 @@ ODD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int]] = [
       "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 200),
     ("body-over-1-mib", "POST", "/oauth/token", {"json": {"pad": "x" * (3 * 1024 * 1024 // 2)}},
      413),
+    ("json-body", "POST", "/oauth/token", {"json": _token_body()}, 200),
+    ("text-body-in-utf-8", "POST", "/oauth/token",
+     {"data": "grant_type=client_credentials&client_id=\u00e9",
+      "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 200),
+    ("text-chunks-in-utf-8", "POST", "/oauth/token",
+     {"chunks": ["grant_type=client_credentials&", "client_id=\u00e9"],
+      "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 200),
 ]  # fmt: skip
 
 
@@ -309,3 +316,15 @@ def test_a_test_s_mock_added_after_a_used_one_answers_next(mock_idp: MockIdP) ->
         network.get(userinfo, json={"n": 2})
         assert requests.get(userinfo, timeout=5).json() == {"n": 2}
         assert requests.get(userinfo, timeout=5).json() == {"n": 2}
+
+
+def test_a_body_of_1_mib_is_taken_and_one_byte_more_is_413_and_recorded(
+    mock_idp: MockIdP, mock_idp_network: responses.RequestsMock
+) -> None:
+    head = b"grant_type=client_credentials&client_id=a&pad="
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for size, status in ((MAX_REQUEST_BODY, 200), (MAX_REQUEST_BODY + 1, 413)):
+        body = head + b"A" * (size - len(head))
+        answer = requests.post(mock_idp.token_endpoint, data=body, headers=form, timeout=5)
+        assert answer.status_code == status
+    assert [(h.path, h.status) for h in mock_idp.hits] == [(TOKEN, 200), (TOKEN, 413)]

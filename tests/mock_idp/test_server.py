@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import json
 import socket
 import threading
@@ -18,7 +19,7 @@ import responses
 from mock_idp import Fault, MockIdP, Request
 from mock_idp.http import JWKS, MAX_REQUEST_BODY, TOKEN
 from mock_idp.pytest_plugin import MockIdPKeys
-from mock_idp.server import MockIdPServer, _Server, is_loopback
+from mock_idp.server import MockIdPServer, _Handler, _Server, is_loopback
 
 pytestmark = pytest.mark.live
 
@@ -425,3 +426,27 @@ def test_clients_connecting_at_once_all_get_in(mock_idp_keys: MockIdPKeys) -> No
             client.close()
         server.server_close()
     assert len(clients) == 100
+
+
+def test_chunks_over_1_mib_together_get_413(mock_idp_live: MockIdPServer) -> None:
+    """The limit is on the body, not on each chunk: 1 MiB, then one byte more is announced."""
+    request = (
+        b"POST /oauth/token HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"%x\r\n" % MAX_REQUEST_BODY
+        + b"A" * MAX_REQUEST_BODY
+        + b"\r\n1\r\n"
+    )
+    with socket.create_connection((mock_idp_live.host, mock_idp_live.port), timeout=30) as client:
+        client.sendall(request)
+        client.shutdown(socket.SHUT_WR)  # the byte never comes: the 413 must not wait for it
+        answer = client.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.0 413 ")
+    assert [(h.path, h.status) for h in mock_idp_live.idp.hits] == [(TOKEN, 413)]
+
+
+def test_a_chunked_body_is_read_to_the_end_of_its_trailer_fields() -> None:
+    """Trailer fields left unread would reset the connection (RST) under the answer."""
+    handler = _Handler.__new__(_Handler)  # only its rfile is read
+    handler.rfile = io.BytesIO(b"5\r\nabcde\r\n0\r\nX-A: 1\r\nX-B: 2\r\n\r\nNEXT")
+    assert handler._read_chunked() == b"abcde"
+    assert handler.rfile.read() == b"NEXT"
