@@ -20,7 +20,7 @@ import jwt
 import pytest
 import requests
 
-from mock_idp.cli import main, parse_claim
+from mock_idp.cli import main, parse_claim, port_number
 from mock_idp.idp import MockIdP
 from mock_idp.keys import KeyRing, KeyState
 from mock_idp.pytest_plugin import MockIdPKeys
@@ -507,3 +507,8 @@ def test_token_needs_its_keys_and_issuer(
         main(argv, io.StringIO())
     assert exited.value.code == 2
     assert f"the following arguments are required: {missing}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", ["0", "65535"])
+def test_the_ports_at_either_end_of_the_range_are_taken(port: str) -> None:
+    assert port_number(port) == int(port)

@@ -1073,3 +1073,10 @@ def test_weak_key_leaves_the_state_of_a_key_already_in_the_ring_alone(
     idp.keys.add(weak, KeyState.RETIRED)
     assert decode_unverified(idp.forge("weak_key", key=weak))[0]["kid"] == weak.kid
     assert idp.keys.state(weak.kid) is KeyState.RETIRED
+
+
+def test_a_text_hmac_secret_is_keyed_in_utf_8(idp: MockIdP) -> None:
+    """As PyJWT and most libraries key HMAC with a text secret."""
+    token = idp.forge("hmac_secret", secret="p\u00e4ssw\u00f6rd")
+    secret = "p\u00e4ssw\u00f6rd".encode()
+    assert parts(token)[2] == hmac.new(secret, signing_input(token), hashlib.sha256).digest()
