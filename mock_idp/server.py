@@ -139,8 +139,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return None
             body += self.rfile.read(size)
             self.rfile.readline(1024)  # the CRLF after the chunk
-        while self.rfile.readline(1024).strip():  # trailer fields, up to the empty line
-            pass
+        trailer_left = DRAIN_LIMIT  # trailer fields, up to the empty line: read, never endless
+        while (line := self.rfile.readline(1024)).strip():
+            trailer_left -= len(line)
+            if trailer_left < 0:
+                raise ValueError("trailer fields without end")
         return bytes(body)
 
     def _send(self, response: Response) -> None:

@@ -17,6 +17,7 @@ import requests
 import responses
 
 from mock_idp import Fault, MockIdP, Request
+from mock_idp import server as server_module
 from mock_idp.http import JWKS, MAX_REQUEST_BODY, TOKEN
 from mock_idp.pytest_plugin import MockIdPKeys
 from mock_idp.server import MockIdPServer, _Handler, _Server, is_loopback
@@ -450,3 +451,12 @@ def test_a_chunked_body_is_read_to_the_end_of_its_trailer_fields() -> None:
     handler.rfile = io.BytesIO(b"5\r\nabcde\r\n0\r\nX-A: 1\r\nX-B: 2\r\n\r\nNEXT")
     assert handler._read_chunked() == b"abcde"
     assert handler.rfile.read() == b"NEXT"
+
+
+def test_trailer_fields_without_end_are_malformed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client sending trailer lines without end would hold a handler thread for good."""
+    monkeypatch.setattr(server_module, "DRAIN_LIMIT", 100)
+    handler = _Handler.__new__(_Handler)
+    handler.rfile = io.BytesIO(b"5\r\nabcde\r\n0\r\n" + b"X-Pad: 12345678\r\n" * 7 + b"\r\n")
+    with pytest.raises(ValueError, match="without end"):
+        handler._read_chunked()
