@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from django.http import HttpRequest, HttpResponse
+from django.test import RequestFactory
 
 from apiexample import conf, signing_keys
 from apiexample.errors import InsufficientScope
@@ -18,6 +20,7 @@ from apiexample.validator import (
     Auth0AccessToken,
     Auth0JWTBearerTokenValidator,
 )
+from apiexample.views import require_auth
 from mock_idp import ControllableClock, KeyPair, KeyState, MockIdP
 from mock_idp.keys import b64url
 from mock_idp.pytest_plugin import MockIdPKeys
@@ -145,6 +148,29 @@ def test_required_scopes_as_authlib_reads_them(
     else:
         with pytest.raises(InsufficientScope):
             validator.validate_token(token, required, None)
+
+
+@pytest.mark.parametrize(
+    ("required", "named"),
+    [
+        (["read:a", "read:b"], "read:a"),  # RFC 6750 section 3.1: the first alternative
+        (["", "read:b read:c"], "read:b read:c"),  # an empty alternative is none at all
+    ],
+)
+def test_insufficient_scope_names_the_first_alternative_and_no_empty_one_grants_access(
+    api: Any, mock_idp: MockIdP, required: list[str], named: str
+) -> None:
+    """``require_auth(["", "admin"])`` (a scope read from an unset setting) still needs
+    ``admin``: an empty string is left out, not an alternative that every token satisfies."""
+
+    @require_auth(required)
+    def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("secret")
+
+    token = mock_idp.mint(scope="read:c")
+    response = view(RequestFactory().get("/x", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    assert_refused(response, 403, "insufficient_scope")
+    assert f'scope="{named}"' in response["WWW-Authenticate"]
 
 
 @pytest.mark.parametrize("typ", [None, "JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt"])
