@@ -125,6 +125,26 @@ def test_a_length_longer_than_int_reads_is_no_500(declared: bytes, status: int) 
     assert Exchange([b"x"], [(b"content-length", declared)]).run().status == status
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        (b"content-length", b" %d " % (LIMIT + 1)),  # blanks around it: still a number
+        (b"Content-Length", b"%d" % (LIMIT + 1)),  # from a server that keeps the name's case
+    ],
+)
+def test_a_declared_length_is_read_however_it_is_spelt(header: tuple[bytes, bytes]) -> None:
+    exchange = Exchange([b"x"], [header]).run()
+    assert_too_large(exchange)
+    assert exchange.receives == 0
+
+
+def test_a_length_of_18_digits_is_read_as_the_number_it_is() -> None:
+    """Only a length longer than 18 digits counts as ``sys.maxsize``, whatever the limit."""
+    limited = BodyLimit(django_application, limit=10**18)
+    assert Exchange([b"x"], [(b"content-length", b"9" * 18)]).run(limited).status == 200
+    assert_too_large(Exchange([b"x"], [(b"content-length", b"1" * 19)]).run(limited))
+
+
 def test_the_limit_follows_data_upload_max_memory_size(settings: Any) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
     assert_too_large(Exchange([b"x" * 11]).run())
@@ -138,6 +158,14 @@ def test_a_limit_given_wins_over_the_setting(settings: Any) -> None:
     limited = BodyLimit(django_application, limit=5)
     assert_too_large(Exchange([b"abc", b"def"]).run(limited))
     assert Exchange([b"abcde"]).run(limited).status == 200
+
+
+def test_a_limit_of_zero_given_refuses_any_body(settings: Any) -> None:
+    """``limit=0`` is a limit (no body at all), not "none given": the setting does not apply."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
+    limited = BodyLimit(django_application, limit=0)
+    assert_too_large(Exchange([b"x"]).run(limited))
+    assert Exchange([b""]).run(limited).status == 200
 
 
 def test_an_application_that_answered_is_not_answered_for() -> None:
