@@ -109,6 +109,8 @@ def test_a_ttl_shorter_than_the_cooldown_is_a_warning(
     tenant.AUTH0_JWKS_CACHE_TTL = ttl
     tenant.AUTH0_JWKS_COOLDOWN = cooldown
     assert [m.id for m in check_refresh_timing()] == (["apiexample.W002"] if warned else [])
+    tenant.AUTH0_AUDIENCE = ""  # E001: the errors alone are reported
+    assert check_refresh_timing() == []
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,7 @@ def test_settings_are_reread_after_a_change(tenant: Any) -> None:
         ("", ("RS256",)),  # empty is unset: the default
         (" , ", ()),
         ("PS256,RS256", ("PS256", "RS256")),  # in the order given: the first one matters
+        ("RS256,PS256,RS256", ("RS256", "PS256")),  # each once, where it first stands
         ({"RS256", "PS256"}, ()),  # a set has no first one: E005
     ],
 )
@@ -218,6 +219,7 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
         ),
         ({"AUTH0_JWKS_CACHE_TTL": 0}, {"apiexample.E007"}),
         ({"AUTH0_JWKS_COOLDOWN": -5}, {"apiexample.E007"}),
+        ({"AUTH0_JWKS_COOLDOWN": 0}, set()),  # no cooldown: W003 with --deploy, no error
         ({"AUTH0_JWKS_TIMEOUT": 0}, {"apiexample.E007"}),
         ({"AUTH0_TOKEN_CACHE_SIZE": "inf"}, {"apiexample.E008"}),
         ({"AUTH0_TOKEN_CACHE_SIZE": "abc"}, {"apiexample.E008"}),
