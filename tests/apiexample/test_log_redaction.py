@@ -40,6 +40,7 @@ from tests.imports import ROOT
         "a JWS with its payload detached: '{header}..{signature}'",
         "a JWE (direct encryption, no key segment): '{header}..{claims}.{signature}.{claims}'",
         "dots percent-encoded: /?t={header}%2E{claims}%2e{signature}",
+        "dots percent-encoded twice: /?next=%2F%3Ft%3D{header}%252E{claims}%252e{signature}",
         # gunicorn's access log (%(r)s, %(q)s, %(f)s): a token after a percent-escape
         '"GET /api/public?next=%2Fcb%3Faccess_token%3D{token} HTTP/1.1" 200',
         '"-" "http://spa.test/login?r=%2Fcb%3Ftoken%3D{token}"',
@@ -70,6 +71,20 @@ def test_the_rest_of_a_token_broken_across_header_lines_is_redacted(mock_idp: Mo
     line = redact(f"Invalid HTTP Header: '{rest}'")
     assert token.split(".")[1] not in line
     assert token.split(".")[2] not in line
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        b'{"sub":"ab"}',  # 16 characters in base64url: as short as a claims set that counts
+        b'{"2fa":true,"sub":"client@clients"}',  # eyI...: a name beginning with a digit
+    ],
+)
+def test_the_rest_of_a_token_is_redacted_however_its_claims_set_begins(claims: bytes) -> None:
+    """The part after a line break is a claims set and a signature, with no header to go by."""
+    signature = base64.urlsafe_b64encode(b"s" * 256).rstrip(b"=").decode()
+    rest = f"{base64.urlsafe_b64encode(claims).rstrip(b'=').decode()}.{signature}"
+    assert redact(f"Invalid HTTP Header: '{rest}'") == f"Invalid HTTP Header: '{REDACTED}'"
 
 
 def test_a_token_whose_header_starts_with_whitespace_is_redacted(
@@ -281,6 +296,17 @@ def test_an_argument_other_than_a_number_is_kept_as_its_str(argument: Any, shown
             assert log_filter(record) is True
             assert record.getMessage() == f"got {shown}"
             assert "an-opaque-token" not in repr(record.args)
+
+
+def test_an_argument_in_bytes_is_redacted_as_its_str(mock_idp: MockIdP) -> None:
+    """Bytes are no number: shown as their ``str``, ``b'...'``, and redacted like any text."""
+    token = mock_idp.mint()
+    for log_filter in (redact_record, redact_each_argument):
+        for msg, args in (("got %s", (token.encode(),)), ("got %(it)s", ({"it": token.encode()},))):
+            record = logging.LogRecord("x", logging.INFO, "", 1, msg, args, None)
+            assert log_filter(record) is True
+            assert record.getMessage() == f"got b'{REDACTED}'"
+            assert token.split(".")[2] not in repr(record.args)
 
 
 def test_a_named_argument_that_is_not_text_is_redacted_as_shown() -> None:
