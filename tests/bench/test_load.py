@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import queue
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,6 +166,49 @@ def test_the_python_generator_sends_each_pool_token_at_most_once(
     assert result.requests == len(POOL)
 
 
+class FakeContext:
+    """``multiprocessing.get_context("spawn")`` for ``run_python``: each process, once started,
+    reports what ``answer`` makes of its pool (requests, seconds, not 200, ran out)."""
+
+    def __init__(self, answer: Callable[[list[str]], tuple[int, float, int, bool]]) -> None:
+        self.answer = answer
+        self.pools: list[list[str]] = []
+        self.queue: queue.Queue[tuple[int, float, int, bool]] = queue.Queue()
+
+    def Queue(self) -> queue.Queue[tuple[int, float, int, bool]]:
+        return self.queue
+
+    def Process(self, target: Any, args: tuple[Any, ...]) -> Any:
+        context, pool = self, args[6]
+
+        class Child:
+            def start(self) -> None:
+                context.pools.append(pool)
+                context.queue.put(context.answer(pool))
+
+            def join(self, timeout: float | None = None) -> None:
+                pass
+
+            def is_alive(self) -> bool:
+                return False
+
+        return Child()
+
+
+def test_the_python_generator_s_processes_add_up_to_one_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Requests and failures are summed over the processes, the run lasts as long as the
+    longest, any process running out of tokens flags the run, and the pool is dealt out."""
+    answers = iter([(300, 2.0, 5, False), (100, 4.0, 1, True), (200, 3.0, 0, False)])
+    context = FakeContext(lambda pool: next(answers))
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method: context)
+    result = load.run_python("http://127.0.0.1:9/api/private", 4.0, pool=POOL, processes=3)
+    assert result == load.LoadResult(600, 4.0, 6, True)
+    assert result.rps == 150.0
+    assert sorted(token for pool in context.pools for token in pool) == sorted(POOL)
+
+
 def test_the_python_generator_takes_plain_loopback_urls_only() -> None:
     with pytest.raises(ValueError, match="not an http://host:port/path URL"):
         load.run_python("https://127.0.0.1:9/api/public", 0.1)
@@ -179,3 +225,18 @@ def test_wrk_s_pool_script_sends_every_token_once_before_any_twice(
     assert set(seen) == set(POOL_HEADERS)
     # wrk asks the script for a request once before the run, so the first token may come last
     assert len(set(seen[: len(POOL)])) == len(POOL)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (optional)")
+def test_wrk_s_threads_share_a_pool_without_sending_a_token_twice(
+    server: tuple[str, Recording],
+) -> None:
+    """Each thread takes every other token: a pool larger than a second of load is never
+    exhausted, and no token reaches the server twice."""
+    url, recording = server
+    pool = [f"t{n}" for n in range(60_000)]
+    result = load.run_wrk(url, 1, pool=pool, threads=2, connections=2)
+    assert not result.pool_exhausted
+    seen = recording.authorizations()
+    assert len(seen) > 10
+    assert len(set(seen)) == len(seen)
