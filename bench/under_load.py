@@ -233,4 +233,10 @@ def load_report(
         f"(TTL {conf.DEFAULT_JWKS_CACHE_TTL} s)",
     ]
     ratios["fetches"] = fetches
+    # What makes the API's throughput no measure of a target, whatever its ratios (the targets
+    # read them): an answer other than 200 (a refusal costs less than a 200), and a token pool
+    # that ran out (the "fresh" tokens sent again are cache hits).
+    api_results = [r for _, name, _ in API_ROWS for r in results[name]]
+    ratios["not_ok"] = sum(r.not_ok for r in api_results)
+    ratios["pool_ran_out"] = float(any(r.pool_exhausted for r in api_results))
     return lines, ratios

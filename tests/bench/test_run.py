@@ -53,6 +53,22 @@ def test_each_target_is_not_met_past_its_bound(
     assert verdicts.count(True) == 1
 
 
+@pytest.mark.parametrize(
+    ("flaw", "failed", "said"),
+    [
+        ({"not_ok": 3}, [1, 2], "[3 answers not 200]"),
+        ({"pool_ran_out": 1.0}, [2], "[a token pool ran out: tokens were sent again]"),
+    ],
+)
+def test_a_throughput_target_is_not_met_by_a_run_that_measured_something_else(
+    flaw: dict[str, float], failed: list[int], said: str
+) -> None:
+    """Refusals are cheaper than 200s, and repeated "fresh" tokens are cache hits."""
+    lines = targets(2.0, {**LOAD, "repeated": 0.99, "fresh": 0.99, **flaw}, None)
+    assert [i for i, line in enumerate(lines) if "NOT MET" in line] == failed
+    assert all(lines[i].endswith(said) for i in failed)
+
+
 def test_parts_not_run_have_no_target_line() -> None:
     assert len(targets(1.5, {}, None)) == 1
 

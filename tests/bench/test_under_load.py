@@ -103,6 +103,8 @@ def test_each_ratio_is_the_median_of_its_rounds_against_its_baseline() -> None:
     assert figures["cpu_repeated"] == pytest.approx(0.8)
     assert figures["cpu_fresh"] == pytest.approx(0.5)
     assert figures["fetches"] == 2
+    assert figures["not_ok"] == 4  # the API's fresh rounds; the floor's pool is not the API's
+    assert figures["pool_ran_out"] == 0.0
     assert lines[0] == "heading"
     assert lines[-1].startswith("  JWKS fetches (IdP hit log): 2 for 12345 requests")
 
@@ -119,11 +121,12 @@ def test_the_table_shows_spread_failures_and_an_exhausted_pool() -> None:
 
 def test_a_pool_that_ran_out_in_one_round_only_is_flagged() -> None:
     results = {**RESULTS, "fresh": [*rounds_of(800), *rounds_of(700, exhausted=True)]}
-    lines, _ = load_report("heading", results, CPU, fetches=2, requests=1)
+    lines, figures = load_report("heading", results, CPU, fetches=2, requests=1)
     flagged = [line for line in lines if "token pool ran out" in line]
     assert [line.split("  ")[1] for line in flagged] == [
         "/api/private, fresh token per request"
     ] * 2  # the API's, and the floor's
+    assert figures["pool_ran_out"] == 1.0
 
 
 def test_the_table_s_rate_is_the_median_of_the_rounds() -> None:
