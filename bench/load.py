@@ -2,8 +2,9 @@
 
 Both open a new connection whenever the server closes one (gunicorn's sync workers close
 after every response), send ``Authorization: Bearer`` with one fixed token or with the next
-token of a pre-minted pool (each token at most once), and report completed requests per
-second and how many answers were not 200.
+token of a pre-minted pool, and report completed requests per second, how many answers were
+not 200, and whether the pool ran out. Each token goes out once: the Python generator stops at
+the pool's end; wrk's script starts the pool over and says so (a run to discard).
 """
 
 from __future__ import annotations
