@@ -64,12 +64,33 @@ def test_child_pids_scans_proc_where_the_kernel_lists_no_children(
     assert child_pids(child) == []
 
 
-def test_readiness_polls_ignore_a_developer_s_http_proxy(
-    sleeper: subprocess.Popen[bytes], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+def test_readiness_polls_ignore_a_developer_s_http_proxy() -> None:
+    """In a process whose environment names a proxy when it imports the module: urllib reads
+    the proxy settings as the opener is built, so setting them here, later, would prove nothing."""
+    code = (
+        "import subprocess, sys\n"
+        "from devtools.processes import wait_until_serving\n"
+        "sleeper = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "try:\n"
+        "    wait_until_serving(sys.argv[1], sleeper, timeout=5)\n"
+        "finally:\n"
+        "    sleeper.kill()\n"
+        "    sleeper.wait()\n"
+    )
+    proxied = {name: value for name, value in os.environ.items() if name.lower() != "no_proxy"}
+    proxied["http_proxy"] = "http://127.0.0.1:9"  # nothing listens there
     with recording_server() as recording:
-        wait_until_serving(f"{recording.base}/", sleeper, timeout=30)
+        result = subprocess.run(
+            [sys.executable, "-c", code, f"{recording.base}/"],
+            cwd=PROJECT_ROOT,
+            env=proxied,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert [path for path, _headers in recording.requests] == ["/"]
 
 
 def test_start_in_session_runs_in_the_project_root_in_a_session_of_its_own() -> None:
@@ -218,6 +239,26 @@ def test_stop_process_group_kills_the_whole_group() -> None:
         leader.stdout.close()
         with contextlib.suppress(ProcessLookupError):
             os.kill(grandchild, signal.SIGKILL)
+
+
+def test_stop_process_group_kills_and_reaps_a_process_ignoring_sigterm() -> None:
+    code = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print(1, flush=True); time.sleep(60)"
+    )
+    process = start_in_session(
+        [sys.executable, "-c", code], {}, stdout=subprocess.PIPE, stderr=None, text=True
+    )
+    assert process.stdout is not None
+    try:
+        process.stdout.readline()  # it ignores SIGTERM by now
+        assert stop_process_group(process, grace=0.2) is False  # it disobeyed, and says so
+        assert process.returncode == -signal.SIGKILL  # reaped: no zombie left behind
+    finally:
+        process.stdout.close()
+        if process.returncode is None:
+            process.kill()
+            process.wait()
 
 
 def test_start_in_session_pins_stdin_and_honours_stderr(
