@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import os
 import shlex
@@ -11,6 +12,8 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -524,3 +527,97 @@ def test_a_second_signal_while_stopping_is_ignored(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(run.DevStack, "stop", stop)
     assert run.main(["--api-port", "1", "--idp-port", "2"]) == 0
     assert stopped == [True]
+
+
+def test_the_access_log_shows_no_token_sent_in_the_query_a_referrer_or_a_header() -> None:
+    """The access log line as gunicorn renders it from the options ``api_command`` passes: a
+    token in ``?access_token=`` (refused, but logged), a referrer or ``Authorization`` is absent."""
+    gunicorn_config = pytest.importorskip("gunicorn.config")
+    glogging = pytest.importorskip("gunicorn.glogging")
+    parsed = gunicorn_config.Config().parser().parse_args(run.api_command(CONFIG)[3:])
+    config = gunicorn_config.Config()
+    config.set("access_log_format", parsed.access_log_format)
+    secret = "eyJhbGciOiJSUzI1NiJ9.query-token-material.c2ln"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/api/private?access_token={secret}",
+        "PATH_INFO": "/api/private",
+        "QUERY_STRING": f"access_token={secret}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": f"http://127.0.0.1:8100/?access_token={secret}",
+        "HTTP_USER_AGENT": "curl/8.5.0",
+    }
+    response = SimpleNamespace(status="401 Unauthorized", sent=0, headers=[])
+    request = SimpleNamespace(headers=[("AUTHORIZATION", f"Bearer {secret}")])
+    logger = glogging.Logger(config)
+    atoms = logger.atoms(response, request, environ, datetime.timedelta(milliseconds=3))
+    line = config.access_log_format % logger.atoms_wrapper_class(atoms)
+    assert '"GET /api/private HTTP/1.1" 401' in line  # the request is logged...
+    assert secret not in line  # ...without its query string, referrer or headers
+
+
+def test_ensure_port_free_ignores_connections_lingering_in_time_wait() -> None:
+    """A previous run's connection closed by the server waits in TIME_WAIT on its port."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            accepted, _ = listener.accept()
+            accepted.close()  # the server's end closes first, so it is the one left waiting
+            assert client.recv(1) == b""
+    run.ensure_port_free(port, "API")
+
+
+def test_start_names_a_busy_api_port(
+    tmp_path: Path, listening_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def spawn(*args: object, **kwargs: object) -> run.Child:
+        raise Spawned
+
+    monkeypatch.setattr(run, "spawn", spawn)
+    (idp_port,) = free_ports(1)
+    config = DevConfig(api_port=listening_port, idp_port=idp_port, state_dir=tmp_path)
+    stack = run.DevStack(config, {})
+    with pytest.raises(DevRunError, match=r"API port .* API_PORT="):
+        stack.start()
+    assert stack.children == []
+
+
+def test_start_pins_the_api_to_the_mock_idp_and_mints_a_scoped_and_an_unscoped_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The banner's 200s and its 403 need both tokens; a developer's AUTH0_* settings (their
+    ``.env`` exported) must not reach the API."""
+    envs: dict[str, dict[str, str]] = {}
+
+    def spawn(name: str, argv: list[str], env: dict[str, str], *, pipe_stdout: bool) -> Any:
+        envs[name] = dict(env)
+        return SimpleNamespace(name=name, stop=lambda: None)
+
+    def mint_token(config: DevConfig, env: object, scope: str = run.DEFAULT_SCOPE) -> str:
+        return f"token for [{scope}]"
+
+    monkeypatch.setattr(run, "spawn", spawn)
+    monkeypatch.setattr(run, "wait_for_line", lambda *args: "mock_idp serving")
+    monkeypatch.setattr(run, "wait_for_http", lambda *args: None)
+    monkeypatch.setattr(run, "mint_token", mint_token)
+    api_port, idp_port = free_ports(2)
+    config = DevConfig(api_port=api_port, idp_port=idp_port, state_dir=tmp_path)
+    tenant = {"AUTH0_ISSUER": "https://tenant.us.auth0.com/", "AUTH0_AUDIENCE": "https://real"}
+    stack = run.DevStack(config, tenant)
+    stack.start()
+    assert sorted(envs) == ["api", "mock_idp"]
+    assert envs["api"]["AUTH0_ISSUER"] == config.issuer
+    assert envs["api"]["AUTH0_AUDIENCE"] == config.audience
+    assert (stack.token, stack.unscoped_token) == ("token for [read:messages]", "token for []")
+
+
+def test_main_reports_a_stack_that_cannot_start_and_returns_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def start(self: run.DevStack) -> None:
+        raise DevRunError("the mock IdP would not start")
+
+    monkeypatch.setattr(run.DevStack, "start", start)
+    assert run.main(["--api-port", "1", "--idp-port", "2"]) == 1
+    assert "devtools: the mock IdP would not start" in capsys.readouterr().err
