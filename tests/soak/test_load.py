@@ -8,14 +8,25 @@ import random
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from mock_idp.jws import json_bytes
 from mock_idp.keys import b64url, b64url_decode
 from soak import load
 from soak.load import ClientPlan, TokenPools
-from soak.scenario import CLASSES, MIX, ROUTES, UNKNOWN_KID, VALID_NEW, VALID_OLD
+from soak.scenario import (
+    CLASSES,
+    EXPIRED,
+    FORGED,
+    GARBAGE,
+    MIX,
+    NO_SCOPE,
+    ROUTES,
+    UNKNOWN_KID,
+    VALID_NEW,
+    VALID_OLD,
+)
 from tests.recording_server import recording_server
 
 TEMPLATE = b64url(json_bytes({"alg": "RS256", "kid": "k1", "typ": "at+jwt"})) + ".cGF5.c2ln"
@@ -150,3 +161,90 @@ def test_a_stop_file_ends_a_client_still_waiting_to_start(tmp_path: Path) -> Non
         assert not client.is_alive(), "the client kept waiting after the stop file appeared"
     assert outcomes == [[]]
     assert recording.requests == []
+
+
+def test_each_class_carries_a_token_of_its_own_pool_and_of_both_keys_once_rotated(
+    tmp_path: Path,
+) -> None:
+    """What the report expects of a class is what its requests carry: a valid token for
+    ``valid_*``, the no-scope pool for ``no_scope``, and so on; after the rotation the refused
+    classes carry tokens of both signers, before it of the old one only."""
+    garbage_names = {
+        name for name, _header in (load.garbage_header(random.Random(n)) for n in range(200))
+    }
+    pools = {
+        VALID_OLD: POOLS.valid["old"],
+        VALID_NEW: POOLS.valid["new"],
+        NO_SCOPE: [*POOLS.no_scope["old"], *POOLS.no_scope["new"]],
+        EXPIRED: [*POOLS.expired["old"], *POOLS.expired["new"]],
+        FORGED: [token for key in ("old", "new") for _name, token in POOLS.forged[key]],
+    }
+    for rotated_at, keys in [(3600.0, {"old_key"}), (0.0, {"old_key", "new_key"})]:
+        client_plan = plan(1, tmp_path / "stop", start_in=0, lasts=1, rotated_at=rotated_at)
+        rng = random.Random(5)
+        details: dict[str, set[str]] = defaultdict(set)
+        for _ in range(1000):
+            token_class, authorization, detail = load._pick(client_plan, rng, 1800.0)
+            details[token_class].add(detail)
+            if token_class in pools:
+                assert authorization is not None
+                assert authorization.removeprefix("Bearer ") in pools[token_class], token_class
+            elif token_class == UNKNOWN_KID:
+                assert authorization is not None
+                token = authorization.removeprefix("Bearer ")
+                assert token.split(".", 1)[1] == TEMPLATE.split(".", 1)[1]
+                assert token != TEMPLATE
+            else:
+                assert token_class == GARBAGE
+                assert detail in garbage_names
+                assert (authorization is None) is (detail == "no_header")
+        for token_class in (NO_SCOPE, EXPIRED):
+            assert details[token_class] == keys, token_class
+        if "new_key" in keys:
+            assert details[VALID_NEW] == {"new_key"}
+        assert details[VALID_OLD] == {"old_key"}
+        assert details[FORGED] == {"alg_none"}
+
+
+def test_the_new_key_signs_from_the_rotation_s_very_moment(tmp_path: Path) -> None:
+    client_plan = plan(1, tmp_path / "stop", start_in=0, lasts=1, rotated_at=100.0)
+    rng = random.Random(6)
+    picked = {load._pick(client_plan, rng, 100.0)[0] for _ in range(200)}
+    assert VALID_NEW in picked
+
+
+def test_a_failed_request_on_a_fresh_connection_is_not_sent_again() -> None:
+    """Only a reused connection the server may have closed meanwhile is retried; a fresh one
+    that fails is no answer (a second try would send the same request id twice)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        accepted: list[int] = []
+
+        def close_each() -> None:
+            listener.settimeout(0.05)
+            while len(accepted) < 2 and not done.is_set():
+                try:
+                    connection, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                accepted.append(1)
+                connection.close()  # no answer
+
+        done = threading.Event()
+        server = threading.Thread(target=close_each)
+        server.start()
+        try:
+            client = load._Client(listener.getsockname()[1])
+            assert client.get("/api/private", {}) == 0
+        finally:
+            done.set()
+            server.join()
+    assert accepted == [1]
+
+
+def test_a_thread_that_falls_behind_does_not_burst_to_catch_up() -> None:
+    """A schedule begun 5 s ago: the missed slots are dropped but for the last second's."""
+    with recording_server() as recording:
+        late = plan(recording.port, Path("/nonexistent/stop"), start_in=-5.0, lasts=5.2, rate=100.0)
+        outcomes = load.run_client(late)
+    per_thread = (0.2 + 1.0) * late.rate / late.threads  # the last second's slots, and the rest
+    assert len(outcomes) <= late.threads * (int(per_thread) + 2)
