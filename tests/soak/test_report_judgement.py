@@ -19,12 +19,14 @@ import pytest
 from soak.load import Outcome
 from soak.processes import RssSample
 from soak.report import (
+    MAX_LISTED,
     Observed,
     SoakResult,
     _judge,
     _phase_of,
     analyse,
     fetch_bound,
+    percentile,
     rss_rows,
     warm_since,
 )
@@ -172,6 +174,28 @@ def test_a_bad_token_accepted_fails_two_checks(token_class: str, route: str) -> 
     observed = run(change={index_of(token_class, route): 200})
     assert [v.why for v in analyse(observed).unexpected] == ["accepted!"]
     assert failed(observed) == {"no unexpected status", "no bad token accepted"}
+
+
+def test_a_failed_run_s_table_lists_the_first_unexpected_and_says_where_the_logs_are() -> None:
+    outcomes, _ = baseline_outcomes()
+    refused = [i for i, o in enumerate(outcomes) if o.token_class not in (VALID_OLD, VALID_NEW)]
+    changes = dict.fromkeys(refused[: MAX_LISTED + 5], 500)
+    changes[refused[MAX_LISTED + 5]] = 0
+    table = analyse(run(change=changes)).table
+    assert f"Unexpected: {MAX_LISTED + 6} " in table
+    assert sum(1 for line in table.splitlines() if line.endswith("  5xx")) == MAX_LISTED
+    assert "none:1" in table  # a request without an answer, in its class's statuses
+    assert "logs kept in ." in table
+    assert "logs kept in" not in analyse(run()).table
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.5) == 50.0
+    assert percentile(values, 0.99) == 99.0
+    assert percentile(values, 1.0) == 100.0
+    assert percentile([7.0], 0.5) == 7.0
+    assert percentile([], 0.99) == 0.0
 
 
 def test_an_unexpected_status_during_the_warm_up_counts() -> None:
@@ -417,12 +441,15 @@ def test_too_many_fetches_over_the_run_fail_even_if_every_phase_kept_its_bound()
     assert failed(observed) == {"JWKS fetches within the bound"}
     at_bound = run(jwks_hits=every_phase_full[: result.jwks_bound])
     assert failed(at_bound) == set()
+    one_over = run(jwks_hits=every_phase_full[: result.jwks_bound + 1])
+    assert failed(one_over) == {"JWKS fetches within the bound"}
 
 
 def test_a_fetch_at_a_phase_start_belongs_to_that_phase() -> None:
     observed = run()
     assert _phase_of(DOWN[0], observed) == "jwks_down"
     assert _phase_of(T0 - 0.1, observed) == "warmup"
+    assert _phase_of(T0, observed) == "baseline"
 
 
 # -- memory -------------------------------------------------------------------------------------
