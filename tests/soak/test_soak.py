@@ -53,3 +53,4 @@ def test_gunicorn_is_stopped_when_the_run_fails(
     assert len(started) == 2
     assert not [pid for pid in started if alive(pid)]
     assert os.listdir(tmp_path)  # logs are kept
+    assert (tmp_path / "stop").exists()  # the clients were told to stop, not left to their end
