@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from apiexample import token_cache
 from apiexample.claims import parse_payload
@@ -628,6 +631,53 @@ class TestTokenCache:
             assert not answered.wait(0.1)
         worker.join(5)
         assert answered.is_set()
+
+    @settings(deadline=None, max_examples=300)  # no per-example limit: CI runs 4 tox envs at once
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["get", "put", "put", "discard", "discard_stale"]),
+                st.sampled_from("abcde"),
+                # payload bytes: four small entries overflow the size first, two of 5 and one
+                # of 2 the bytes first; 12 make an entry too large to keep
+                st.sampled_from([0, 1, 2, 5, 11, 12]),
+            ),
+            min_size=20,
+            max_size=80,
+        )
+    )
+    # Pinned besides: the entry bound with a hit moving "a" last, and the byte bound.
+    @example([*(("put", t, 0) for t in "abc"), ("get", "a", 0), ("put", "d", 0), ("get", "b", 0)])
+    @example([("put", "a", 5), ("put", "b", 5), ("put", "c", 2), ("get", "a", 0)])
+    def test_behaves_as_a_least_recently_used_map_bounded_twice(
+        self, operations: list[tuple[str, str, int]]
+    ) -> None:
+        """Model-based: every answer as from an ordered map that a hit moves to the end and
+        that drops from the front while over ``size`` entries or ``max_bytes`` (by footprint)."""
+        size, max_bytes = 3, 100  # one-letter tokens: 1 + 9 bytes per payload byte an entry
+        cache = TokenCache(size, max_bytes)
+        model: OrderedDict[str, VerifiedToken] = OrderedDict()
+        for operation, token, payload_size in operations:
+            entry = VerifiedToken(b"x" * payload_size, frozenset(), "kid", object(), 0.0, 1.0)  # type: ignore[arg-type]
+            if operation == "get":
+                assert cache.get(token) is model.get(token)
+                if token in model:
+                    model.move_to_end(token)
+            elif operation == "put":
+                cache.put(token, entry)
+                if footprint(token, entry) <= max_bytes:
+                    model.pop(token, None)
+                    model[token] = entry
+                    while (
+                        len(model) > size or sum(footprint(*i) for i in model.items()) > max_bytes
+                    ):
+                        model.popitem(last=False)
+            elif operation == "discard" and token in model:
+                cache.discard(token, model.pop(token))
+            else:  # an entry the cache does not hold for this token: nothing is dropped
+                cache.discard(token, entry)
+            assert len(cache) == len(model)
+            assert cache.held == sum(footprint(*item) for item in model.items())
 
 
 def test_only_the_first_hit_parses_a_shallow_payload(monkeypatch: pytest.MonkeyPatch) -> None:
