@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import threading
 import warnings
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from joserfc.jwk import RSAKey
 
 from apiexample import jwks_fetch, signing_keys
 from apiexample.jwks_fetch import JWKSFetchError
@@ -80,6 +85,60 @@ class FakeIdP:
         if self.failure:
             raise JWKSFetchError(self.failure)
         return self.document
+
+
+#: The model-based test's settings: small, so that a few steps cross each bound.
+TTL, COOLDOWN, STALE_IF_ERROR = 10, 2, 20
+
+
+class KeyCacheModel:
+    """What ``SigningKeyCache`` answers, one request at a time, each background refresh done
+    before the next request: the README's "Signing keys" in a few lines."""
+
+    def __init__(self) -> None:
+        self.kids: frozenset[str] = frozenset()  # those of the last key set fetched
+        self.fetched_at = -math.inf  # when it was fetched
+        self.last_attempt = -math.inf
+        self.failed = False  # the last attempt
+        self.fetches: list[float] = []
+
+    def fetch(self, now: float, published: frozenset[str] | None) -> None:
+        """One attempt; ``published`` is None while the IdP fails."""
+        self.fetches.append(now)
+        self.last_attempt = now
+        self.failed = published is None
+        if published is not None:
+            self.kids, self.fetched_at = published, now
+
+    def get(self, kid: str, now: float, published: frozenset[str] | None) -> str | None:
+        """``kid`` when its key is served, None when the issuer lacks it; raises
+        SigningKeysUnavailable."""
+        may_fetch = now - self.last_attempt >= COOLDOWN
+        age = now - self.fetched_at
+        if kid in self.kids and age < TTL + STALE_IF_ERROR:  # at hand: answered at once
+            if age >= TTL and may_fetch:
+                self.fetch(now, published)  # in the background
+            return kid
+        if may_fetch:
+            self.fetch(now, published)
+        if now - self.fetched_at >= TTL + STALE_IF_ERROR:
+            raise SigningKeysUnavailable("expired", 0)
+        if kid not in self.kids and self.failed:  # could not be checked
+            raise SigningKeysUnavailable("unchecked", 0)
+        return kid if kid in self.kids else None
+
+
+def ask(which: str) -> tuple[str, str, int]:
+    """The model-based test's request for the ``current``, ``previous``, ``retired`` or an
+    ``unknown`` kid."""
+    return ("get", which, 0)
+
+
+def after(seconds: int) -> tuple[str, str, int]:
+    return ("advance", "", seconds)
+
+
+FAIL, RECOVER, ROTATE = ("fail", "", 0), ("recover", "", 0), ("rotate", "", 0)
 
 
 @pytest.fixture
@@ -661,6 +720,133 @@ class TestCache:
         cache.get(kid_of(jwks))
         assert wait_for_refreshes(10)
         assert idp.calls == 2
+
+    @settings(
+        deadline=None,  # no per-example limit: CI runs 4 tox envs at once
+        max_examples=150,
+        # api_settings and jwks hold for every example; the clock, IdP and cache are made anew
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["get", "get", "get", "advance", "advance", "fail", "recover",
+                                 "rotate"]),
+                # the issuer's key set at generation g holds k{g} and k{g - 1}
+                st.sampled_from(["current", "previous", "retired", "unknown"]),
+                # sums land on the cooldown (2), the TTL (10) and TTL + stale-if-error (30)
+                st.sampled_from([1, 2, 3, 8, 10, 20]),
+            ),
+            min_size=10,
+            max_size=60,
+        )
+    )  # fmt: skip
+    # Pinned besides: the TTL's end (10 s), the cooldown's (2 s), stale-if-error's (30 s after
+    # the fetch), a rotation picked up and a retired key seen gone, an unknown kid while the IdP
+    # fails then recovers.
+    @example([ask("current"), after(8), ask("current"), after(2), ask("current"), ask("current")])
+    @example([ask("current"), after(1), ask("unknown"), after(1), ask("unknown"),
+              ask("unknown"), after(2), ask("unknown")])  # fmt: skip
+    @example([ask("current"), FAIL, after(10), ask("current"), after(8), ask("current"), after(10),
+              ask("current"), after(1), ask("current"), after(1), ask("current")])  # fmt: skip
+    @example([ask("current"), ROTATE, ask("current"), after(2), ask("current"), ROTATE, ROTATE,
+              ask("retired"), after(2), ask("previous"), ask("retired")])  # fmt: skip
+    @example([ask("current"), FAIL, after(2), ask("unknown"), RECOVER, ask("unknown"),
+              ask("current"), after(2), ask("unknown")])  # fmt: skip
+    def test_behaves_as_its_model_through_ttl_cooldown_failures_and_rotations(
+        self, api_settings: Any, jwks: Any, operations: list[tuple[str, str, int]]
+    ) -> None:
+        """Model-based, one request at a time, each background refresh ended before the next
+        (``wait_for_refreshes``): every answer (a key, None or SigningKeysUnavailable) and
+        every fetch, at its time, as ``KeyCacheModel`` has them. The model is exact, not a
+        bound, even for stale-while-revalidate: the clock stands still while the refresh
+        thread runs, so its fetch happens at the request's time and the cooldown counts from
+        it. Concurrent requests are left to the threaded tests above.
+
+        Checked besides from the fetches themselves, whatever the model says: no two
+        attempts within a cooldown, whatever asked (so a flood of unknown kids costs one per
+        cooldown); none for a key fetched within the TTL; a key served always within, and
+        only within, TTL + stale-if-error of a fetch that brought it, unless this request's
+        own fetch did; the current kid served, and an unknown one answered None, whenever
+        the IdP answers and the cooldown allows an attempt (a rotation needs no restart);
+        nothing raised but SigningKeysUnavailable, with the IdP's reason and what is left of
+        the cooldown."""
+        api_settings.AUTH0_JWKS_CACHE_TTL = TTL
+        api_settings.AUTH0_JWKS_COOLDOWN = COOLDOWN
+        api_settings.AUTH0_JWKS_STALE_IF_ERROR = STALE_IF_ERROR
+        member = jwks["keys"][0]
+        clock = ControllableClock(start=1000)
+        idp = FakeIdP({})
+        generation = 0
+
+        def published() -> frozenset[str]:
+            return frozenset({f"k{generation}", f"k{generation - 1}"} - {"k-1"})
+
+        def publish() -> None:
+            idp.document = {"keys": [{**member, "kid": kid} for kid in sorted(published())]}
+
+        attempts: list[tuple[float, frozenset[str] | None]] = []  # when, and what it brought
+
+        def fetch(url: str, timeout: float) -> dict[str, Any]:
+            attempts.append((clock.now(), None if idp.failure else published()))
+            return idp(url, timeout)
+
+        publish()
+        cache = SigningKeyCache(URL, clock=clock.now, fetch=fetch)
+        model = KeyCacheModel()
+        for operation, which, seconds in operations:
+            now = clock.now()
+            if operation == "advance":
+                clock.advance(seconds)
+            elif operation == "fail":
+                idp.failure = "jwks_http_503"
+            elif operation == "recover":
+                idp.failure = None
+            elif operation == "rotate":
+                generation += 1
+                publish()
+            else:
+                offset = {"current": 0, "previous": 1, "retired": 2}.get(which)
+                kid = "never-published" if offset is None else f"k{generation - offset}"
+                successes = [(at, kids) for at, kids in attempts if kids is not None]
+                last_success, kids_before = successes[-1] if successes else (-math.inf, frozenset())
+                may_attempt = not attempts or now - attempts[-1][0] >= COOLDOWN
+                calls_before = len(attempts)
+                try:
+                    answer: Any = cache.get(kid)
+                except SigningKeysUnavailable as exc:  # anything else fails the test
+                    answer = exc
+                assert wait_for_refreshes(10)
+                try:
+                    expected: Any = model.get(kid, now, None if idp.failure else published())
+                except SigningKeysUnavailable as exc:
+                    expected = exc
+                if isinstance(expected, SigningKeysUnavailable):
+                    assert isinstance(answer, SigningKeysUnavailable), (kid, answer)
+                    assert answer.reason == "jwks_http_503"
+                    assert answer.retry_after == COOLDOWN - (now - attempts[-1][0])
+                elif expected is None:
+                    assert answer is None
+                else:
+                    assert isinstance(answer, RSAKey), (kid, answer)
+                    assert answer.kid == kid
+                # From the fetches themselves, whatever the model says:
+                age = now - last_success
+                if kid in kids_before and age < TTL:
+                    assert len(attempts) == calls_before  # fresh: no fetch
+                if kid in kids_before and age < TTL + STALE_IF_ERROR:
+                    assert isinstance(answer, RSAKey)  # keys at hand keep serving
+                if isinstance(answer, RSAKey) and not (
+                    kid in kids_before and age < TTL + STALE_IF_ERROR
+                ):
+                    assert attempts[-1] == (now, published())  # brought by this request's fetch
+                if may_attempt and not idp.failure:
+                    if which == "current":
+                        assert isinstance(answer, RSAKey)  # a rotated key: no restart
+                    elif which == "unknown":
+                        assert answer is None
+            assert [at for at, _ in attempts] == model.fetches
+            assert all(b - a >= COOLDOWN for (a, _), (b, _) in pairwise(attempts))
 
 
 def test_a_forked_child_starts_without_key_sets(api_settings: Any) -> None:
