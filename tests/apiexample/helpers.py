@@ -109,6 +109,12 @@ def log_of_requests_with_a_token(
         accepted = session.get(private, headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert accepted.status_code == 200, accepted.content
         assert session.get(f"{server.base}/docs/basic", timeout=30).status_code == 404
+        # A request's log line comes after its answer (runserver writes it once the response is
+        # sent): stopping the server at once could lose it.
+        deadline = time.monotonic() + 10
+        while "/docs/basic" not in log.read_text("utf-8", errors="replace"):
+            assert time.monotonic() < deadline, "the server never logged the last request"
+            time.sleep(0.01)
     written = log.read_text("utf-8", errors="replace")
     assert "--- Logging error ---" not in written  # the filter left a record its formatter reads
     for segment in token.split("."):
