@@ -9,7 +9,7 @@ the lifespan's startup and shutdown complete at once: the API has nothing to set
 
 from __future__ import annotations
 
-from apiexample.body_limit import ASGIApp, Receive, Scope, Send
+from apiexample.asgi_types import ASGIApp, Receive, Scope, Send
 
 
 class HTTPOnly:

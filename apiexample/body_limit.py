@@ -15,18 +15,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
 from django.conf import settings
 
+from apiexample.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from apiexample.errors import ContentTooLarge, error_response
-
-Scope = dict[str, Any]
-Message = Mapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger(__name__)
 
