@@ -14,11 +14,11 @@ file data that setting leaves out, gives its own (``BodyLimit(application, limit
 from __future__ import annotations
 
 import logging
-import sys
 
 from django.conf import settings
 
 from apiexample.asgi_types import ASGIApp, Message, Receive, Scope, Send
+from apiexample.content_length import declared_length
 from apiexample.errors import ContentTooLarge, error_response
 
 logger = logging.getLogger(__name__)
@@ -72,16 +72,11 @@ class _LimitedBody:
 
 
 def _declared_length(scope: Scope) -> int:
-    """The ``Content-Length`` the client declared; 0 when absent or not one decimal number
-    (uvicorn refuses such a request before the application sees it); ``sys.maxsize`` when
-    longer than 18 digits, which ``int()`` would refuse past 4,300 (a ValueError, a 500)."""
+    """The ``Content-Length`` the client declared, 0 when absent (``declared_length``; uvicorn
+    refuses one that is no number before the application sees it)."""
     for name, value in scope.get("headers", ()):
         if name.lower() == b"content-length":
-            text = value.decode("latin-1").strip()
-            if not (text.isascii() and text.isdigit()):
-                return 0
-            digits = text.lstrip("0") or "0"
-            return int(digits) if len(digits) <= 18 else sys.maxsize
+            return declared_length(value.decode("latin-1"))
     return 0
 
 

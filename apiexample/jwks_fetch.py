@@ -19,6 +19,7 @@ import requests
 import urllib3
 
 from apiexample.conf import DEFAULT_JWKS_TIMEOUT, is_acceptable_url
+from apiexample.content_length import declared_length
 from apiexample.fetch_deadline import deadline_session
 
 CONNECT_TIMEOUT = 3.05
@@ -75,8 +76,7 @@ def _read_capped(response: requests.Response, deadline: float) -> bytes:
     """
     if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
         raise JWKSFetchError("jwks_content_encoded")
-    declared = response.headers.get("Content-Length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BYTES:
+    if declared_length(response.headers.get("Content-Length", "")) > MAX_BYTES:
         raise JWKSFetchError("jwks_too_large")
     raw = response.raw
     body = bytearray()

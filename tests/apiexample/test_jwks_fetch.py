@@ -167,6 +167,13 @@ def test_a_declared_length_one_over_the_cap_is_refused_unread(network: Any) -> N
     assert refusal() == "jwks_too_large"
 
 
+def test_a_declared_length_of_5000_digits_is_too_large_not_a_crash(network: Any) -> None:
+    """``int()`` refuses more than 4,300 digits: that ValueError left the fetch, and the key
+    cache reported ``jwks_malformed`` instead."""
+    network.get(URL, body="{}", headers={"Content-Length": "9" * 5000})
+    assert refusal() == "jwks_too_large"
+
+
 @pytest.mark.parametrize(
     ("error", "reason"),
     [
