@@ -632,7 +632,7 @@ class TestTokenCache:
         worker.join(5)
         assert answered.is_set()
 
-    @settings(deadline=None, max_examples=300)  # no per-example limit: CI runs 4 tox envs at once
+    @settings(deadline=None, max_examples=120)  # no per-example limit: CI runs 4 tox envs at once
     @given(
         st.lists(
             st.tuples(
