@@ -42,8 +42,13 @@ $(PY):
 	  echo "'$(PYTHON) -m venv' failed (on Debian/Ubuntu: apt install python3-venv);" \
 	       "trying virtualenv" >&2; $(PYTHON) -m virtualenv -q $(VENV); }
 
+# After installing, one collection compiles the project and rewrites the tests' asserts into
+# __pycache__ (about 2 s), as pip compiles what it installs: otherwise the first `make test` of a
+# clone has every xdist worker do it at once, three times over. Its failure is left to the run.
 $(STAMP): $(REQUIREMENTS) | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@echo "Compiling the project and its tests (pytest --collect-only)"
+	@PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --collect-only -q -p no:xdist > /dev/null 2>&1 || true
 	@touch $@
 
 venv: $(STAMP) ## Create .venv and install requirements-dev.txt (only when they changed)

@@ -2,12 +2,14 @@
 
 Every request gets 200 with an empty body, except ``Authorization: Bearer bad`` (401), a path
 ending in ``/missing`` (404) and one ending in ``/close`` (200, then the connection is closed).
-Connections are kept alive otherwise, so a client's connection reuse can be counted.
+Connections are kept alive otherwise, so a client's connection reuse can be counted. A
+``pace`` delays each answer, so a load generator at full speed costs the suite little CPU.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 5  # an idle kept-alive connection ends, so a failing test cannot hang the server
     recording: Recording
+    pace: float
 
     def setup(self) -> None:
         super().setup()
@@ -46,6 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         with self.recording.lock:
             self.recording.requests.append((self.path, dict(self.headers.items())))
+        if self.pace:
+            time.sleep(self.pace)
         if self.headers.get("Authorization") == "Bearer bad":
             self.send_response(401)
         else:
@@ -61,10 +66,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def recording_server() -> Iterator[Recording]:
-    """Serve until the block ends; the server's threads are joined before it returns."""
+def recording_server(pace: float = 0.0) -> Iterator[Recording]:
+    """Serve until the block ends, each answer ``pace`` seconds after its request; the server's
+    threads are joined before it returns."""
     recording = Recording()
-    handler = type("Handler", (_Handler,), {"recording": recording})
+    handler = type("Handler", (_Handler,), {"recording": recording, "pace": pace})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = False  # server_close() joins the handler threads
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
