@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -483,3 +485,18 @@ def test_a_transport_s_own_refusal_is_recorded_without_a_route_or_fault(
 def test_the_largest_body_a_transport_takes_is_the_1_mib_its_413_names() -> None:
     assert MAX_REQUEST_BODY == 1024 * 1024
     assert "over 1 MiB" in too_large().json()["error_description"]
+
+
+def test_every_fault_the_readme_names_is_injected_as_written(mock_idp: MockIdP) -> None:
+    """README, "Faults per route": each factory as shown, given to ``inject_fault`` alone,
+    changes the next answer and only that one."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    sentence = readme[readme.index("Faults per route") :].split("and\nevery hit recorded", 1)[0]
+    shown = re.findall(r"`(Fault\.\w+\([^`]*\))`", sentence)
+    assert len(shown) == 6, sentence
+    normal = mock_idp.handle(get(mock_idp, JWKS))
+    for expression in shown:
+        fault = eval(expression, {"Fault": Fault})  # noqa: S307 (our own README)
+        mock_idp.inject_fault(JWKS, fault, times=1)
+        assert mock_idp.handle(get(mock_idp, JWKS)) != normal, expression
+        assert mock_idp.handle(get(mock_idp, JWKS)) == normal, expression
