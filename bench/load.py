@@ -3,8 +3,8 @@
 Both open a new connection whenever the server closes one (gunicorn's sync workers close
 after every response), send ``Authorization: Bearer`` with one fixed token or with the next
 token of a pre-minted pool, and report completed requests per second, how many answers were
-not 200, and whether the pool ran out. Each token goes out once: the Python generator stops at
-the pool's end; wrk's script starts the pool over and says so (a run to discard).
+not 200, and whether the pool ran out. Each token goes out once until the pool ends; then the
+Python generator stops, and wrk's script starts the pool over and says so (a run to discard).
 """
 
 from __future__ import annotations
