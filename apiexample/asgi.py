@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
+from apiexample.asgi_handler import APIASGIHandler
 from apiexample.asgi_scopes import HTTPOnly
 from apiexample.body_limit import BodyLimit
 from apiexample.log_redaction import redact_each_argument, redact_loggers
-from apiexample.request_classes import ContentTypeSafeASGIRequest
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apiexample.settings")
 
@@ -31,6 +31,6 @@ UVICORN_ACCESS_LOGGER = "uvicorn.access"
 
 redact_loggers(UVICORN_LOGGERS)
 redact_loggers([UVICORN_ACCESS_LOGGER], redact_each_argument)
-django_application = get_asgi_application()
-django_application.request_class = ContentTypeSafeASGIRequest  # no 500 on a bad Content-Type
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application() does
+django_application = APIASGIHandler()
 application = HTTPOnly(BodyLimit(django_application))

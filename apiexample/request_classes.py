@@ -10,7 +10,7 @@ charset too: ``charset*=''%41``); a ``charset`` whose value holds a NUL (``chars
 library's ``email`` package cannot order, under Django 5.0 and later (``x*; x*1``,
 ``TypeError``). These classes drop the parameters and keep the media type (RFC 9110 section
 8.3.1), as Django itself drops a plain ``charset`` it does not know.
-``apiexample.wsgi`` and ``apiexample.asgi`` install them (``request_class``).
+``apiexample.wsgi`` and ``apiexample.asgi_handler`` install them (``request_class``).
 """
 
 from __future__ import annotations

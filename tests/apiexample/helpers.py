@@ -17,7 +17,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.http import HttpResponse
 
-# At collection, as test modules import this: its get_asgi_application() sets Django up again,
+# At collection, as test modules import this: its django.setup() sets Django up again,
 # logging included, whose handlers would keep a test's captured stream if imported in a test.
 from apiexample.asgi import application
 from apiexample.signing_keys import REFRESH_THREAD_NAME
@@ -141,16 +141,17 @@ def asgi_http_scope(path: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> d
 
 
 async def asgi_get(
-    path: str, token: str | None = None, *, content_type: str | None = None
+    path: str, token: str | None = None, *, content_type: str | None = None, query: bytes = b""
 ) -> HttpResponse:
     """One GET through ``apiexample.asgi.application`` as an ASGI server makes it, read back
-    into an ``HttpResponse`` for the usual assertions."""
+    into an ``HttpResponse`` for the usual assertions; ``query`` is the raw query string."""
     headers = []
     if token is not None:
         headers.append((b"authorization", f"Bearer {token}".encode("latin-1")))
     if content_type is not None:
         headers.append((b"content-type", content_type.encode("latin-1")))
     scope = asgi_http_scope(path, headers)
+    scope["query_string"] = query
     incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     incoming.put_nowait({"type": "http.request", "body": b"", "more_body": False})
     sent: list[Mapping[str, Any]] = []
