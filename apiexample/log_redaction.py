@@ -6,7 +6,8 @@ Token material is a compact JWS or JWE (RFC 7515 section 7.1, RFC 7516 section 7
 of one after a line break, its dots written as they are or percent-encoded, whatever stands
 before it (``%3D``, ``repr``'s ``\\t``); and whatever follows ``Bearer`` or ``Basic`` (RFC 6750
 section 2.1, RFC 7617) or an ``access_token`` parameter (RFC 6750 section 2.3), whatever its
-shape: an opaque token is a credential too.
+shape: an opaque token is a credential too. A request's method and path shown apart (uvicorn's
+trace of each ASGI scope) are read as the request line they make.
 """
 
 from __future__ import annotations
@@ -117,11 +118,46 @@ def redact_record(record: logging.LogRecord, *, keep_exception: bool = False) ->
     original; with ``keep_exception``, the exception stays for the handlers that build a report
     from it (Django's error emails), its text redacted for the formatters, which use that text.
     """
+    record.args = _request_lines_masked(record.args)
     named = isinstance(record.args, Mapping) and not _holds_a_credential(record.msg)
     if not (named and _redacted_by_name(record)):
         _format_whole(record)
     _redact_traceback(record, keep_exception)
     return True
+
+
+#: The members of an ASGI HTTP scope that hold what followed its method in the request line.
+_SCOPE_TARGET = ("path", "raw_path", "query_string")
+
+
+def _request_lines_masked(arguments: Any) -> Any:
+    """A record's arguments, each mapping that shows a request line whole (``_scope_masked``)."""
+    if isinstance(arguments, tuple):
+        return tuple(map(_scope_masked, arguments))
+    return _scope_masked(arguments)
+
+
+def _scope_masked(argument: object) -> object:
+    """``argument``, or, for a mapping whose ``method`` and ``path`` make a line holding a
+    credential, a copy with its target masked. h11 reads the request line ``Bearer <token>
+    HTTP/1.1`` as a method and a path, which uvicorn's trace shows apart in the scope
+    (``'method': 'Bearer', ..., 'path': '<token>'``), where the scheme rule cannot join them.
+    """
+    if not isinstance(argument, Mapping):
+        return argument
+    try:
+        method, path = argument.get("method"), argument.get("path")
+        if not (isinstance(method, str) and isinstance(path, str)):
+            return argument
+        if not _holds_a_credential(f"{method} {path}"):
+            return argument
+        masked = dict(argument)
+    except Exception:  # a mapping that cannot be read: formatted as it is, then redacted
+        return argument
+    for name in _SCOPE_TARGET:
+        if name in masked:
+            masked[name] = REDACTED
+    return masked
 
 
 def _holds_a_credential(text: object) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -14,7 +15,8 @@ from typing import Any
 
 import pytest
 from gunicorn.glogging import SafeAtoms
-from uvicorn.logging import AccessFormatter, DefaultFormatter
+from uvicorn.logging import TRACE_LOG_LEVEL, AccessFormatter, DefaultFormatter
+from uvicorn.middleware.message_logger import MessageLoggerMiddleware
 
 from apiexample.log_redaction import (
     REDACTED,
@@ -25,6 +27,7 @@ from apiexample.log_redaction import (
     redact_record,
 )
 from mock_idp import MockIdP
+from tests.apiexample.helpers import asgi_http_scope
 from tests.imports import ROOT
 
 
@@ -263,6 +266,56 @@ def test_a_scheme_in_one_argument_and_its_credential_in_the_next_redacts_every_t
     assert record.args == (REDACTED, REDACTED, REDACTED, REDACTED, 400)
     line = uvicorn_access_line(record)
     assert line == f"{REDACTED} {REDACTED} {REDACTED} HTTP/{REDACTED} 400 Bad Request"
+
+
+def uvicorn_trace_of(scope: dict[str, Any], caplog: pytest.LogCaptureFixture) -> str:
+    """What uvicorn's trace (``--log-level trace``: ``uvicorn.asgi``, whose records
+    ``apiexample.asgi`` filters) logs of a request with ``scope``."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    with caplog.at_level(TRACE_LOG_LEVEL, logger="uvicorn.asgi"):
+        asyncio.run(MessageLoggerMiddleware(app)(scope, None, None))  # type: ignore[arg-type]
+    assert "Started scope=" in caplog.text
+    return caplog.text
+
+
+@pytest.mark.parametrize("method", ["Bearer", "BEARER", "basic"])
+def test_a_request_line_holding_a_credential_is_masked_in_uvicorn_s_trace(
+    method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``Bearer an-opaque-token HTTP/1.1``: h11 reads a method and a path, which the trace
+    shows apart in the scope, with a query too (found by review)."""
+    scope = asgi_http_scope("an-opaque-token")
+    scope.update(method=method, query_string=b"an-opaque-query")
+    trace = uvicorn_trace_of(scope, caplog)
+    assert f"'method': '{method}'" in trace
+    assert f"'path': '{REDACTED}'" in trace
+    assert "an-opaque" not in trace
+
+
+def test_a_request_line_without_a_credential_shows_in_uvicorn_s_trace(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    scope = asgi_http_scope("/docs/basic")
+    scope.update(query_string=b"page=2")
+    trace = uvicorn_trace_of(scope, caplog)
+    assert "'path': '/docs/basic'" in trace
+    assert "b'page=2'" in trace
+
+
+class _Unreadable(dict):  # type: ignore[type-arg]
+    """A mapping whose ``get`` raises."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        raise RuntimeError("unreadable")
+
+
+def test_a_mapping_argument_that_cannot_be_read_is_formatted_as_it_is() -> None:
+    record = logging.LogRecord("x", logging.INFO, "", 1, "scope=%s", (_Unreadable(a=1),), None)
+    assert redact_record(record) is True
+    assert record.getMessage() == "scope={'a': 1}"
 
 
 class _Masked(str):
