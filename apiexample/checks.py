@@ -1,4 +1,4 @@
-"""System checks for the AUTH0_* settings, with stable IDs (``manage.py check``).
+"""System checks for the AUTH0_* settings and CORS origins, stable IDs (``manage.py check``).
 
 E003/E004 keep the issuer and its keys on TLS outside loopback (RFC 8414 section 2, RFC 7515
 section 4.1.2); E005 enforces RFC 8725 section 3.1 (an explicit allow-list of asymmetric
@@ -167,6 +167,21 @@ def check_cooldown(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             hint=f"Leave it unset ({conf.DEFAULT_JWKS_COOLDOWN} seconds) outside tests.",
             id="apiexample.W003",
         )
+    ]
+
+
+@register()
+def check_cors_origins(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """apiexample.E010: a ``CORS_ALLOWED_ORIGINS`` entry that is not a URL, which
+    ``settings.py`` left out (django-cors-headers would raise on it)."""
+    return [
+        Error(
+            f"CORS_ALLOWED_ORIGINS holds {origin!r}, which is not a URL; it is ignored.",
+            hint="Write each origin as scheme://host[:port], an IPv6 host in brackets: "
+            "https://app.example.com, http://[::1]:3000.",
+            id="apiexample.E010",
+        )
+        for origin in getattr(settings, "UNREADABLE_CORS_ORIGINS", [])
     ]
 
 

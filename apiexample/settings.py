@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
@@ -44,6 +45,14 @@ def _env_flag(name: str) -> bool:
     return _env(name).lower() in {"1", "true", "yes", "on"}
 
 
+def _is_readable_url(value: str) -> bool:
+    try:
+        urlsplit(value)
+    except ValueError:  # an unclosed "[" (RFC 3986 section 3.2.2), or a bracket unopened
+        return False
+    return True
+
+
 # An API without sessions or signed cookies signs nothing with the secret key; when it is not
 # configured a per-process random key is used and check apiexample.W001 says so.
 SECRET_KEY_FROM_ENV = bool(_env("DJANGO_SECRET_KEY"))
@@ -64,7 +73,12 @@ AUTH0_JWKS_STALE_IF_ERROR = _env("AUTH0_JWKS_STALE_IF_ERROR")
 AUTH0_JWKS_TIMEOUT = _env("AUTH0_JWKS_TIMEOUT")
 AUTH0_TOKEN_CACHE_SIZE = _env("AUTH0_TOKEN_CACHE_SIZE")
 
-CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS")
+# An origin django-cors-headers cannot even split ("http://[::1") would crash its system check,
+# and its middleware on every request with an Origin header (a 500): it is left out, and check
+# apiexample.E010 names it.
+_origins = _env_list("CORS_ALLOWED_ORIGINS")
+CORS_ALLOWED_ORIGINS = [origin for origin in _origins if _is_readable_url(origin)]
+UNREADABLE_CORS_ORIGINS = [origin for origin in _origins if not _is_readable_url(origin)]
 # A browser hides response headers from scripts unless exposed (Fetch standard, CORS-safelisted
 # response headers): a client reads why it was refused, and when to retry.
 CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After"]

@@ -14,6 +14,7 @@ from django.core.management.base import SystemCheckError
 from apiexample.checks import (
     check_auth0_settings,
     check_cooldown,
+    check_cors_origins,
     check_domain_case,
     check_issuer_slash,
     check_issuer_spelling,
@@ -73,6 +74,20 @@ def test_check_and_migrate_never_fetch_keys(tenant: Any) -> None:
         call_command("check", stdout=StringIO())
         call_command("migrate", stdout=StringIO(), verbosity=0)
         assert len(network.calls) == 0
+
+
+def test_each_cors_origin_left_out_is_an_error(settings: Any) -> None:
+    """``settings.py`` leaves out the origins django-cors-headers cannot split (E010)."""
+    settings.UNREADABLE_CORS_ORIGINS = ["http://[::1", "https://x]"]
+    messages = check_cors_origins()
+    assert [m.id for m in messages] == ["apiexample.E010", "apiexample.E010"]
+    assert all(m.is_serious() and m.hint for m in messages)
+    assert "'http://[::1'" in messages[0].msg
+    assert "'https://x]'" in messages[1].msg
+    settings.UNREADABLE_CORS_ORIGINS = []
+    assert check_cors_origins() == []
+    del settings.UNREADABLE_CORS_ORIGINS  # a settings module of one's own, which does not say
+    assert check_cors_origins() == []
 
 
 def test_secret_key_warning(settings: Any) -> None:

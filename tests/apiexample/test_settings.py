@@ -138,6 +138,40 @@ def test_defaults_are_safe(tmp_path: Path) -> None:
     assert seen["CORS_ALLOWED_ORIGINS"] == "[]"
 
 
+#: The CORS settings, the system checks' IDs and the answer to a request from a browser.
+CORS_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "from django.core.checks import run_checks; from django.test import Client; "
+    "ids = sorted({message.id for message in run_checks()}); "
+    "answer = Client().get('/api/public', HTTP_ORIGIN='https://app.example.com'); "
+    "print(json.dumps({'allowed': settings.CORS_ALLOWED_ORIGINS, "
+    "'unreadable': settings.UNREADABLE_CORS_ORIGINS, 'ids': ids, 'status': answer.status_code, "
+    "'allow_origin': answer.get('Access-Control-Allow-Origin')}))"
+)
+
+
+def test_a_cors_origin_that_is_not_a_url_is_left_out_and_named_by_the_check(
+    tmp_path: Path,
+) -> None:
+    """django-cors-headers splits every origin as a URL, in its system check and on every
+    request with an ``Origin`` header: ``http://[::1`` raised there, a traceback from
+    ``manage.py check`` and a 500 for every browser (found by review)."""
+    env = {
+        "AUTH0_DOMAIN": "t.auth0.com",
+        "AUTH0_AUDIENCE": "https://a",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "CORS_ALLOWED_ORIGINS": "http://[::1,https://app.example.com,https://x]",
+    }
+    seen = settings_with(env, copy_project(tmp_path), CORS_PROBE)
+    assert seen == {
+        "allowed": ["https://app.example.com"],
+        "unreadable": ["http://[::1", "https://x]"],
+        "ids": ["apiexample.E010"],
+        "status": 200,
+        "allow_origin": "https://app.example.com",
+    }
+
+
 def test_a_variable_set_but_empty_takes_the_default(tmp_path: Path) -> None:
     """``DJANGO_ALLOWED_HOSTS=`` in a compose file or .env must not mean "no host at all"."""
     project = copy_project(tmp_path)
