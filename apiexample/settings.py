@@ -27,6 +27,8 @@ def _load_dotenv(path: Path) -> None:
         load_dotenv(path, override=False)
     except UnicodeDecodeError as exc:
         raise ImproperlyConfigured(f"{path} is not UTF-8 text") from exc
+    except ValueError as exc:  # a NUL character, which no environment variable can hold
+        raise ImproperlyConfigured(f"{path} holds what no environment variable can: {exc}") from exc
 
 
 _load_dotenv(BASE_DIR / ".env")

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from .idp import DEFAULT_AUDIENCE, MockIdP
 from .keys import KeyRing, KeyState
@@ -100,6 +101,24 @@ def non_empty(text: str) -> str:
     return text
 
 
+def issuer_claim(text: str) -> str:
+    """The ``iss`` of minted tokens: any text a URL parser reads (``http://[::1`` is none)."""
+    try:
+        urlsplit(non_empty(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a URL: {exc}") from None
+    return text
+
+
+def served_issuer(text: str) -> str:
+    """The URL ``serve`` answers as: an http(s) URL with a host, since its path routes every
+    request (RFC 8414 section 2)."""
+    parts = urlsplit(issuer_claim(text))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL with a host")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     summary = __doc__.split("\n")[0].replace("``", "")  # plain text, not reST, in --help
     parser = argparse.ArgumentParser(prog="python -m mock_idp", description=summary)
@@ -115,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=port_number, default=8001, help="(default: %(default)s)")
     serve.add_argument("--keys", type=Path, required=True, help="keys file (created if absent)")
     serve.add_argument(
-        "--issuer", type=non_empty, help="issuer URL (default: the server's own URL)"
+        "--issuer", type=served_issuer, help="issuer URL (default: the server's own URL)"
     )
     serve.add_argument(
         "--audience",
@@ -133,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="keys file: the one the IdP serves (created if absent, with a new key)",
     )
     token.add_argument(
-        "--issuer", type=non_empty, required=True, help="iss (a trailing / is added if missing)"
+        "--issuer", type=issuer_claim, required=True, help="iss (a trailing / is added if missing)"
     )
     token.add_argument("--audience", type=non_empty, required=True)
     token.add_argument("--scope", default="")

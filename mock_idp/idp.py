@@ -72,7 +72,14 @@ class MockIdP:
 
     @issuer.setter
     def issuer(self, value: str) -> None:
-        self._issuer = value if value.endswith("/") else value + "/"
+        """``ValueError`` for a value no URL parser reads (``http://[::1``): every request to
+        the IdP is routed by the issuer's path."""
+        issuer = value if value.endswith("/") else value + "/"
+        try:
+            self._issuer_path = urlsplit(issuer).path or "/"
+        except ValueError as exc:
+            raise ValueError(f"issuer {value!r} is not a URL: {exc}") from None
+        self._issuer = issuer
 
     @property
     def jwks_uri(self) -> str:
@@ -99,7 +106,7 @@ class MockIdP:
 
     def relative_path(self, path: str) -> str | None:
         """``path`` relative to the issuer's path (``/`` for Auth0-style issuers), or None."""
-        base = urlsplit(self.issuer).path or "/"
+        base = self._issuer_path
         return "/" + path[len(base) :] if path.startswith(base) else None
 
     # -- documents -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -213,6 +214,20 @@ def test_a_dotenv_file_that_is_not_utf8_is_named_in_process(tmp_path: Path) -> N
     with pytest.raises(ImproperlyConfigured, match="is not UTF-8 text"):
         _load_dotenv(path)
     assert "APIEXAMPLE_UNSET_NAME" not in os.environ
+
+
+@pytest.mark.parametrize("line", [b"APIEXAMPLE_UNSET_NAME=a\x00b\n", b"APIEXAMPLE_\x00=1\n"])
+def test_a_dotenv_file_holding_a_nul_is_named(tmp_path: Path, line: bytes) -> None:
+    """It had been ``ValueError: embedded null byte``, naming no file (found by review)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from apiexample.settings import _load_dotenv
+
+    path = tmp_path / ".env"
+    path.write_bytes(line)
+    with pytest.raises(ImproperlyConfigured, match=f"^{re.escape(str(path))} holds what no"):
+        _load_dotenv(path)
+    assert not any(name.startswith("APIEXAMPLE_") for name in os.environ)
 
 
 def test_the_api_s_log_handler_redacts_tokens(mock_idp: MockIdP) -> None:

@@ -166,6 +166,26 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "serve" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("command", "issuer", "said"),
+    [
+        ("serve", "http://[::1:18556/", "is not a URL"),
+        ("serve", "tenant.example", "is not an http(s) URL with a host"),
+        ("serve", "ftp://tenant.example/", "is not an http(s) URL with a host"),
+        ("token", "http://[", "is not a URL"),
+    ],
+)
+def test_an_issuer_that_cannot_serve_is_a_usage_error(
+    keys_file: Path, capsys: pytest.CaptureFixture[str], command: str, issuer: str, said: str
+) -> None:
+    """``serve`` had printed "serving" and then hung up on every request (found by review)."""
+    extra = ["--audience", "https://api.example.test"] if command == "token" else ["--port", "0"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--keys", str(keys_file), "--issuer", issuer, *extra])
+    assert exit_info.value.code == 2
+    assert f"argument --issuer: {issuer!r} {said}" in capsys.readouterr().err
+
+
 def test_serve_s_help_names_where_it_listens_by_default(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -303,6 +303,19 @@ def test_discovery_points_at_the_jwks_and_token_endpoint_under_the_issuer(
     assert document["token_endpoint"] == "https://host.test/tenant/oauth/token"
 
 
+@pytest.mark.parametrize("issuer", ["http://[::1:8001/", "https://[x]/"])
+def test_an_issuer_no_url_parser_reads_is_refused_at_once(mock_idp: MockIdP, issuer: str) -> None:
+    """Refused when set, not on every request: each would have raised while being routed,
+    and the server hung up without an answer (found by review)."""
+    with pytest.raises(ValueError, match=f"^issuer {re.escape(repr(issuer))} is not a URL: "):
+        MockIdP(issuer, keys=mock_idp.keys)
+    before = mock_idp.issuer
+    with pytest.raises(ValueError, match="is not a URL"):
+        mock_idp.issuer = issuer
+    assert mock_idp.issuer == before
+    assert mock_idp.relative_path("/.well-known/jwks.json") == "/.well-known/jwks.json"
+
+
 def test_paths_outside_the_issuer_s_path_are_not_the_idp_s(mock_idp: MockIdP) -> None:
     mock_idp.issuer = "https://host.test/tenant/"
     assert mock_idp.relative_path("/tenant/.well-known/jwks.json") == "/.well-known/jwks.json"
