@@ -120,9 +120,12 @@ class _Handler(BaseHTTPRequestHandler):
         """The body (RFC 9112 section 6): by Content-Length, or chunked; None when it is over
         ``MAX_REQUEST_BODY``. A long body is read to its end (up to ``DRAIN_LIMIT``) first, so
         the client can read the 413 instead of a reset connection."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+        codings = self.headers.get_all("Transfer-Encoding")
+        if codings is not None:
+            if [c.strip().lower() for c in ",".join(codings).split(",")] != ["chunked"]:
+                raise ValueError("a transfer coding other than chunked alone")
             return self._read_chunked()
-        length = max(0, int(self.headers.get("Content-Length") or 0))
+        length = _content_length(self.headers.get_all("Content-Length") or [])
         if length <= MAX_REQUEST_BODY:
             return self.rfile.read(length) if length else b""
         left = min(length, DRAIN_LIMIT)
@@ -164,6 +167,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: hits are recorded on the IdP instead."""
+
+
+def _content_length(values: list[str]) -> int:
+    """A body's length (RFC 9112 section 6.3 step 5): one decimal number, said once or the same
+    in every field; 0 without any. ``ValueError`` for anything else (``+5``, ``1_0``, two
+    different lengths), which ``int()`` alone would have taken or chosen from."""
+    lengths = {length.strip() for value in values for length in value.split(",")}
+    if not lengths:
+        return 0
+    (length,) = lengths  # ValueError when they differ
+    if not (length.isascii() and length.isdigit()):
+        raise ValueError("a Content-Length that is not a decimal number")
+    return int(length)
 
 
 def _path_of(target: str) -> str:

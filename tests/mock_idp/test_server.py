@@ -249,6 +249,37 @@ def test_a_negative_content_length_reads_nothing(mock_idp_live: MockIdPServer) -
     assert answer.startswith(b"HTTP/1.0 400 ")
 
 
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Content-Length: +5",
+        b"Content-Length: 1_0",
+        b"Content-Length: \xd9\xa5",  # an Arabic-Indic five, a digit to str.isdigit
+        b"Content-Length: 3\r\nContent-Length: 50",
+        b"Content-Length: 3, 50",
+        b"Transfer-Encoding: xchunked",
+        b"Transfer-Encoding: gzip, chunked",
+    ],
+)
+def test_a_body_framed_otherwise_than_rfc_9112_says_is_a_400(
+    mock_idp_live: MockIdPServer, framing: bytes
+) -> None:
+    """Lengths ``int()`` reads though HTTP does not, two lengths, a coding that merely contains
+    ``chunked`` (found by review: each had been read as some length, or as chunked)."""
+    request = b"POST /oauth/token HTTP/1.0\r\n" + framing + b"\r\n\r\n" + b"x" * 50
+    answer = raw(mock_idp_live, request, 3)
+    assert answer.startswith(b"HTTP/1.0 400 "), answer[:80]
+    assert b"The request body is malformed." in answer
+
+
+def test_the_same_length_said_twice_is_one_length(mock_idp_live: MockIdPServer) -> None:
+    body = b"grant_type=client_credentials&client_id=nobody"
+    framing = b"Content-Length: %d\r\nContent-Length: %d, %d" % ((len(body),) * 3)
+    answer = raw(mock_idp_live, b"POST /oauth/token HTTP/1.0\r\n" + framing + b"\r\n\r\n" + body)
+    assert answer.startswith(b"HTTP/1.0 200 "), answer[:80]  # no client registered: any goes
+    assert b'"access_token"' in answer
+
+
 def _exact_body(size: int) -> bytes:
     head = b"grant_type=client_credentials&client_id=a&pad="
     return head + b"A" * (size - len(head))
