@@ -154,3 +154,22 @@ def test_uvicorn_logs_no_token(mock_idp_live: MockIdPServer, tmp_path: Path) -> 
     assert '"GET /api/private HTTP/1.1" 200 OK' in written
     assert '"GET /docs/basic HTTP/1.1" 404 Not Found' in written
     assert "TRACE" in written
+
+
+def test_django_s_async_client_takes_the_token_in_headers(api: Any, mock_idp: MockIdP) -> None:
+    """As the README says: ``headers=`` reaches the view; ``HTTP_AUTHORIZATION=``, which the
+    sync ``Client`` takes, goes into the ASGI scope instead, so the view sees no header."""
+    from django.test import AsyncClient
+
+    token = mock_idp.mint()
+
+    async def answers() -> tuple[Any, Any]:
+        client = AsyncClient()
+        return (
+            await client.get("/api/private", headers={"Authorization": f"Bearer {token}"}),
+            await client.get("/api/private", HTTP_AUTHORIZATION=f"Bearer {token}"),
+        )
+
+    in_headers, in_scope = asyncio.run(answers())
+    assert in_headers.status_code == 200
+    assert_refused(in_scope, 401, "missing_authorization")
