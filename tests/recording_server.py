@@ -8,6 +8,7 @@ Connections are kept alive otherwise, so a client's connection reuse can be coun
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -65,13 +66,21 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that reset its connection (a load generator stopping mid-request) is no
+        error worth a traceback in the suite's output; anything else is printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @contextmanager
 def recording_server(pace: float = 0.0) -> Iterator[Recording]:
     """Serve until the block ends, each answer ``pace`` seconds after its request; the server's
     threads are joined before it returns."""
     recording = Recording()
     handler = type("Handler", (_Handler,), {"recording": recording, "pace": pace})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     server.daemon_threads = False  # server_close() joins the handler threads
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
