@@ -5,9 +5,11 @@ Timeouts on each receive bound how long a peer may stay silent, not how long it 
 talking: one sending a header line (or a TLS record byte) every few seconds holds a fetch for
 ever. ``deadline_session`` gives a ``requests.Session`` whose connections register a duplicate
 of their socket as they open, before any TLS handshake; a timer shuts those down at the
-deadline, which ends any receive at once. Name resolution is not covered (``getaddrinfo``
-cannot be interrupted), nor are connections through a SOCKS proxy (their pools are the SOCKS
-library's own).
+deadline, which ends any receive at once. Opening one is bounded too: a host with several
+addresses is tried one address at a time, each connect given at most what is left of the
+deadline, and none once it has passed (urllib3 gives each address the whole connect timeout).
+Name resolution is not covered (``getaddrinfo`` cannot be interrupted), nor are connections
+through a SOCKS proxy (their pools are the SOCKS library's own).
 
 Only the connection classes change; ``requests.adapters.HTTPAdapter.send`` is untouched, so
 ``responses`` still stands in for the network.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -26,7 +29,9 @@ import requests
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.poolmanager import pool_classes_by_scheme as DEFAULT_POOL_CLASSES
+from urllib3.util.connection import allowed_gai_family
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +44,7 @@ class Deadline:
 
     def __init__(self, seconds: float) -> None:
         self.expired = False
+        self._ends_at = time.monotonic() + max(0.0, seconds)
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(max(0.0, seconds), self._expire)
@@ -57,6 +63,10 @@ class Deadline:
             for watched in self._sockets:
                 watched.close()
             self._sockets.clear()
+
+    def remaining(self) -> float:
+        """Seconds until the deadline, 0 once it has passed."""
+        return max(0.0, self._ends_at - time.monotonic())
 
     def watch(self, sock: socket.socket) -> None:
         """Keep a duplicate of ``sock``: a TLS wrapper detaches the original, not the dup."""
@@ -87,11 +97,45 @@ class _WatchedHTTPConnection(HTTPConnection):
     handshake)."""
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
         deadline: Deadline | None = getattr(_active, "deadline", None)
-        if deadline is not None:
-            deadline.watch(sock)
+        if deadline is None:
+            return super()._new_conn()
+        sock = self._connect_within(deadline)
+        deadline.watch(sock)
         return sock
+
+    def _connect_within(self, deadline: Deadline) -> socket.socket:
+        """urllib3's own connect, to one of the host's addresses at a time, each given at most
+        what is left of ``deadline``; a ``ConnectTimeoutError`` once it has passed."""
+        try:
+            found = socket.getaddrinfo(
+                self._dns_host, self.port, allowed_gai_family(), socket.SOCK_STREAM
+            )
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        host, connect_timeout = self._dns_host, self.timeout
+        failure: Exception | None = None
+        try:
+            for address in (str(info[4][0]) for info in found):  # each, as urllib3 does
+                left = deadline.remaining()
+                if left <= 0:
+                    break
+                self._dns_host = address
+                if isinstance(connect_timeout, (int, float)):
+                    self.timeout = min(connect_timeout, left)
+                else:  # no timeout of its own: the deadline's
+                    self.timeout = left
+                try:
+                    return super()._new_conn()
+                except (ConnectTimeoutError, NewConnectionError) as exc:
+                    failure = exc
+        finally:
+            self._dns_host, self.timeout = host, connect_timeout
+        if failure is not None and deadline.remaining() > 0:
+            raise failure
+        raise ConnectTimeoutError(
+            self, f"Connection to {self.host} timed out (the fetch's deadline)"
+        )
 
 
 class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
+import pytest
 import requests
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -69,6 +71,43 @@ def wsgi_call(environ: dict[str, Any]) -> HttpResponse:
     for name, value in headers:
         response[name] = value
     return response
+
+
+@contextmanager
+def unanswered_port() -> Iterator[int]:
+    """A port on 127.0.0.1 whose connects hang: its listener's accept queue is full, so Linux
+    drops every new SYN, as a host behind a black hole does."""
+    listener = socket.socket()
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        for _ in range(4):
+            filler = socket.socket()
+            fillers.append(filler)
+            filler.setblocking(False)
+            with suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+        with pytest.raises(TimeoutError), socket.create_connection(("127.0.0.1", port), 0.2):
+            pass  # the port does hang
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def resolving_to_many(monkeypatch: pytest.MonkeyPatch, host: str, count: int) -> None:
+    """Make ``host`` resolve to ``count`` addresses, each of them 127.0.0.1."""
+    resolve = socket.getaddrinfo
+
+    def many(name: Any, *args: Any, **kwargs: Any) -> Any:
+        if name == host:
+            return resolve("127.0.0.1", *args, **kwargs) * count
+        return resolve(name, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", many)
 
 
 def jwks_fetches(idp: MockIdP) -> int:

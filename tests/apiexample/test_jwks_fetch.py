@@ -19,6 +19,7 @@ import urllib3
 from apiexample import jwks_fetch
 from apiexample.fetch_deadline import deadline_session
 from apiexample.jwks_fetch import JWKSFetchError, fetch_jwks
+from tests.apiexample.helpers import resolving_to_many, unanswered_port
 from tests.recording_server import recording_server
 
 URL = "https://tenant.example.test/.well-known/jwks.json"
@@ -524,3 +525,25 @@ def test_a_plain_http_key_set_is_never_fetched_through_a_proxy(
             fetch_jwks(f"{issuer.base}/.well-known/jwks.json", 5)
     assert proxy.requests == []
     assert [path for path, _headers in issuer.requests] == ["/.well-known/jwks.json"]
+
+
+def test_an_idp_whose_addresses_all_hang_is_a_timeout_within_the_fetch_s_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """However many addresses the IdP's host has (README: "a fetch still running 0.1 s later
+    has its connection shut down"); the join's bound only stops a hang should the test fail."""
+    reasons: list[str] = []
+
+    def fetch(port: int) -> None:
+        try:
+            fetch_jwks(f"http://idp.many.test:{port}/.well-known/jwks.json", timeout=0.5)
+        except JWKSFetchError as exc:
+            reasons.append(exc.reason)
+
+    with unanswered_port() as port:
+        resolving_to_many(monkeypatch, "idp.many.test", 40)  # 40 x 0.5 s without the deadline
+        fetching = threading.Thread(target=fetch, args=(port,), daemon=True)
+        fetching.start()
+        fetching.join(10)
+        assert not fetching.is_alive(), "the connects outlived the fetch's timeout"
+    assert reasons == ["jwks_timeout"]

@@ -499,6 +499,23 @@ class TestCache:
         with pytest.raises(SigningKeysUnavailable):
             cache.get(kid_of(jwks))
 
+    def test_without_stale_if_error_keys_past_the_ttl_wait_for_the_refresh(
+        self, cache: Any, idp: FakeIdP, jwks: Any, clock: Any, api_settings: Any
+    ) -> None:
+        """README: stale-while-revalidate serves within the stale-if-error window; with it 0,
+        a request past the TTL fetches in its own thread, and a failure is its 503."""
+        api_settings.AUTH0_JWKS_STALE_IF_ERROR = 0
+        cache.get(kid_of(jwks))
+        clock.advance(601)
+        idp.failure = "jwks_http_500"
+        with pytest.raises(SigningKeysUnavailable):
+            cache.get(kid_of(jwks))
+        assert idp.calls == 2  # made by the request itself, before it answered
+        idp.failure = None
+        clock.advance(30)  # the cooldown
+        assert cache.get(kid_of(jwks)) is not None
+        assert idp.calls == 3
+
     def test_a_raced_thread_does_not_fetch_again_after_a_failure_within_the_cooldown(
         self, cache: Any, idp: FakeIdP, jwks: Any
     ) -> None:
