@@ -58,9 +58,11 @@ def _any_spelling(name: str) -> str:
 #: follows it (not a request line's ``HTTP/1.1``, after a path ending in ``/basic``).
 _SCHEME = rf"(?:(?:bearer|basic){_SEPARATOR}+)+(?!HTTP/){_OPENING_QUOTE}"
 #: An ``access_token`` parameter, however its name is spelt, or JSON or ``repr`` member of that
-#: name, and its value up to the next parameter (Django splits on ``&`` only), quoted or not.
+#: name, and its value up to the next parameter (Django splits on ``&`` only), quoted or not, in
+#: a list (a ``QueryDict``'s, ``parse_qs``'s) or bytes (``b'...'``) too.
 _PARAMETER = (
-    rf"{_any_spelling('access_token')}(?:(?:\\?['\"])?[ \t]*[:=][ \t]*|%3D){_OPENING_QUOTE}"
+    rf"{_any_spelling('access_token')}(?:(?:\\?['\"])?[ \t]*[:=][ \t]*|%3D)"
+    rf"(?:\[[ \t]*(?=b?\\?['\"]))?(?:b?\\?['\"])?"  # a list opener only before a quote
 )
 #: Either, beginning a word, or right after a percent-escape (``%20Bearer%20...``,
 #: ``%3Faccess_token%3D...``) or an escape as ``repr`` writes one (gunicorn's
@@ -191,6 +193,9 @@ CREDENTIAL_ATOMS = frozenset(
 #: The user gunicorn decodes from ``Authorization: Basic`` (RFC 7617), often an API key: a
 #: credential too. Compared as it is (``U`` is the path).
 _USER_ATOM = "u"
+#: A mapping's key that names its value a bearer token (RFC 6750 section 2.3), however spelt:
+#: ``logger.info("got %s", {"access_token": ...})`` shows the value apart from its key.
+_TOKEN_KEY = re.compile(rf"(?i){_any_spelling('access_token')}")
 #: A named field of a ``%`` template: ``%(name)s``.
 _NAMED_FIELD = re.compile(r"%\(([^()]*)\)")  # no "(" inside: linear on "%(%(%(..."
 
@@ -217,7 +222,8 @@ def redacted_arguments(template: object, arguments: Mapping[Any, Any]) -> dict[A
 
 def _shown_argument(name: object, value: object) -> object:
     try:
-        if (name == _USER_ATOM or str(name).lower() in CREDENTIAL_ATOMS) and value != "-":
+        named_a_credential = name == _USER_ATOM or str(name).lower() in CREDENTIAL_ATOMS
+        if (named_a_credential or _TOKEN_KEY.fullmatch(str(name))) and value != "-":
             return REDACTED
         return _redacted_argument(value)
     except Exception:  # a value (or name) that cannot be shown as text

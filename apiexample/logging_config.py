@@ -5,10 +5,10 @@ no environment.
 
 - ``apiexample``'s refusal lines (``auth refused: ... reason=...``) at INFO on the console;
 - Django's loggers that write what a client sent (``runserver``'s request log with the query
-  string, ``django.request``'s paths, ``django.security.DisallowedHost``'s Host headers, the error
-  emails) pass through ``TokenRedactingFilter`` (RFC 6750 section 5.3 asks that bearer tokens be
-  safeguarded; section 2.3 warns that a URL holding one is likely to be logged), the exception
-  kept on the record for the error emails;
+  string, ``django.request``'s paths, the ``django.security`` loggers' Host headers and CSRF
+  failures, the error emails) pass through ``TokenRedactingFilter`` (RFC 6750 section 5.3 asks
+  that bearer tokens be safeguarded; section 2.3 warns that a URL holding one is likely to be
+  logged), the exception kept on the record for the error emails;
 - with ``DEBUG`` off, the traceback of a view that crashed is printed, redacted (``crashes``):
   Django itself only mails it to ``ADMINS`` then.
 """
@@ -23,6 +23,25 @@ def has_exception(record: logging.LogRecord) -> bool:
     """An exception on the record: a view that crashed, not a 5xx it answered (a 503)."""
     return record.exc_info is not None
 
+
+#: ``django.security.<name>``: the CSRF middleware's, and one per ``SuspiciousOperation`` that
+#: Django raises (``django.core.handlers.exception`` logs each under its class's name).
+SECURITY_LOGGERS = (
+    "csrf",
+    "DisallowedHost",
+    "DisallowedModelAdminLookup",
+    "DisallowedModelAdminToField",
+    "DisallowedRasterLookup",
+    "DisallowedRedirect",
+    "InvalidSessionKey",
+    "RequestDataTooBig",
+    "SuspiciousFileOperation",
+    "SuspiciousMultipartForm",
+    "SuspiciousOperation",
+    "SuspiciousSession",
+    "TooManyFieldsSent",
+    "TooManyFilesSent",
+)
 
 LOGGING: dict[str, Any] = {
     "version": 1,
@@ -92,6 +111,12 @@ LOGGING: dict[str, Any] = {
         # traceback printed. One logs the path of every 4xx and 5xx, the other a Host header it
         # refused.
         "django.request": {"handlers": ["crashes"], "filters": ["redact_tokens_keep_exception"]},
-        "django.security.DisallowedHost": {"filters": ["redact_tokens_keep_exception"]},
+        # Django's security loggers write what a client sent (a Host header, a CSRF failure's
+        # path and Referer, a file name, a redirect): redacted on the logger itself, so that a
+        # handler you add on the root logger gets them redacted with DEBUG off too.
+        **{
+            f"django.security.{name}": {"filters": ["redact_tokens_keep_exception"]}
+            for name in SECURITY_LOGGERS
+        },
     },
 }

@@ -139,6 +139,17 @@ def test_the_shortest_jose_header_is_a_token() -> None:
             f'{{"token_type": "Bearer", "access_token": "{REDACTED}"}}',
         ),
         ("{'access_token': 'mF_9B5f4'}", f"{{'access_token': '{REDACTED}'}}"),
+        # in a list (a QueryDict's, parse_qs's) or as bytes (found by review)
+        (
+            "{'access_token': ['mF_9B5f4'], 'x': ['1']}",
+            f"{{'access_token': ['{REDACTED}'], 'x': ['1']}}",
+        ),
+        ('{"access_token": ["mF_9B5f4"]}', f'{{"access_token": ["{REDACTED}"]}}'),
+        (
+            "<QueryDict: {'access_token': ['mF_9B5f4'], 'page': ['2']}>",
+            f"<QueryDict: {{'access_token': ['{REDACTED}'], 'page': ['2']}}>",
+        ),
+        ("{'access_token': b'mF_9B5f4'}", f"{{'access_token': b'{REDACTED}'}}"),
         # words after a scheme's name in other text are no credential (review)
         ("expected 'Bearer', got 'Basic'", "expected 'Bearer', got 'Basic'"),
         ("GET /?basic=true&page=2", "GET /?basic=true&page=2"),
@@ -369,6 +380,20 @@ def test_a_named_argument_that_is_not_text_is_redacted_as_shown() -> None:
     )
     assert redact_record(record) is True
     assert record.args == {"h": f"{{'authorization': 'Bearer {REDACTED}'}}", "n": 7}
+
+
+@pytest.mark.parametrize(
+    "value", ["an-opaque-token", ["an-opaque-token"], {"nested": "an-opaque-token"}]
+)
+@pytest.mark.parametrize("template", ["got: %s", "got: %r", "got: %(access_token)s"])
+def test_a_mapping_s_access_token_member_is_redacted_whole(template: str, value: Any) -> None:
+    """``logger.info("got: %s", {"access_token": ...})``: logging takes a lone mapping as named
+    arguments, each shown apart from its key (found by review: an opaque one stayed)."""
+    arguments = {"access_token": value, "token_type": "Bearer", "expires_in": 86400}
+    record = logging.LogRecord("x", logging.INFO, "", 1, template, (arguments,), None)
+    assert redact_record(record) is True
+    assert "an-opaque-token" not in record.getMessage()
+    assert REDACTED in record.getMessage()
 
 
 def test_a_credential_atom_is_redacted_whole() -> None:

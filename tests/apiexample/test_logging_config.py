@@ -45,3 +45,37 @@ def test_only_a_record_with_an_exception_reaches_the_crashes_handler() -> None:
             "django.request", logging.ERROR, "", 0, "500", None, sys.exc_info()
         )
     assert [has_exception(r) for r in (answered, crashed)] == [False, True]
+
+
+def test_django_s_security_loggers_redact_before_any_handler_of_the_root_logger() -> None:
+    """With ``DEBUG`` off, Django's console handler is off: a handler you add on the root logger
+    got ``django.security.csrf``'s path and ``Referer`` whole (found by review)."""
+    program = """
+import io, logging
+import django
+from django.conf import settings
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import path
+from apiexample.logging_config import LOGGING
+settings.configure(
+    DEBUG=False, LOGGING=LOGGING, ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"],
+    MIDDLEWARE=["django.middleware.csrf.CsrfViewMiddleware"], SECRET_KEY="k" * 50,
+)
+urlpatterns = [path("form/<path:rest>", lambda request, rest: HttpResponse())]
+django.setup()
+stream = io.StringIO()
+logging.getLogger().addHandler(logging.StreamHandler(stream))
+client = Client(enforce_csrf_checks=True)
+client.post("/form/eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", {"a": "b"})
+client.post("/form/x", {"a": "b"}, secure=True, HTTP_REFERER="https://evil.example/?access_token=opaque-1")
+print(stream.getvalue())
+"""
+    written = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert written.count("Forbidden (") == 2
+    assert "/form/[redacted]" in written
+    assert "access_token=[redacted]" in written
+    assert "c2lnbmF0dXJl" not in written
+    assert "opaque-1" not in written
