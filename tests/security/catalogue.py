@@ -160,6 +160,16 @@ def without(*names: str) -> Build:
     return minted(remove_claims=list(names))
 
 
+def with_setting(name: str, value: str) -> Build:
+    """A valid token, sent once the Django setting ``name`` is ``value``."""
+
+    def build(scene: Scene) -> Attack:
+        setattr(scene.settings, name, value)
+        return bearer(scene.idp.mint())
+
+    return build
+
+
 #: Expected status and ``error`` code (None: no error body).
 Answer = tuple[int, str | None]
 
@@ -297,6 +307,17 @@ for _secret in COMMON_HMAC_SECRETS:
         fetches=0,
         reason="alg_not_allowed",
     )
+case(
+    "alg-hs256-in-the-settings",
+    ALG,
+    "`AUTH0_ALGORITHMS=RS256,HS256`: an operator's allow-list with a symmetric algorithm fails"
+    " closed, a valid token included",
+    with_setting("AUTH0_ALGORITHMS", "RS256,HS256"),
+    UNAVAILABLE,
+    f"{RFC8725_32}; {README_TOKENS}",
+    fetches=0,
+    reason="misconfigured",
+)
 for _other in ("RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"):
     case(
         f"alg-{_other.lower()}-not-allowed",
@@ -567,6 +588,16 @@ case(
     fetches=0,
     reason="typ_not_allowed",
 )
+case(
+    "header-typ-null",
+    HEADER,
+    "`typ: null`, real signature: a member of the wrong JSON type (joserfc's header registry)",
+    forged("wrong_typ", typ=None),
+    INVALID,
+    f"{RFC7515_41}; {RFC8725_311}",
+    fetches=0,
+    reason="header_invalid",
+)
 
 
 case(
@@ -755,6 +786,25 @@ case(
     forged("expired", by=20),
     OK,
     "RFC 7519 §4.1.4",
+)
+
+
+def _expiring_exactly_at_the_leeway(scene: Scene) -> Attack:
+    """``exp`` equal to now minus the leeway, the validator's clock held on that second: "on or
+    after" ``exp`` the token is expired (joserfc before 1.8 still took it)."""
+    now = int(scene.idp.clock.now())
+    _validator_clock_at(scene, float(now))
+    return bearer(scene.idp.mint(issued_at=now - 3600, claims={"exp": now - 30}))
+
+
+case(
+    "claims-exp-exactly-at-the-leeway",
+    CLAIMS,
+    "`exp` exactly 30 s ago (the leeway), the clock held on that second",
+    _expiring_exactly_at_the_leeway,
+    INVALID,
+    "RFC 7519 §4.1.4",
+    reason="token_expired",
 )
 case(
     "claims-exp-missing",
@@ -1638,9 +1688,14 @@ def _member_exponent(exponent: int) -> Build:
     return build
 
 
-for _exponent, _what in ((1, "`e: 1` (no signature check at all)"), (65536, "an even `e`")):
+_EXPONENTS = {
+    1: ("one", "`e: 1` (no signature check at all)"),
+    65536: ("even", "an even `e`"),
+    2**2000 + 1: ("2001-bits", "an odd `e` of 2,001 bits (each verify about 70 times the work)"),
+}
+for _exponent, (_name, _what) in _EXPONENTS.items():
     case(
-        f"jwks-member-exponent-{'one' if _exponent == 1 else 'even'}",
+        f"jwks-member-exponent-{_name}",
         KEYS,
         f"the only member has {_what}; a valid token arrives",
         _member_exponent(_exponent),
@@ -1649,6 +1704,43 @@ for _exponent, _what in ((1, "`e: 1` (no signature check at all)"), (65536, "an 
         fetches=1,
         reason="jwks_no_usable_keys",
     )
+
+
+def _member_modulus_of(bits: int) -> Build:
+    """The real key's member with a modulus of ``bits`` bits in its place: skipped as too large
+    before anything imports it."""
+
+    def build(scene: Scene) -> Attack:
+        member = dict(scene.idp.jwks()["keys"][0])
+        modulus = (1 << (bits - 1)) | 1 | int.from_bytes(b64url_decode(member["n"]), "big")
+        member["n"] = b64url(modulus.to_bytes((bits + 7) // 8, "big"))
+        serve_jwks(scene, [member])
+        return bearer(scene.idp.mint())
+
+    return build
+
+
+case(
+    "jwks-member-modulus-8200-bits",
+    KEYS,
+    "the only member has an 8,200-bit modulus (over the 8,192 allowed); a valid token arrives",
+    _member_modulus_of(8200),
+    UNAVAILABLE,
+    f"RFC 8725 §3.4; {README_KEYS}",
+    fetches=1,
+    reason="jwks_no_usable_keys",
+)
+case(
+    "jwks-url-plain-http-off-loopback",
+    KEYS,
+    "`AUTH0_JWKS_URL` over plain `http` to a host other than loopback: keys anyone on the path "
+    "could replace",
+    with_setting("AUTH0_JWKS_URL", "http://keys.example/.well-known/jwks.json"),
+    UNAVAILABLE,
+    f"RFC 8725 §3.8; RFC 7515 §4.1.2; {README_KEYS}",
+    fetches=0,
+    reason="misconfigured",
+)
 
 # -- canonical encodings and the verified-token cache ----------------------------------------------
 
@@ -1667,6 +1759,12 @@ def _accepted(scene: Scene, token: str, path: str = PRIVATE) -> str:
     assert tokens is not None
     assert tokens.get(token) is not None, "not stored"
     return token
+
+
+def _validator_clock_at(scene: Scene, now: float) -> None:
+    from apiexample.views import require_auth
+
+    scene.monkeypatch.setattr(require_auth.get_token_validator("bearer"), "clock", lambda: now)
 
 
 def _validator_clock_ahead(scene: Scene, seconds: float) -> None:
@@ -1721,6 +1819,19 @@ def _cached_then_key_removed(scene: Scene) -> Attack:
     return bearer(token)
 
 
+def _cached_then_key_replaced(scene: Scene) -> Attack:
+    """The JWKS publishes other key material under the cached token's ``kid``."""
+    from tests.apiexample.helpers import wait_for_refreshes
+
+    token = _accepted(scene, scene.idp.mint())
+    impostor = {**scene.keys.secondary.public_jwk(), "kid": scene.keys.primary.kid}
+    serve_jwks(scene, [impostor])
+    _key_clock_ahead(scene, 601)  # past the JWKS cache TTL
+    assert scene.send(bearer(token), PRIVATE).status_code == 200  # stale-while-revalidate
+    assert wait_for_refreshes(10)
+    return bearer(token)
+
+
 def _cached_then_scoped_route(scene: Scene) -> Attack:
     return bearer(_accepted(scene, scene.idp.mint(scope="openid")))
 
@@ -1763,6 +1874,17 @@ case(
     f"{RFC7517_4}; {README_KEYS}",
     fetches=2,
     reason="kid_unknown",
+)
+case(
+    "cache-accepted-then-key-replaced-under-its-kid",
+    CACHE,
+    "an accepted token, presented again once the JWKS holds other key material under its `kid`"
+    " and a refresh after the TTL has fetched it",
+    _cached_then_key_replaced,
+    INVALID,
+    f"{RFC7517_4}; {README_KEYS}",
+    fetches=2,
+    reason="signature_invalid",
 )
 case(
     "cache-accepted-then-scoped-route",
