@@ -176,7 +176,7 @@ def check_cors_origins(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
     ``settings.py`` left out (django-cors-headers would raise on it)."""
     return [
         Error(
-            f"CORS_ALLOWED_ORIGINS holds {origin!r}, which is not a URL; it is ignored.",
+            f"CORS_ALLOWED_ORIGINS holds {origin!r}, which is not a URL; it is left out.",
             hint="Write each origin as scheme://host[:port], an IPv6 host in brackets: "
             "https://app.example.com, http://[::1]:3000.",
             id="apiexample.E010",

@@ -73,10 +73,24 @@ _CREDENTIAL = re.compile(
 )
 
 
+#: A list given as an ``access_token`` member's value (a ``QueryDict``'s, ``parse_qs``'s), up
+#: to its end, and each quoted item in it: every value of a repeated parameter.
+_TOKEN_LIST = re.compile(
+    rf"(?i)({_any_spelling('access_token')}\\?['\"]?[ \t]*[:=][ \t]*\[)([^\]]*)"
+)
+_LIST_ITEM = re.compile(r"(b?\\?(['\"]))(.*?)(\\?\2)")
+
+
 def redact(text: str) -> str:
     """``text`` with every bearer token in it replaced by ``[redacted]``."""
+    text = _TOKEN_LIST.sub(_redacted_list, text)
     text = _CREDENTIAL.sub(_redacted_credential, text)
     return _RUN.sub(_redacted_run, text)
+
+
+def _redacted_list(match: re.Match[str]) -> str:
+    items = _LIST_ITEM.sub(lambda item: f"{item.group(1)}{REDACTED}{item.group(4)}", match[2])
+    return f"{match[1]}{items}"
 
 
 def _redacted_credential(match: re.Match[str]) -> str:
@@ -223,7 +237,8 @@ def redacted_arguments(template: object, arguments: Mapping[Any, Any]) -> dict[A
 def _shown_argument(name: object, value: object) -> object:
     try:
         named_a_credential = name == _USER_ATOM or str(name).lower() in CREDENTIAL_ATOMS
-        if (named_a_credential or _TOKEN_KEY.fullmatch(str(name))) and value != "-":
+        key = name.decode("latin-1") if isinstance(name, (bytes, bytearray)) else str(name)
+        if (named_a_credential or _TOKEN_KEY.fullmatch(key)) and value != "-":
             return REDACTED
         return _redacted_argument(value)
     except Exception:  # a value (or name) that cannot be shown as text

@@ -25,7 +25,8 @@ def has_exception(record: logging.LogRecord) -> bool:
 
 
 #: ``django.security.<name>``: the CSRF middleware's, and one per ``SuspiciousOperation`` that
-#: Django raises (``django.core.handlers.exception`` logs each under its class's name).
+#: Django raises (``django.core.handlers.exception`` logs each under its class's name), as of
+#: Django 6.1. One of your own, or a newer Django's, is still redacted by Django's handlers.
 SECURITY_LOGGERS = (
     "csrf",
     "DisallowedHost",

@@ -122,7 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
         the client can read the 413 instead of a reset connection."""
         codings = self.headers.get_all("Transfer-Encoding")
         if codings is not None:
-            if [c.strip().lower() for c in ",".join(codings).split(",")] != ["chunked"]:
+            listed = [c.strip().lower() for c in ",".join(codings).split(",")]
+            if [coding for coding in listed if coding] != ["chunked"]:  # RFC 9110 5.6.1.2
                 raise ValueError("a transfer coding other than chunked alone")
             return self._read_chunked()
         length = _content_length(self.headers.get_all("Content-Length") or [])
@@ -135,9 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_chunked(self) -> bytes | None:
         body = bytearray()
-        while size := int(self.rfile.readline(1024).split(b";")[0], 16):
-            if size < 0:
-                raise ValueError("a negative chunk size")
+        while size := _chunk_size(self.rfile.readline(1024)):
             if len(body) + size > MAX_REQUEST_BODY:
                 return None
             body += self.rfile.read(size)
@@ -167,6 +166,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: hits are recorded on the IdP instead."""
+
+
+def _chunk_size(line: bytes) -> int:
+    """A chunk's size (RFC 9112 section 7.1): hexadecimal digits alone, before any extension;
+    ``ValueError`` for anything ``int(..., 16)`` would take besides (``0x5``, ``+5``, ``1_0``)."""
+    digits = line.split(b";")[0].strip()
+    if not digits or digits.strip(b"0123456789abcdefABCDEF"):
+        raise ValueError("a chunk size that is not hexadecimal digits")
+    return int(digits, 16)
 
 
 def _content_length(values: list[str]) -> int:

@@ -150,6 +150,16 @@ def test_the_shortest_jose_header_is_a_token() -> None:
             f"<QueryDict: {{'access_token': ['{REDACTED}'], 'page': ['2']}}>",
         ),
         ("{'access_token': b'mF_9B5f4'}", f"{{'access_token': b'{REDACTED}'}}"),
+        # every value of a repeated parameter, and parse_qs's bytes (found by review)
+        (
+            "<QueryDict: {'access_token': ['mF_9B5f4', 'xY-7']}>",
+            f"<QueryDict: {{'access_token': ['{REDACTED}', '{REDACTED}']}}>",
+        ),
+        (
+            "{b'access_token': [b'mF_9B5f4', b'xY-7']}",
+            f"{{b'access_token': [b'{REDACTED}', b'{REDACTED}']}}",
+        ),
+        ("{'tags': ['mF_9B5f4', 'xY-7']}", "{'tags': ['mF_9B5f4', 'xY-7']}"),
         # words after a scheme's name in other text are no credential (review)
         ("expected 'Bearer', got 'Basic'", "expected 'Bearer', got 'Basic'"),
         ("GET /?basic=true&page=2", "GET /?basic=true&page=2"),
@@ -385,11 +395,15 @@ def test_a_named_argument_that_is_not_text_is_redacted_as_shown() -> None:
 @pytest.mark.parametrize(
     "value", ["an-opaque-token", ["an-opaque-token"], {"nested": "an-opaque-token"}]
 )
-@pytest.mark.parametrize("template", ["got: %s", "got: %r", "got: %(access_token)s"])
-def test_a_mapping_s_access_token_member_is_redacted_whole(template: str, value: Any) -> None:
+@pytest.mark.parametrize("template", ["got: %s", "got: %r"])
+@pytest.mark.parametrize("key", ["access_token", b"access_token", "Access_Token"])
+def test_a_mapping_s_access_token_member_is_redacted_whole(
+    template: str, value: Any, key: Any
+) -> None:
     """``logger.info("got: %s", {"access_token": ...})``: logging takes a lone mapping as named
-    arguments, each shown apart from its key (found by review: an opaque one stayed)."""
-    arguments = {"access_token": value, "token_type": "Bearer", "expires_in": 86400}
+    arguments, each shown apart from its key (found by review: an opaque one stayed; then one
+    under ``parse_qs``'s bytes keys)."""
+    arguments = {key: value, "token_type": "Bearer", "expires_in": 86400}
     record = logging.LogRecord("x", logging.INFO, "", 1, template, (arguments,), None)
     assert redact_record(record) is True
     assert "an-opaque-token" not in record.getMessage()

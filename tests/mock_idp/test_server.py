@@ -272,6 +272,30 @@ def test_a_body_framed_otherwise_than_rfc_9112_says_is_a_400(
     assert b"The request body is malformed." in answer
 
 
+@pytest.mark.parametrize("size", [b"0x5", b"+5", b"5_0", b" ", b"-1"])
+def test_a_chunk_size_that_is_not_hexadecimal_digits_is_a_400(
+    mock_idp_live: MockIdPServer, size: bytes
+) -> None:
+    """RFC 9112 section 7.1: ``int(..., 16)`` takes these; HTTP does not (found by review)."""
+    request = b"POST /oauth/token HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n" + size
+    answer = raw(mock_idp_live, request + b"\r\nabcde\r\n0\r\n\r\n", 3)
+    assert answer.startswith(b"HTTP/1.0 400 "), answer[:80]
+    assert b"The request body is malformed." in answer
+
+
+@pytest.mark.parametrize("codings", [b"chunked, ", b", chunked", b"Chunked"])
+def test_empty_elements_of_the_coding_list_are_ignored(
+    mock_idp_live: MockIdPServer, codings: bytes
+) -> None:
+    """RFC 9110 section 5.6.1.2: a list's empty elements are no codings (found by review: the
+    stricter framing had refused them)."""
+    body = b"grant_type=client_credentials&client_id=nobody"
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    head = b"POST /oauth/token HTTP/1.0\r\nTransfer-Encoding: " + codings + b"\r\n\r\n"
+    answer = raw(mock_idp_live, head + chunked)
+    assert answer.startswith(b"HTTP/1.0 200 "), answer[:80]
+
+
 def test_the_same_length_said_twice_is_one_length(mock_idp_live: MockIdPServer) -> None:
     body = b"grant_type=client_credentials&client_id=nobody"
     framing = b"Content-Length: %d\r\nContent-Length: %d, %d" % ((len(body),) * 3)
