@@ -113,6 +113,8 @@ class _WatchedHTTPConnection(HTTPConnection):
             )
         except socket.gaierror as exc:
             raise NameResolutionError(self.host, self, exc) from exc
+        except UnicodeError:  # a label IDNA refuses: urllib3 says so in its own words
+            return super()._new_conn()
         host, connect_timeout = self._dns_host, self.timeout
         failure: Exception | None = None
         try:

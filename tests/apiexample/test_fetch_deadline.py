@@ -227,3 +227,13 @@ def test_remaining_counts_down_to_zero() -> None:
     with Deadline(60) as deadline:
         assert 59 < deadline.remaining() <= 60
     assert Deadline(0).remaining() == 0
+
+
+def test_a_host_name_idna_refuses_is_reported_as_urllib3_reports_it() -> None:
+    """A label over 63 characters: urllib3's ``LocationParseError``, as without the deadline's
+    address-by-address connect (found by review: it had become a bare ``UnicodeError``)."""
+    with (
+        deadline_session(5) as (session, _),
+        pytest.raises(urllib3.exceptions.LocationParseError),
+    ):
+        session.get(f"http://{'a' * 64}.example/", timeout=(1.0, 1.0))
