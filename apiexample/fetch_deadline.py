@@ -115,6 +115,8 @@ class _WatchedHTTPConnection(HTTPConnection):
             raise NameResolutionError(self.host, self, exc) from exc
         except UnicodeError:  # a label IDNA refuses: urllib3 says so in its own words
             return super()._new_conn()
+        if not found:  # nothing to try: urllib3's own error for that
+            return super()._new_conn()
         host, connect_timeout = self._dns_host, self.timeout
         failure: Exception | None = None
         try:

@@ -237,3 +237,18 @@ def test_a_host_name_idna_refuses_is_reported_as_urllib3_reports_it() -> None:
         pytest.raises(urllib3.exceptions.LocationParseError),
     ):
         session.get(f"http://{'a' * 64}.example/", timeout=(1.0, 1.0))
+
+
+def test_a_name_resolving_to_nothing_is_reported_as_urllib3_reports_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not a timeout: nothing was tried (urllib3: "getaddrinfo returns an empty list")."""
+    resolve = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: [] if host == "idp.none.test" else resolve(host, *a, **k),
+    )
+    with deadline_session(5) as (session, _), pytest.raises(requests.ConnectionError) as raised:
+        session.get("http://idp.none.test/", timeout=(1.0, 1.0))
+    assert not isinstance(raised.value, requests.ConnectTimeout)
