@@ -43,11 +43,12 @@ class Deadline:
     tells whether it did. Use as a context manager: leaving it stops the timer."""
 
     def __init__(self, seconds: float) -> None:
+        seconds = max(0.0, seconds)
         self.expired = False
-        self._ends_at = time.monotonic() + max(0.0, seconds)
+        self._ends_at = time.monotonic() + seconds
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(max(0.0, seconds), self._expire)
+        self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
     def __enter__(self) -> Deadline:

@@ -57,11 +57,14 @@ def _any_spelling(name: str) -> str:
 #: A scheme, said once or more (``Bearer Bearer <token>``, a common client mistake), and what
 #: follows it (not a request line's ``HTTP/1.1``, after a path ending in ``/basic``).
 _SCHEME = rf"(?:(?:bearer|basic){_SEPARATOR}+)+(?!HTTP/){_OPENING_QUOTE}"
+#: What stands between an ``access_token`` parameter's or JSON or ``repr`` member's name and
+#: its value: a quote closing the name, then ``=`` or ``:``.
+_TOKEN_SEPARATOR = r"(?:\\?['\"])?[ \t]*[:=][ \t]*"
 #: An ``access_token`` parameter, however its name is spelt, or JSON or ``repr`` member of that
 #: name, and its value up to the next parameter (Django splits on ``&`` only), quoted or not, in
 #: a list (a ``QueryDict``'s, ``parse_qs``'s) or bytes (``b'...'``) too.
 _PARAMETER = (
-    rf"{_any_spelling('access_token')}(?:(?:\\?['\"])?[ \t]*[:=][ \t]*|%3D)"
+    rf"{_any_spelling('access_token')}(?:{_TOKEN_SEPARATOR}|%3D)"
     rf"(?:\[[ \t]*(?=b?\\?['\"]))?(?:b?\\?['\"])?"  # a list opener only before a quote
 )
 #: Either, beginning a word, or right after a percent-escape (``%20Bearer%20...``,
@@ -75,9 +78,7 @@ _CREDENTIAL = re.compile(
 
 #: A list given as an ``access_token`` member's value (a ``QueryDict``'s, ``parse_qs``'s), up
 #: to its end, and each quoted item in it: every value of a repeated parameter.
-_TOKEN_LIST = re.compile(
-    rf"(?i)({_any_spelling('access_token')}\\?['\"]?[ \t]*[:=][ \t]*\[)([^\]]*)"
-)
+_TOKEN_LIST = re.compile(rf"(?i)({_any_spelling('access_token')}{_TOKEN_SEPARATOR}\[)([^\]]*)")
 _LIST_ITEM = re.compile(r"(b?\\?(['\"]))(.*?)(\\?\2)")
 
 
@@ -236,8 +237,8 @@ def redacted_arguments(template: object, arguments: Mapping[Any, Any]) -> dict[A
 
 def _shown_argument(name: object, value: object) -> object:
     try:
-        named_a_credential = name == _USER_ATOM or str(name).lower() in CREDENTIAL_ATOMS
         key = name.decode("latin-1") if isinstance(name, (bytes, bytearray)) else str(name)
+        named_a_credential = name == _USER_ATOM or key.lower() in CREDENTIAL_ATOMS
         if (named_a_credential or _TOKEN_KEY.fullmatch(key)) and value != "-":
             return REDACTED
         return _redacted_argument(value)

@@ -78,9 +78,10 @@ AUTH0_TOKEN_CACHE_SIZE = _env("AUTH0_TOKEN_CACHE_SIZE")
 # An origin django-cors-headers cannot even split ("http://[::1") would crash its system check,
 # and its middleware on every request with an Origin header (a 500): it is left out, and check
 # apiexample.E010 names it.
-_origins = _env_list("CORS_ALLOWED_ORIGINS")
-CORS_ALLOWED_ORIGINS = [origin for origin in _origins if _is_readable_url(origin)]
-UNREADABLE_CORS_ORIGINS = [origin for origin in _origins if not _is_readable_url(origin)]
+CORS_ALLOWED_ORIGINS: list[str] = []
+UNREADABLE_CORS_ORIGINS: list[str] = []
+for _origin in _env_list("CORS_ALLOWED_ORIGINS"):
+    (CORS_ALLOWED_ORIGINS if _is_readable_url(_origin) else UNREADABLE_CORS_ORIGINS).append(_origin)
 # A browser hides response headers from scripts unless exposed (Fetch standard, CORS-safelisted
 # response headers): a client reads why it was refused, and when to retry.
 CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After"]
