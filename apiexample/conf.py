@@ -75,6 +75,26 @@ def _text(name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+#: The settings read as text, and the check each reports under when it holds another type.
+TEXT_SETTINGS = {
+    "AUTH0_AUDIENCE": "apiexample.E001",
+    "AUTH0_DOMAIN": "apiexample.E002",
+    "AUTH0_ISSUER": "apiexample.E002",
+    "AUTH0_JWKS_URL": "apiexample.E004",
+}
+
+
+def _not_text() -> tuple[tuple[str, str], ...]:
+    """(name, type) of each text setting that holds something else: bytes, a number, a list of
+    audiences. Such a value is never read as unset, which would let a derived default stand."""
+    found = []
+    for name in TEXT_SETTINGS:
+        value = _setting(name)
+        if value is not None and not isinstance(value, str):
+            found.append((name, type(value).__name__))
+    return tuple(found)
+
+
 def _number(name: str, default: float) -> float:
     try:
         return float(_setting(name, default))
@@ -171,6 +191,8 @@ class Auth0Config:
     token_cache_size: int
     #: Whether the issuer is ``https://{domain}/``, built because AUTH0_ISSUER is unset.
     issuer_from_domain: bool = False
+    #: (name, type) of the text settings holding another type (``_not_text``).
+    not_text: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_settings(cls) -> Auth0Config:
@@ -196,18 +218,28 @@ class Auth0Config:
             jwks_timeout=_number("AUTH0_JWKS_TIMEOUT", DEFAULT_JWKS_TIMEOUT),
             token_cache_size=int(cache_size) if _is_count(cache_size) else -1,
             issuer_from_domain=issuer_from_domain,
+            not_text=_not_text(),
         )
 
     @cached_property
     def problems(self) -> tuple[Problem, ...]:
         """Every misconfiguration, each under a stable ID; empty when the validator may run."""
-        found: list[Problem] = []
+        found = [
+            Problem(
+                TEXT_SETTINGS[name],
+                f"{name} must be a string, not {type_name}.",
+                "Set it as text (str), e.g. in settings.py or through the environment; "
+                "AUTH0_AUDIENCE names one API Identifier.",
+            )
+            for name, type_name in self.not_text
+        ]
+        reported = {problem.id for problem in found}
         http_hint = (
             "Plain http is allowed only for localhost, 127.0.0.0/8 and ::1; a URL is plain "
             "ASCII, without spaces, backslashes or user:password@, its port 1 to 65535; an "
             "issuer has no query or fragment."
         )
-        if not self.audience:
+        if not self.audience and "apiexample.E001" not in reported:
             found.append(
                 Problem(
                     "apiexample.E001",
@@ -216,14 +248,16 @@ class Auth0Config:
                 )
             )
         if not self.issuer:
-            found.append(
-                Problem(
-                    "apiexample.E002",
-                    "Neither AUTH0_DOMAIN nor AUTH0_ISSUER is set.",
-                    "Set AUTH0_DOMAIN to your tenant, e.g. example.us.auth0.com, or AUTH0_ISSUER "
-                    f"to another issuer's URL, a local mock_idp's say ({_WHERE_TO_SET}).",
+            if "apiexample.E002" not in reported:  # else a domain or issuer of another type
+                found.append(
+                    Problem(
+                        "apiexample.E002",
+                        "Neither AUTH0_DOMAIN nor AUTH0_ISSUER is set.",
+                        "Set AUTH0_DOMAIN to your tenant, e.g. example.us.auth0.com, or "
+                        f"AUTH0_ISSUER to another issuer's URL, a local mock_idp's say "
+                        f"({_WHERE_TO_SET}).",
+                    )
                 )
-            )
         elif self.issuer_from_domain and not _HOST.fullmatch(self.domain):
             found.append(
                 Problem(

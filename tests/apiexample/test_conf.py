@@ -178,8 +178,12 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
     ("values", "expected"),
     [
         ({"AUTH0_AUDIENCE": ""}, {"apiexample.E001"}),
-        ({"AUTH0_AUDIENCE": 42}, {"apiexample.E001"}),  # not text: as good as unset
+        ({"AUTH0_AUDIENCE": 42}, {"apiexample.E001"}),
         ({"AUTH0_AUDIENCE": ["https://api.example"]}, {"apiexample.E001"}),
+        # a text setting of another type fails closed, where a default would otherwise stand
+        ({"AUTH0_ISSUER": b"https://tenant.example/"}, {"apiexample.E002"}),
+        ({"AUTH0_JWKS_URL": 443}, {"apiexample.E004"}),
+        ({"AUTH0_DOMAIN": 42, "AUTH0_ISSUER": "https://tenant.example/"}, {"apiexample.E002"}),
         ({"AUTH0_DOMAIN": ""}, {"apiexample.E002"}),
         ({"AUTH0_ISSUER": "http://example.com/"}, {"apiexample.E003", "apiexample.E004"}),
         (
@@ -243,6 +247,44 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
 )
 def test_each_problem_has_its_id(tenant: Any, values: dict[str, Any], expected: set[str]) -> None:
     assert problem_ids(tenant, **values) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"AUTH0_AUDIENCE": ["https://api.example"]},
+            ["AUTH0_AUDIENCE must be a string, not list."],
+        ),
+        (
+            {"AUTH0_AUDIENCE": b"https://api.example"},
+            ["AUTH0_AUDIENCE must be a string, not bytes."],
+        ),
+        (
+            {"AUTH0_DOMAIN": 42},
+            ["AUTH0_DOMAIN must be a string, not int."],
+        ),  # not "Neither ... set"
+        (
+            {"AUTH0_DOMAIN": 42, "AUTH0_ISSUER": 42.0},
+            [
+                "AUTH0_DOMAIN must be a string, not int.",
+                "AUTH0_ISSUER must be a string, not float.",
+            ],
+        ),
+        (
+            {"AUTH0_JWKS_URL": ("https://k.example/",)},
+            ["AUTH0_JWKS_URL must be a string, not tuple."],
+        ),
+    ],
+)
+def test_a_text_setting_of_another_type_is_named_not_called_unset(
+    tenant: Any, values: dict[str, Any], expected: list[str]
+) -> None:
+    """The message says what is wrong: "AUTH0_AUDIENCE is not set" sent people looking for a
+    setting they had set, as a list of audiences or as bytes."""
+    for name, value in values.items():
+        setattr(tenant, name, value)
+    assert [problem.msg for problem in conf.current().problems] == expected
 
 
 def test_a_configuration_read_while_a_setting_changes_is_not_kept(
