@@ -197,19 +197,34 @@ def test_watching_expiring_and_leaving_each_hold_the_lock(
     assert lock.takers == {"watch", "_expire", "__exit__"}
 
 
+@pytest.mark.parametrize("timeout", [(3.0, 3.0), None], ids=["timeout-3s", "no-timeout"])
 def test_a_host_whose_addresses_all_hang_is_given_up_at_the_deadline(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, timeout: tuple[float, float] | None
 ) -> None:
     """urllib3 gives each of a host's addresses the whole connect timeout, and the socket reached
     the deadline only once connected (found by review: an 8 s fetch to 4 silent addresses took
     12 s). Here 40 addresses at 3 s each would take 2 minutes; the deadline is 0.3 s, and the
-    join's bound only stops a hang should the test fail."""
+    join's bound only stops a hang should the test fail.
+
+    Each connect is given what is left of the deadline at most (a request without a timeout of
+    its own too, which urllib3 would let wait forever), and none is tried once it has passed.
+    """
     raised: list[BaseException] = []
+    connect_timeouts: list[float | None] = []
+    create_connection = urllib3.util.connection.create_connection
+
+    def recording_create_connection(
+        address: object, timeout: object, *args: object, **kw: object
+    ) -> socket.socket:
+        connect_timeouts.append(timeout if isinstance(timeout, (int, float)) else None)
+        return create_connection(address, timeout, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", recording_create_connection)
 
     def fetch(port: int) -> None:
         with deadline_session(0.3) as (session, _):
             try:
-                session.get(f"http://idp.many.test:{port}/", timeout=(3.0, 3.0))
+                session.get(f"http://idp.many.test:{port}/", timeout=timeout)
             except requests.RequestException as exc:
                 raised.append(exc)
 
@@ -221,6 +236,8 @@ def test_a_host_whose_addresses_all_hang_is_given_up_at_the_deadline(
         assert not fetching.is_alive(), "the connects outlived the deadline"
     assert len(raised) == 1
     assert isinstance(raised[0], requests.ConnectTimeout)
+    assert connect_timeouts, "no connect was tried"
+    assert all(t is not None and 0 < t <= 0.3 for t in connect_timeouts), connect_timeouts
 
 
 def test_remaining_counts_down_to_zero() -> None:

@@ -606,6 +606,20 @@ def test_a_token_whose_segments_all_begin_with_whitespace_is_redacted(header: by
     assert redact(f"token {token} end") == f"token {REDACTED} end"
 
 
+#: A segment decoding to whitespace and ``{``, as a file name's first part.
+_WHITESPACE_OBJECT = _b64url(b' {"file":"report","v":2}')
+
+
+@pytest.mark.parametrize(
+    "text", [f"saved {_WHITESPACE_OBJECT}.json", f"{_WHITESPACE_OBJECT}.json ok"]
+)
+def test_a_whitespace_object_with_one_dot_after_it_is_no_token(text: str) -> None:
+    """The whitespace rule's other side (found by mutation testing): such a segment starts a
+    token only with two more dots to come, as a JWS has."""
+    assert not _WHITESPACE_OBJECT.startswith("ey")
+    assert redact(text) == text
+
+
 def test_the_filter_class_drops_the_exception_by_default() -> None:
     try:
         raise ValueError("Bearer abc.def.ghi")

@@ -301,10 +301,11 @@ def test_discarding_the_signer_forgets_its_state(mock_idp_keys: MockIdPKeys) -> 
         _ = ring.signing_key
 
 
-def test_rsa_2048_is_the_smallest_key_without_allow_weak() -> None:
+@pytest.mark.parametrize("bits", [2040, 2047])
+def test_rsa_2048_is_the_smallest_key_without_allow_weak(bits: int) -> None:
     assert MIN_RSA_BITS == 2048  # the default size too; no key generated here (slow)
     with pytest.raises(ValueError, match="allow_weak"):
-        KeyPair.rsa(2040)  # refused before any generation
+        KeyPair.rsa(bits)  # refused before any generation
 
 
 def test_an_ec_key_keeps_the_alg_it_is_given() -> None:
@@ -454,10 +455,13 @@ def test_an_exclusive_save_never_replaces_a_file(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+@pytest.mark.parametrize("umask", [0, 0o277], ids=["umask-0", "umask-0277"])
 def test_directories_made_for_keys_are_the_owners_alone_whatever_the_umask(
-    tmp_path: Path,
+    tmp_path: Path, umask: int
 ) -> None:
-    previous = os.umask(0)
+    """Looser than 0700 (umask 0) or tighter (0277: mkdir would leave 0500, which the owner
+    cannot write into), each directory made is 0700 (found by mutation testing)."""
+    previous = os.umask(umask)
     try:
         write_private_file(tmp_path / "var" / "sub" / "k.json", b"{}")
     finally:

@@ -323,6 +323,22 @@ def test_a_body_of_exactly_1_mib_is_taken(
         assert answer.status_code == 200
 
 
+def test_a_chunked_body_of_exactly_1_mib_is_taken(mock_idp_live: MockIdPServer) -> None:
+    """The same limit as a ``Content-Length`` body, in two chunks (found by mutation testing:
+    the chunked read's bound could be off by one byte)."""
+    body = _exact_body(MAX_REQUEST_BODY)
+    half = len(body) // 2
+    request = (
+        b"POST /oauth/token HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        + b"%x\r\n%s\r\n" % (half, body[:half])
+        + b"%x\r\n%s\r\n" % (len(body) - half, body[half:])
+        + b"0\r\n\r\n"
+    )
+    assert raw(mock_idp_live, request, 30).startswith(b"HTTP/1.0 200 ")
+    assert [(h.path, h.status) for h in mock_idp_live.idp.hits] == [(TOKEN, 200)]
+
+
 def test_trailer_fields_are_read(mock_idp_live: MockIdPServer) -> None:
     mock_idp_live.idp.inject_fault(TOKEN, Fault.oversized(8 * 1024 * 1024), times=1)
     body = b"grant_type=client_credentials&client_id=a"
