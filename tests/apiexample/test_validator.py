@@ -109,6 +109,17 @@ def test_a_key_marked_for_one_alg_does_not_verify_another(
     assert_refused(call("/api/private", token), 401, "invalid_token")
 
 
+def test_a_key_checked_for_one_alg_is_checked_again_for_another(
+    call: Any, mock_idp: MockIdP, api_settings: Any
+) -> None:
+    """joserfc's key rules are remembered per (kid, alg): once the key has verified an RS256
+    token, a PS256 one by it is still held to them (found by mutation testing)."""
+    api_settings.AUTH0_ALGORITHMS = "RS256,PS256"
+    assert call("/api/private", mock_idp.mint()).status_code == 200
+    token = mock_idp.mint(algorithm="PS256")  # signed by the RS256 key, as PS256
+    assert_refused(call("/api/private", token), 401, "invalid_token")
+
+
 def test_a_pss_signature_needs_a_salt_the_size_of_the_hash(
     call: Any, mock_idp: MockIdP, mock_idp_keys: MockIdPKeys, api_settings: Any
 ) -> None:

@@ -1477,6 +1477,14 @@ def _member_without_alg(token_alg: str) -> Build:
     return build
 
 
+def _member_without_alg_after_its_first_alg(scene: Scene) -> Attack:
+    """As ``member-without-alg-second-alg``, once an RS256 token has verified with that key: the
+    key rules passed for RS256 are remembered for RS256 only."""
+    attack = _member_without_alg("PS256")(scene)
+    assert scene.send(bearer(scene.idp.mint()), PRIVATE).status_code == 200
+    return attack
+
+
 def _ec_key_es256(scene: Scene) -> Attack:
     scene.idp.keys.add(scene.keys.ec_p256)
     return bearer(scene.idp.mint(key=scene.keys.ec_p256))
@@ -1535,6 +1543,9 @@ for _slug, _what, _build, _answer, _reason, _fetches in (
      "RS256,PS256 allowed, the key's member has no `alg`; the "
      "same key signs PS256",
      _member_without_alg("PS256"), INVALID, "signature_invalid", 1),
+    ("member-without-alg-second-alg-after-the-first",
+     "as the case before, after an RS256 token by the same key was accepted",
+     _member_without_alg_after_its_first_alg, INVALID, "signature_invalid", 1),
     ("ec-key-es256", "an EC P-256 key is published; ES256 token", _ec_key_es256, INVALID,
      "alg_not_allowed", 0),
     ("ec-key-beside-rsa", "an EC key beside the real key; real token", _ec_key_beside_rsa, OK, None,
