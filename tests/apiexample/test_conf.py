@@ -40,6 +40,19 @@ def test_defaults_derive_from_the_domain(tenant: Any) -> None:
     assert config.problems == ()
 
 
+def test_text_settings_are_read_without_surrounding_whitespace(tenant: Any) -> None:
+    """A value pasted with a space or a line break around it (found by mutation testing: the
+    padded audience matched no token's ``aud``)."""
+    tenant.AUTH0_AUDIENCE = " https://api.example.com\n"
+    tenant.AUTH0_ISSUER = "\thttps://login.example.com/ "
+    tenant.AUTH0_JWKS_URL = " https://keys.example.com/jwks "
+    config = conf.current()
+    assert config.audience == "https://api.example.com"
+    assert config.issuer == "https://login.example.com/"
+    assert config.jwks_url == "https://keys.example.com/jwks"
+    assert config.problems == ()
+
+
 def test_explicit_issuer_and_jwks_url_win(tenant: Any) -> None:
     tenant.AUTH0_ISSUER = "https://login.example.com"
     assert conf.current().jwks_url == "https://login.example.com/.well-known/jwks.json"
@@ -214,6 +227,12 @@ def test_acceptable_urls(url: str, ok: bool) -> None:
         ({"AUTH0_DOMAIN": "tenant.example/"}, {"apiexample.E009"}),
         ({"AUTH0_DOMAIN": "tenant .example"}, {"apiexample.E009", "apiexample.E004"}),
         ({"AUTH0_DOMAIN": "tenant.example:8443"}, set()),
+        ({"AUTH0_DOMAIN": "tenant.example."}, {"apiexample.E009"}),  # iss has no final dot
+        (
+            {"AUTH0_ISSUER": "https://tenant.example/\u00e9/"},
+            {"apiexample.E003", "apiexample.E004"},
+        ),
+        ({"AUTH0_JWKS_URL": "https://tenant.example/\u00e9.json"}, {"apiexample.E004"}),
         ({"AUTH0_DOMAIN": "https://x/", "AUTH0_ISSUER": "https://tenant.example/"}, set()),
         # the issuer is set, so the domain is not used, even where the issuer is built alike
         ({"AUTH0_DOMAIN": "login.example/x", "AUTH0_ISSUER": "https://login.example/x/"}, set()),

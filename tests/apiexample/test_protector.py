@@ -277,9 +277,16 @@ def test_a_post_view_refuses_a_header_token_plus_a_form_token(
 
 
 @pytest.mark.parametrize("method", ["post", "put"])
-@pytest.mark.parametrize("charset", ["base64", "rot13"])
+@pytest.mark.parametrize(
+    ("charset", "body"),
+    [
+        ("base64", b"a=1"),  # LookupError: no text codec
+        ("rot13", b"a=1"),
+        ("idna", b"xn--ab-"),  # UnicodeError, not UnicodeDecodeError (found by mutation testing)
+    ],
+)
 def test_a_form_body_in_a_charset_that_does_not_decode_is_invalid_request(
-    api: Any, mock_idp: MockIdP, rf: Any, caplog: Any, method: str, charset: str
+    api: Any, mock_idp: MockIdP, rf: Any, caplog: Any, method: str, charset: str, body: bytes
 ) -> None:
     """400, logged at INFO: the token is sound, and a client cannot make ERROR lines."""
     from django.http import HttpResponse
@@ -289,7 +296,7 @@ def test_a_form_body_in_a_charset_that_does_not_decode_is_invalid_request(
     view = require_auth(None)(lambda request: HttpResponse("ok"))
     content_type = f"{FORM_CONTENT_TYPE}; charset={charset}"
     request = rf.generic(  # generic: post() would itself fail to encode the body so
-        method.upper(), "/", b"a=1", content_type, HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}"
+        method.upper(), "/", body, content_type, HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}"
     )
     with caplog.at_level(logging.INFO, logger="apiexample"):
         assert_refused(view(request), 400, "invalid_request")
