@@ -487,3 +487,37 @@ def test_a_4xx_a_view_raises_is_no_crash(settings: Any, crashes_printed: io.Stri
     settings.ROOT_URLCONF = urls
     assert Client().get("/forbidden").status_code == 403
     assert crashes_printed.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "debug"),
+    [
+        ("1", True),
+        ("true", True),
+        ("Yes", True),
+        ("ON", True),
+        ("0", False),
+        ("false", False),
+        ("off", False),
+        ("", False),
+        ("debug", False),
+    ],
+)
+def test_django_debug_reads_the_usual_spellings_of_true(
+    monkeypatch: pytest.MonkeyPatch, value: str, debug: bool
+) -> None:
+    """Found by mutation testing: only "true" was exercised."""
+    from apiexample.settings import _env_flag
+
+    monkeypatch.setenv("DJANGO_DEBUG", value)
+    assert _env_flag("DJANGO_DEBUG") is debug
+
+
+def test_every_answer_carries_django_s_security_headers(client: Any) -> None:
+    """``SecurityMiddleware`` first, as Django's own project template has it (found by mutation
+    testing: nothing noticed it gone)."""
+    for route in ("/api/public", "/api/private", "/nowhere"):
+        answer = client.get(route)
+        assert answer["X-Content-Type-Options"] == "nosniff", route
+        assert answer["Referrer-Policy"] == "same-origin", route
+        assert answer["Cross-Origin-Opener-Policy"] == "same-origin", route
