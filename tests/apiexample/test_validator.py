@@ -535,3 +535,17 @@ def test_validate_token_refuses_an_expired_token_itself(
         validator.validate_token(token, None, None)
     assert refused.value.reason == "token_expired"
     assert refused.value.kid == repr(mock_idp.keys.signing_key.kid)
+
+
+def test_a_header_over_joserfc_s_bound_is_malformed_and_logged_with_its_kid(
+    call: Any, mock_idp: MockIdP, caplog: Any
+) -> None:
+    """Our header rules pass it; joserfc's size bound (512 characters) refuses it. The refusal
+    still names the ``kid`` it gave (found by mutation testing)."""
+    token = mock_idp.mint(header={"x-pad": "p" * 400})
+    assert len(token.split(".")[0]) > 512
+    with caplog.at_level(logging.INFO, logger="apiexample"):
+        assert_refused(call("/api/private", token), 401, "invalid_token")
+    refusal = next(r.getMessage() for r in caplog.records if "auth refused" in r.getMessage())
+    assert "reason=token_malformed " in refusal
+    assert f"kid={mock_idp.keys.signing_key.kid!r} " in refusal
