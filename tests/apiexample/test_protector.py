@@ -587,3 +587,34 @@ def test_a_sync_class_based_view_under_method_decorator_stays_sync(
     response = view(rf.get("/", HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}"))
     assert response.status_code == 200
     assert response["Vary"] == "Authorization"
+
+
+def test_a_post_form_is_read_as_django_reads_it(api: Any, mock_idp: MockIdP, rf: Any) -> None:
+    """``request.POST``, so the view sees the same parse: Django 5.1+ refuses a form body in
+    another charset than UTF-8 (RFC 1866), which is then 400 here too, where a parse of our own
+    would let it by (found by mutation testing)."""
+    from django.core.exceptions import BadRequest
+    from django.http import HttpResponse
+
+    from apiexample.views import require_auth
+
+    def latin1_form() -> Any:
+        return rf.generic(
+            "POST",
+            "/",
+            "a=caf\xe9".encode("latin-1"),
+            f"{FORM_CONTENT_TYPE}; charset=latin-1",
+            HTTP_AUTHORIZATION=f"Bearer {mock_idp.mint()}",
+        )
+
+    try:
+        latin1_form().POST  # noqa: B018 - what Django makes of it
+        django_refuses = False
+    except BadRequest:
+        django_refuses = True
+    view = require_auth(None)(lambda request: HttpResponse(request.POST["a"]))
+    answer = view(latin1_form())
+    if django_refuses:
+        assert_refused(answer, 400, "invalid_request")
+    else:
+        assert answer.content == "café".encode()
