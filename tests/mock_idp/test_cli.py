@@ -172,6 +172,7 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
         ("serve", "http://[::1:18556/", "is not a URL"),
         ("serve", "tenant.example", "is not an http(s) URL with a host"),
         ("serve", "ftp://tenant.example/", "is not an http(s) URL with a host"),
+        ("serve", "https:///tenant/", "is not an http(s) URL with a host"),  # mutation testing
         ("token", "http://[", "is not a URL"),
     ],
 )
@@ -276,7 +277,11 @@ def test_serve_in_process_until_a_signal(keys_file: Path, signum: int, receiver:
 def served(keys_file: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     command = [sys.executable, "-m", "mock_idp", "serve", "--port", "0", "--keys", str(keys_file)]
     command += ["--issuer", ISSUER]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The "serving" line must be flushed by serve itself: a pipe is block-buffered otherwise.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
         with selectors.DefaultSelector() as selector:
             assert process.stdout is not None
@@ -441,6 +446,20 @@ def test_serve_listens_on_loopback_only(
     assert not keys.exists()
 
 
+def test_a_symbolic_link_to_a_keys_file_is_followed(
+    tmp_path: Path, mock_idp_keys: MockIdPKeys
+) -> None:
+    """Only a dangling link is refused (found by mutation testing)."""
+    target = tmp_path / "real-keys.json"
+    KeyRing([(mock_idp_keys.primary, KeyState.SIGNING)]).save(target)
+    link = tmp_path / "keys.json"
+    link.symlink_to(target)
+    out = io.StringIO()
+    argv = ["token", "--keys", str(link), "--issuer", ISSUER, "--audience", "a"]
+    assert main(argv, out) == 0
+    assert jwt.get_unverified_header(out.getvalue().strip())["kid"] == mock_idp_keys.primary.kid
+
+
 def test_a_dangling_symbolic_link_as_keys_file_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -453,13 +472,22 @@ def test_a_dangling_symbolic_link_as_keys_file_is_named(
     assert not (tmp_path / "gone.json").exists()
 
 
+@pytest.mark.parametrize("state", [KeyState.RETIRED, KeyState.PUBLISHED])
 def test_serve_refuses_a_keys_file_with_no_signing_key(
-    tmp_path: Path, mock_idp_keys: MockIdPKeys, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, mock_idp_keys: MockIdPKeys, capsys: pytest.CaptureFixture[str], state: KeyState
 ) -> None:
-    """/oauth/token would have nothing to sign with: say so now, not as a 500 later."""
+    """/oauth/token would have nothing to sign with: say so now, not as a 500 later (a key
+    published but not signing too: found by mutation testing)."""
     path = tmp_path / "keys.json"
-    KeyRing([(mock_idp_keys.primary, KeyState.RETIRED)]).save(path)
-    assert main(["serve", "--port", "0", "--keys", str(path)], io.StringIO()) == 1
+    KeyRing([(mock_idp_keys.primary, state)]).save(path)
+    answers: list[int] = []
+    serving = threading.Thread(  # bounded: a serve that starts would never return
+        target=lambda: answers.append(main(["serve", "--port", "0", "--keys", str(path)])),
+        daemon=True,
+    )
+    serving.start()
+    serving.join(30)
+    assert answers == [1]
     assert "no key is in the SIGNING state" in capsys.readouterr().err
 
 

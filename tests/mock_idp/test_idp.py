@@ -303,6 +303,52 @@ def test_discovery_points_at_the_jwks_and_token_endpoint_under_the_issuer(
     assert document["token_endpoint"] == "https://host.test/tenant/oauth/token"
 
 
+def test_the_discovery_document_is_auth0_s(mock_idp: MockIdP) -> None:
+    """Every member, as an Auth0 tenant publishes them (OpenID Connect Discovery 1.0 section
+    3 requires ``subject_types_supported`` among them; found by mutation testing: only four
+    members were checked)."""
+    mock_idp.issuer = "https://host.test/"
+    assert mock_idp.openid_configuration() == {
+        "issuer": "https://host.test/",
+        "authorization_endpoint": "https://host.test/authorize",
+        "token_endpoint": "https://host.test/oauth/token",
+        "device_authorization_endpoint": "https://host.test/oauth/device/code",
+        "userinfo_endpoint": "https://host.test/userinfo",
+        "mfa_challenge_endpoint": "https://host.test/mfa/challenge",
+        "jwks_uri": "https://host.test/.well-known/jwks.json",
+        "registration_endpoint": "https://host.test/oidc/register",
+        "revocation_endpoint": "https://host.test/oauth/revoke",
+        "scopes_supported": ["openid", "profile", "offline_access", "name", "email"],
+        "response_types_supported": ["code", "token", "id_token", "code token"],
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["public"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+        ],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "PS256"],
+        "id_token_signing_alg_values_supported": ["HS256", "RS256", "PS256"],
+        "claims_supported": mock_idp.openid_configuration()["claims_supported"],
+        "request_uri_parameter_supported": False,
+        "request_parameter_supported": False,
+        "end_session_endpoint": "https://host.test/oidc/logout",
+    }
+    assert {"sub", "iss", "aud", "exp", "iat"} <= set(
+        mock_idp.openid_configuration()["claims_supported"]
+    )
+
+
+def test_routes_live_under_the_issuer_s_path_and_its_slash(mock_idp: MockIdP) -> None:
+    """``/tenantX...`` is not under ``/tenant/`` (found by mutation testing)."""
+    mock_idp.issuer = "https://host.test/tenant/"
+    assert mock_idp.relative_path("/tenant/.well-known/jwks.json") == "/.well-known/jwks.json"
+    assert mock_idp.relative_path("/tenantX.well-known/jwks.json") is None
+    assert mock_idp.relative_path("/tenant") is None
+    assert mock_idp.relative_path("/.well-known/jwks.json") is None
+
+
 @pytest.mark.parametrize("issuer", ["http://[::1:8001/", "https://tenant]/"])
 def test_an_issuer_no_url_parser_reads_is_refused_at_once(mock_idp: MockIdP, issuer: str) -> None:
     """Refused when set, not on every request: each would have raised while being routed,

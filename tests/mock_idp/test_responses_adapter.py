@@ -328,3 +328,16 @@ def test_a_body_of_1_mib_is_taken_and_one_byte_more_is_413_and_recorded(
         answer = requests.post(mock_idp.token_endpoint, data=body, headers=form, timeout=5)
         assert answer.status_code == status
     assert [(h.path, h.status) for h in mock_idp.hits] == [(TOKEN, 200), (TOKEN, 413)]
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_a_body_of_any_bytes_like_type_is_read(
+    mock_idp: MockIdP, mock_idp_network: responses.RequestsMock, kind: type
+) -> None:
+    """``requests`` sends a ``bytearray`` or ``memoryview`` body as it is (found by mutation
+    testing: one of them was read as no body at all, a 400)."""
+    body = b"grant_type=client_credentials&client_id=a&client_secret=b"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = requests.post(mock_idp.token_endpoint, data=kind(body), headers=form, timeout=5)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["token_type"] == "Bearer"
