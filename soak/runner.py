@@ -11,14 +11,14 @@ import multiprocessing
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from devtools.processes import api_environment
 from mock_idp import DEFAULT_AUDIENCE as AUDIENCE
 from mock_idp import KeyPair, KeyRing, KeyState, MockIdP
-from mock_idp.http import JWKS, Fault
+from mock_idp.http import JWKS, Fault, Hit
 from mock_idp.server import MockIdPServer
 from soak.load import ClientPlan, Outcome, TokenPools, run_client
 from soak.processes import Gunicorn, RssSampler
@@ -176,15 +176,28 @@ def run(config: SoakConfig, log_dir: Path | None = None) -> SoakResult:
         t0=t0,
         outcomes=sorted(outcomes),
         worker_of=worker_of,
-        jwks_hits=[
-            (hit.time - wall_minus_monotonic, hit.status) for hit in idp.hits if hit.path == JWKS
-        ],
+        jwks_hits=jwks_hits(idp.hits, wall_minus_monotonic),
         rss=list(sampler.samples),
-        workers_seen=sorted(sampler.pids_seen | set(worker_of.values())),
+        workers_seen=workers_seen(sampler.pids_seen, worker_of),
         master_pid=gunicorn.process.pid if gunicorn.process is not None else 0,
         log_dir=logs,
     )
-    result = analyse(observed)
-    if result.ok and log_dir is None:
+    return discard_logs_if_passed(analyse(observed), logs, keep=log_dir is not None)
+
+
+def jwks_hits(hits: Iterable[Hit], wall_minus_monotonic: float) -> list[tuple[float, int]]:
+    """Every JWKS fetch the IdP saw, whatever it answered (a fetch refused during the outage
+    counts against the bound too), on the monotonic clock."""
+    return [(hit.time - wall_minus_monotonic, hit.status) for hit in hits if hit.path == JWKS]
+
+
+def workers_seen(sampled: Iterable[int], worker_of: dict[str, int]) -> list[int]:
+    """Worker pids from both witnesses: one that served between two RSS samples is still seen."""
+    return sorted(set(sampled) | set(worker_of.values()))
+
+
+def discard_logs_if_passed(result: SoakResult, logs: Path, *, keep: bool) -> SoakResult:
+    """A passing run's temporary logs go; a failing run's stay where its report says."""
+    if result.ok and not keep:
         shutil.rmtree(logs, ignore_errors=True)
     return result

@@ -146,6 +146,17 @@ def test_a_client_sends_ided_requests_on_both_routes_until_its_end(tmp_path: Pat
     assert {path for path, _ in recording.requests} == set(ROUTES.values())
 
 
+def test_a_request_that_got_no_answer_is_recorded_as_status_0(tmp_path: Path) -> None:
+    """So the report judges it (unexpected for every class): a worker dropping connections fails
+    the soak (found by mutation testing: nothing recorded what ``get`` returned)."""
+    with socket.socket() as bound:  # bound, not listening: connections are refused
+        bound.bind(("127.0.0.1", 0))
+        client_plan = plan(bound.getsockname()[1], tmp_path / "stop", start_in=0, lasts=0.2)
+        outcomes = load.run_client(client_plan)
+    assert outcomes
+    assert {o.status for o in outcomes} == {0}
+
+
 def test_a_stop_file_ends_a_client_still_waiting_to_start(tmp_path: Path) -> None:
     stop = tmp_path / "stop"
     outcomes: list[list[load.Outcome]] = []

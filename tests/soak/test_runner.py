@@ -8,13 +8,15 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 from mock_idp import DEFAULT_AUDIENCE, KeyRing, KeyState, MockIdP
-from mock_idp.http import JWKS, Request
+from mock_idp.http import JWKS, Hit, Request
 from mock_idp.keys import b64url_decode
 from mock_idp.pytest_plugin import MockIdPKeys
 from soak import runner
 from soak.processes import ACCESS_LOG_FORMAT
+from soak.report import SoakResult
 from soak.scenario import FORGERIES, SCOPE, Phase, SoakConfig
 
 CONFIG = SoakConfig.for_duration(8.0)
@@ -106,3 +108,33 @@ def test_the_access_log_pairs_each_request_id_with_its_worker(tmp_path: Path) ->
     log.write_text("\n".join(lines) + "\n")
     assert runner._read_access_log(log) == {"0.3-7": 41, "1.0-0": 42}
     assert runner._read_access_log(tmp_path / "absent.log") == {}
+
+
+def test_every_jwks_fetch_counts_whatever_it_was_answered() -> None:
+    """A fetch refused during the outage still counts against the bound (found by mutation
+    testing: counting only the 200s let an API that hammers a failing JWKS pass)."""
+    hits = [
+        Hit("GET", JWKS, 1000.5, 200),
+        Hit("GET", JWKS, 1001.0, 503),
+        Hit("GET", JWKS, 1002.0, 0),
+        Hit("POST", "/oauth/token", 1003.0, 200),
+    ]
+    assert runner.jwks_hits(hits, wall_minus_monotonic=1000.0) == [(0.5, 200), (1.0, 503), (2.0, 0)]
+
+
+def test_a_worker_seen_by_either_witness_counts() -> None:
+    """One that served between two RSS samples (only in the access log), or sampled but never
+    logged, is a worker of the run: a replaced worker is never missed."""
+    assert runner.workers_seen({41, 42}, {"0.1-0": 42, "0.1-1": 43}) == [41, 42, 43]
+
+
+def test_a_failing_run_keeps_its_logs_and_a_passing_one_drops_them(tmp_path: Path) -> None:
+    """The report of a failure says where its logs are (found by mutation testing)."""
+    observed = cast(Any, None)  # not read
+    for passed, keep, kept in [(True, False, False), (False, False, True), (True, True, True)]:
+        logs = tmp_path / f"logs-{passed}-{keep}"
+        logs.mkdir()
+        (logs / "gunicorn.log").write_text("x")
+        result = SoakResult(observed, checks=[("check", passed, "")])
+        assert runner.discard_logs_if_passed(result, logs, keep=keep) is result
+        assert logs.exists() is kept
