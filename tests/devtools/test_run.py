@@ -525,8 +525,11 @@ def test_a_second_signal_while_stopping_is_ignored(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(run.DevStack, "start", start)
     monkeypatch.setattr(run.DevStack, "stop", stop)
+    before = {sig: signal.getsignal(sig) for sig in run.STOP_SIGNALS}
     assert run.main(["--api-port", "1", "--idp-port", "2"]) == 0
     assert stopped == [True]
+    # The caller's handlers are back (found by mutation testing: they stayed SIG_IGN).
+    assert {sig: signal.getsignal(sig) for sig in run.STOP_SIGNALS} == before
 
 
 def test_the_access_log_shows_no_token_sent_in_the_query_a_referrer_or_a_header() -> None:

@@ -95,6 +95,7 @@ def test_usage_block_in_the_docstring() -> None:
 #: A suite of its own, run by pytest in a subprocess with only the plugin loaded.
 SCOPES_SUITE = """
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -104,6 +105,7 @@ seen = {}
 @pytest.mark.parametrize("round_", [1, 2])
 def test_keys_are_made_once_per_session(mock_idp_keys, round_):
     assert seen.setdefault("keys", mock_idp_keys) is mock_idp_keys
+    Path("kid-seen.txt").write_text(mock_idp_keys.primary.kid)
 
 
 def test_a_live_server(mock_idp_live):
@@ -117,18 +119,29 @@ def test_the_live_server_is_stopped_after_its_test():
 """
 
 
+#: Run after ``SCOPES_SUITE``: another module, the same session (found by mutation testing: with
+#: one module, a module-scoped ``mock_idp_keys`` passed too).
+SCOPES_SUITE_NEXT_MODULE = """
+from pathlib import Path
+
+
+def test_keys_are_the_same_in_another_module(mock_idp_keys):
+    assert mock_idp_keys.primary.kid == Path("kid-seen.txt").read_text()
+"""
+
+
 def test_fixture_scopes_and_teardown(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``mock_idp_keys`` is session-scoped (RSA keys are made once); ``mock_idp_live`` stops
     its server when its test ends."""
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
-    pytester.makepyfile(test_scopes=SCOPES_SUITE)
+    pytester.makepyfile(test_scopes=SCOPES_SUITE, test_scopes_z=SCOPES_SUITE_NEXT_MODULE)
     result = pytester.runpytest_subprocess(
         "-p", "mock_idp.pytest_plugin", "-p", "no:django", "-p", "no:xdist", "-p", "no:randomly",
         "-p", "no:cacheprovider", "-q",
     )  # fmt: skip
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 WITHOUT_RESPONSES_SUITE = """
