@@ -309,6 +309,13 @@ def fake_python(tmp_path: Path, body: str) -> str:
     return str(path)
 
 
+def test_mint_token_takes_no_token_from_a_command_that_failed(tmp_path: Path) -> None:
+    """Whatever it printed first (found by mutation testing: only silent failures were tried)."""
+    python = fake_python(tmp_path, "echo eyJ.partial.token; echo 'keys unreadable' >&2; exit 3")
+    with pytest.raises(DevRunError, match=r"mock_idp token failed \(3\): keys unreadable"):
+        run.mint_token(DevConfig(python=python), {})
+
+
 def test_mint_token_runs_in_the_project_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
