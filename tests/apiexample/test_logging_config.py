@@ -14,6 +14,14 @@ from apiexample.logging_config import SECURITY_LOGGERS, has_exception
 from tests.imports import ROOT, packages_loaded_by
 
 
+def run_program(program: str) -> subprocess.CompletedProcess[str]:
+    """``program`` in a Python of its own (logging configured once per process), from the
+    project root; its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+
+
 def test_it_reads_no_setting_and_no_environment() -> None:
     """So a project with settings of its own imports it (``apiexample.settings`` reads ``.env``)."""
     among = ("dotenv", "apiexample.settings", "django")
@@ -32,9 +40,7 @@ settings.configure(DEBUG=False, LOGGING=LOGGING)
 django.setup()
 logging.getLogger("django.server").info('"GET /notes?access_token=%s HTTP/1.1" 200 2', "x.y.z")
 """
-    written = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
-    ).stderr
+    written = run_program(program).stderr
     assert '"GET /notes?access_token=[redacted] HTTP/1.1" 200 2' in written
     assert "x.y.z" not in written
 
@@ -75,9 +81,7 @@ client.post("/form/eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", {"a": "b"
 client.post("/form/x", {"a": "b"}, secure=True, HTTP_REFERER="https://evil.example/?access_token=opaque-1")
 print(stream.getvalue())
 """
-    written = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
-    ).stdout
+    written = run_program(program).stdout
     assert written.count("Forbidden (") == 2
     assert "/form/[redacted]" in written
     assert "access_token=[redacted]" in written
@@ -121,9 +125,7 @@ for name in SECURITY_LOGGERS:
     logger.error("%s: Host 'a?access_token=opaque-%s'", name, name)
 print(stream.getvalue())
 """
-    written = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
-    ).stdout
+    written = run_program(program).stdout
     for name in SECURITY_LOGGERS:
         assert f"{name}: Host 'a?access_token=[redacted]'" in written
     assert "opaque-" not in written
@@ -154,9 +156,7 @@ logging.getLogger("django.template").error("rendering %s failed", token)
 print(len(mailed))
 print(mailed[0])
 """
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
-    )
+    done = run_program(program)
     assert "rendering [redacted] failed" in done.stderr  # DEBUG on: Django's console handler
     assert done.stdout.startswith("1\n")  # DEBUG off: one error email
     assert "rendering [redacted] failed" in done.stdout
