@@ -28,7 +28,7 @@ IDP_PORT ?= 8001
 TOX_PYTHONS ?= 3.11.7:3.10.13:3.12.1:3.13.0
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help run test cov tox lint bench soak clean distclean venv
+.PHONY: help run test cov tox lint bench wrk soak clean distclean venv
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -84,7 +84,22 @@ $(FAST_STAMP): requirements-fast.txt | $(STAMP)
 	@touch $@
 
 bench: $(STAMP) $(FAST_STAMP) ## Run the benchmarks (with gunicorn's C HTTP parser when it can be built)
+	@$(MAKE) -s wrk || echo "The bench uses its Python load generator instead, and says so" >&2
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# wrk, the load generator behind the README's figures and two of the suite's tests, is a Debian
+# package, not a Python one: installed here as root with apt-get (`.ci/run` needs it). Without it
+# the bench falls back to its Python generator and those two tests skip.
+wrk: ## Install wrk from Debian's packages when it is missing (as root, with apt-get)
+	@command -v wrk > /dev/null && exit 0; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get > /dev/null; then \
+	  echo "wrk is not installed, and this is not root with apt-get: install it yourself" \
+	       "(Debian/Ubuntu: sudo apt install wrk)" >&2; exit 1; fi; \
+	echo "Installing wrk (apt-get install wrk)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -qq --no-install-recommends wrk > /dev/null \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk > /dev/null; }; \
+	wrk -v 2>&1 | head -1
 
 soak: $(STAMP) ## Run the soak test (SOAK_ARGS=...)
 	$(PY) -m soak $(SOAK_ARGS)

@@ -75,10 +75,11 @@ def run_ci(tmp_path: Path, failing: str = "nothing fails") -> tuple[int, list[st
     return done.returncode, log.read_text().splitlines(), done.stdout
 
 
-def test_ci_runs_make_test_then_the_whole_matrix_then_lint(tmp_path: Path) -> None:
+def test_ci_installs_wrk_then_runs_make_test_the_whole_matrix_and_lint(tmp_path: Path) -> None:
     status, calls, _ = run_ci(tmp_path)
     pythons = "PYENV_VERSION=3.11.7:3.10.13:3.12.1:3.13.0"
     assert calls == [
+        f"make -s wrk {pythons}",
         f"make test {pythons}",
         "tox run-parallel --parallel auto --parallel-no-spinner --skip-missing-interpreters "
         f"false -m test {pythons}",
@@ -87,8 +88,76 @@ def test_ci_runs_make_test_then_the_whole_matrix_then_lint(tmp_path: Path) -> No
     assert status == 0
 
 
-def test_ci_runs_every_step_and_fails_when_one_did(tmp_path: Path) -> None:
-    status, calls, output = run_ci(tmp_path, failing="make test")
-    assert len(calls) == 3  # the matrix and lint still ran
+@pytest.mark.parametrize("failing", ["make -s wrk", "make test"])
+def test_ci_runs_every_step_and_fails_when_one_did(tmp_path: Path, failing: str) -> None:
+    status, calls, output = run_ci(tmp_path, failing=failing)
+    assert len(calls) == 4  # the later steps still ran
     assert status == 1
-    assert "FAILED: make test" in output
+    assert output.splitlines()[-1] == f"FAILED: {failing.replace(' -s', '')}"
+
+
+def run_make_wrk(
+    tmp_path: Path, *, installed: bool, uid: int, stale_lists: bool = False
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``make wrk`` with a PATH of stand-ins: ``id`` answering ``uid``, and an ``apt-get`` that
+    logs its arguments and installs a fake wrk (only after an ``update`` when ``stale_lists``)."""
+    bin_dir, packages = tmp_path / "bin", tmp_path / "packages"
+    bin_dir.mkdir()
+    packages.mkdir()
+    (packages / "wrk").write_text("#!/bin/bash\necho 'wrk 4.1.0 [epoll]'\n")
+    (packages / "wrk").chmod(0o755)
+    lists_fresh = packages / "lists-fresh"
+    if not stale_lists:
+        lists_fresh.touch()
+    log = tmp_path / "apt.log"
+    log.touch()
+    stand_ins = {
+        "id": f"#!/bin/bash\necho {uid}\n",
+        "apt-get": (
+            f'#!/bin/bash\necho "$*" >> {log}\n'
+            f"[[ $1 == update ]] && exec touch {lists_fresh}\n"
+            f"[[ -e {lists_fresh} ]] || exit 100\n"
+            f"cp {packages / 'wrk'} {bin_dir}\n"
+        ),
+    }
+    for name, script in stand_ins.items():
+        (bin_dir / name).write_text(script)
+        (bin_dir / name).chmod(0o755)
+    for tool in ("head", "cp", "touch"):
+        (bin_dir / tool).symlink_to(shutil.which(tool) or f"/usr/bin/{tool}")
+    if installed:
+        (bin_dir / "wrk").symlink_to(packages / "wrk")
+    done = subprocess.run(
+        [shutil.which("make") or "make", "-s", "-C", str(ROOT), "wrk"],
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done, log.read_text().splitlines()
+
+
+def test_make_wrk_does_nothing_when_wrk_is_there(tmp_path: Path) -> None:
+    done, apt_calls = run_make_wrk(tmp_path, installed=True, uid=0)
+    assert (done.returncode, apt_calls, done.stdout) == (0, [], "")
+
+
+def test_make_wrk_installs_it_as_root_with_apt_get(tmp_path: Path) -> None:
+    done, apt_calls = run_make_wrk(tmp_path, installed=False, uid=0)
+    assert done.returncode == 0, done.stderr
+    assert apt_calls == ["install -y -qq --no-install-recommends wrk"]
+    assert done.stdout.splitlines() == ["Installing wrk (apt-get install wrk)", "wrk 4.1.0 [epoll]"]
+
+
+def test_make_wrk_updates_stale_package_lists_once_and_tries_again(tmp_path: Path) -> None:
+    done, apt_calls = run_make_wrk(tmp_path, installed=False, uid=0, stale_lists=True)
+    assert done.returncode == 0, done.stderr
+    install = "install -y -qq --no-install-recommends wrk"
+    assert apt_calls == [install, "update -qq", install]
+
+
+def test_make_wrk_fails_with_the_command_to_run_when_not_root(tmp_path: Path) -> None:
+    done, apt_calls = run_make_wrk(tmp_path, installed=False, uid=1000)
+    assert done.returncode != 0
+    assert apt_calls == []
+    assert "sudo apt install wrk" in done.stderr

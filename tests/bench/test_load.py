@@ -222,7 +222,12 @@ def test_the_python_generator_takes_plain_loopback_urls_only() -> None:
         load.run_python("https://127.0.0.1:9/api/public", 0.1)
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (optional)")
+needs_wrk = pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="wrk is not installed (`make wrk` installs it)"
+)
+
+
+@needs_wrk
 def test_wrk_s_pool_script_sends_every_token_once_before_any_twice(
     paced_server: tuple[str, Recording],
 ) -> None:
@@ -235,7 +240,7 @@ def test_wrk_s_pool_script_sends_every_token_once_before_any_twice(
     assert len(set(seen[: len(POOL)])) == len(POOL)
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (optional)")
+@needs_wrk
 def test_wrk_s_threads_share_a_pool_without_sending_a_token_twice(
     paced_server: tuple[str, Recording],
 ) -> None:
