@@ -90,6 +90,7 @@ bench: $(STAMP) $(FAST_STAMP) ## Run the benchmarks (with gunicorn's C HTTP pars
 # wrk, the load generator behind the README's figures and two of the suite's tests, is a Debian
 # package, not a Python one: installed here as root with apt-get (`.ci/run` needs it). Without it
 # the bench falls back to its Python generator and those two tests skip.
+APT_INSTALL_WRK := apt-get install -y -qq --no-install-recommends wrk > /dev/null
 wrk: ## Install wrk from Debian's packages when it is missing (as root, with apt-get)
 	@command -v wrk > /dev/null && exit 0; \
 	if [ "$$(id -u)" != 0 ] || ! command -v apt-get > /dev/null; then \
@@ -97,8 +98,7 @@ wrk: ## Install wrk from Debian's packages when it is missing (as root, with apt
 	       "(Debian/Ubuntu: sudo apt install wrk)" >&2; exit 1; fi; \
 	echo "Installing wrk (apt-get install wrk)"; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get install -y -qq --no-install-recommends wrk > /dev/null \
-	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk > /dev/null; }; \
+	$(APT_INSTALL_WRK) || { apt-get update -qq && $(APT_INSTALL_WRK); }; \
 	wrk -v 2>&1 | head -1
 
 soak: $(STAMP) ## Run the soak test (SOAK_ARGS=...)
